@@ -1,0 +1,23 @@
+"""profond: deep learning from first principles.
+
+An autograd engine over NumPy arrays (CuPy on a GPU), Keras-style layers, models and training,
+and experiments that show each lesson of a deep learning course on real data.
+
+Examples
+--------
+>>> import profond
+>>> x = profond.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> (x ** 2).sum().backward()
+>>> x.grad
+array([2., 4., 6.], dtype=float32)
+"""
+
+from profond import backend, random
+from profond import ops
+from profond.autograd import (Tensor, Variable, enable_grad, is_grad_enabled, no_grad,
+                              set_grad_enabled, tensor)
+
+__version__ = "0.1.0"
+
+__all__ = ["Tensor", "Variable", "tensor", "no_grad", "enable_grad", "is_grad_enabled",
+           "set_grad_enabled", "backend", "random", "ops", "__version__"]

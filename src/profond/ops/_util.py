@@ -1,0 +1,82 @@
+"""Helpers shared by op modules: operand coercion, broadcasting reduction, axis normalisation."""
+
+from __future__ import annotations
+
+from profond import backend
+from profond.autograd.tensor import Tensor
+
+make = Tensor._make
+
+
+def as_tensor(x, like: Tensor | None = None) -> Tensor:
+    """Wrap a constant (number, array) as a Tensor that needs no gradient.
+
+    Numbers and float arrays take ``like``'s float dtype so that ``x * 2.0`` stays float32;
+    integer arrays combined with a float tensor are cast to its dtype.
+    """
+    if isinstance(x, Tensor):
+        return x
+    if like is not None:
+        xp = like.xp
+        dtype = like.dtype if like.dtype.kind == "f" else None
+        if backend.get_array_module(x) is not xp:
+            x = backend.to_numpy(x) if xp.__name__ == "numpy" else x
+        arr = xp.asarray(x)
+        if dtype is not None and arr.dtype != dtype and arr.dtype.kind in "biuf":
+            arr = arr.astype(dtype)
+        return make(arr)
+    return Tensor(x)
+
+
+def pair(a, b):
+    """Coerce a binary op's operands to tensors of a common float dtype."""
+    if not isinstance(a, Tensor):
+        a = as_tensor(a, b if isinstance(b, Tensor) else None)
+    if not isinstance(b, Tensor):
+        b = as_tensor(b, a)
+    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    if ka == "f" and kb != "f":
+        b = make(b.data.astype(a.data.dtype))
+    elif kb == "f" and ka != "f":
+        a = make(a.data.astype(b.data.dtype))
+    return a, b
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` over the axes that broadcasting added or stretched to reach ``shape``."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes)
+    return g.reshape(shape)
+
+
+def normalize_axis(axis, ndim: int):
+    """``axis`` as a sorted tuple of non-negative ints (None means every axis)."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (list, tuple)):
+        axes = axis
+    else:
+        axes = (axis,)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of bounds for a tensor of rank {ndim}.")
+        out.append(a % ndim if ndim else 0)
+    return tuple(sorted(set(out)))
+
+
+def expand_reduced(g, shape, axes, keepdims: bool):
+    """Reshape a reduced gradient so that it broadcasts against the input ``shape``."""
+    if keepdims or not axes:
+        return g
+    kept = list(g.shape)
+    for a in axes:
+        kept.insert(a, 1)
+    return g.reshape(kept)
