@@ -16,8 +16,14 @@ from profond import backend, random
 from profond import ops
 from profond.autograd import (Tensor, Variable, enable_grad, is_grad_enabled, no_grad,
                               set_grad_enabled, tensor)
+from profond import (activations, callbacks, initializers, layers, losses, metrics, optimizers,
+                     regularizers, schedules)
+from profond.layers import Input
+from profond.models import Model, Sequential
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Variable", "tensor", "no_grad", "enable_grad", "is_grad_enabled",
-           "set_grad_enabled", "backend", "random", "ops", "__version__"]
+           "set_grad_enabled", "backend", "random", "ops", "activations", "callbacks",
+           "initializers", "layers", "losses", "metrics", "optimizers", "regularizers",
+           "schedules", "Input", "Model", "Sequential", "__version__"]

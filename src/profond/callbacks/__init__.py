@@ -1,0 +1,7 @@
+"""Callbacks with Keras's contract: hooks called by ``fit``, ``evaluate`` and ``predict``."""
+
+from profond.callbacks.base import Callback, CallbackList
+from profond.callbacks.history import History
+from profond.callbacks.progbar import ProgressBar
+
+__all__ = ["Callback", "CallbackList", "History", "ProgressBar"]

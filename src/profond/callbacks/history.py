@@ -1,0 +1,53 @@
+"""``History``: the per-epoch record that ``fit`` returns."""
+
+from __future__ import annotations
+
+from profond.callbacks.base import Callback
+
+__all__ = ["History"]
+
+
+class History(Callback):
+    """Records every epoch's logs: ``history.history == {"loss": [...], "val_loss": [...]}``.
+
+    Attributes
+    ----------
+    history : dict[str, list[float]]
+    epoch : list[int]
+        The epoch indices recorded (they start at ``initial_epoch``).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.history: dict[str, list] = {}
+        self.epoch: list[int] = []
+
+    def on_train_begin(self, logs=None):
+        self.epoch = []
+        self.history = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for k, v in (logs or {}).items():
+            self.history.setdefault(k, []).append(v)
+
+    def to_csv(self, path) -> None:
+        """Write the history as CSV (one row per epoch), atomically."""
+        from profond.io.atomic import atomic_write_text
+
+        keys = list(self.history)
+        lines = [",".join(["epoch"] + keys)]
+        for i, e in enumerate(self.epoch):
+            lines.append(",".join([str(e)] + [repr(float(self.history[k][i]))
+                                              if i < len(self.history[k]) else ""
+                                              for k in keys]))
+        atomic_write_text(path, "\n".join(lines) + "\n")
+
+    def plot(self, path=None, title=None):
+        """Plot loss and metrics, train vs validation (matplotlib); save to ``path`` if given.
+
+        Returns the matplotlib ``Figure``.
+        """
+        from profond.plotting import plot_history
+
+        return plot_history(self, path=path, title=title)

@@ -1,0 +1,359 @@
+"""The ``Layer`` base class: Keras's contract on profond's tensors.
+
+``__init__`` validates and stores the configuration; ``build(input_shape)`` creates the weights
+with ``add_weight`` the first time the layer sees data; ``call(inputs, training=None)``
+computes; ``get_config()``/``from_config()`` round-trip the configuration. Layers assigned as
+attributes of a layer (or model) are tracked, so their weights belong to it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import numpy as np
+
+from profond import backend, initializers, regularizers
+from profond.autograd.tensor import Tensor, Variable
+
+__all__ = ["Layer", "InputLayer", "Input", "to_tensor", "shape_of"]
+
+_NAME_COUNTS: dict[str, int] = {}
+
+
+def _snake(name: str) -> str:
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+
+
+def unique_name(base: str) -> str:
+    """``dense``, ``dense_1``, ``dense_2`` ... as Keras numbers its layers."""
+    n = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def to_tensor(x):
+    """Data given to a layer as a Tensor (arrays converted; float data to the default dtype)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (list, tuple, dict)):
+        raise TypeError("to_tensor expects a single array")
+    return Tensor(x)
+
+
+def shape_of(x):
+    """Shape of a tensor, or a nested structure of shapes."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(shape_of(i) for i in x)
+    if isinstance(x, dict):
+        return {k: shape_of(v) for k, v in x.items()}
+    return tuple(x.shape)
+
+
+def _map(fn, x):
+    if isinstance(x, (list, tuple)):
+        return type(x)(_map(fn, i) for i in x)
+    if isinstance(x, dict):
+        return {k: _map(fn, v) for k, v in x.items()}
+    return fn(x)
+
+
+class Layer:
+    """Base class of all layers.
+
+    Parameters
+    ----------
+    trainable : bool, default True
+        Whether the layer's weights are updated by training.
+    name : str, optional
+        Unique name; by default the class name in snake case, numbered.
+    dtype : str, optional
+        Float dtype of the weights (the backend's default when None).
+    input_shape : tuple, optional
+        Shape of one sample, for the first layer of a ``Sequential`` (Keras's convention).
+
+    Examples
+    --------
+    A layer that scales its input by a learned vector:
+
+    >>> import profond
+    >>> from profond.layers import Layer
+    >>> class Scale(Layer):
+    ...     def build(self, input_shape):
+    ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+    ...     def call(self, inputs):
+    ...         return inputs * self.w
+    >>> Scale()(profond.tensor([[1.0, 2.0]])).shape
+    (1, 2)
+    """
+
+    _call_signature_cache: dict = {}
+
+    def __init__(self, trainable: bool = True, name: str | None = None, dtype=None,
+                 input_shape=None, input_dim=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) "
+                            f"{sorted(kwargs)}.")
+        object.__setattr__(self, "_sublayers", [])
+        self.name = name or unique_name(_snake(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.dtype = np.dtype(dtype).name if dtype is not None else None
+        self.built = False
+        self._own_weights: list[Variable] = []
+        self.supports_masking = False
+        self.activity_regularizer = None
+        self._activity_losses: list = []
+        self._build_input_shape = None
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        self._input_shape_arg = tuple(input_shape) if input_shape is not None else None
+
+    # --- tracking --------------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if isinstance(value, Layer) and name != "_parent":
+            self._track(value)
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer)
+                                                                 for v in value):
+            for v in value:
+                self._track(v)
+        object.__setattr__(self, name, value)
+
+    def _track(self, layer):
+        subs = self.__dict__.get("_sublayers")
+        if subs is None:
+            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
+                               "before assigning layers.")
+        if all(layer is not s for s in subs):
+            subs.append(layer)
+
+    @property
+    def layers(self) -> list:
+        """Directly tracked sub-layers, in assignment order."""
+        return list(self._sublayers)
+
+    # --- weights ---------------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None) -> Variable:
+        """Create a weight, initialise it and register it with the layer."""
+        shape = () if shape is None else tuple(int(s) for s in shape)
+        init = initializers.get(initializer)
+        dtype = dtype or self.dtype or backend.floatx()
+        value = init(shape, dtype=dtype)
+        if tuple(value.shape) != shape:
+            raise ValueError(f"Initializer {init!r} gave shape {value.shape} for weight "
+                             f"'{name}' of layer '{self.name}' (expected {shape}).")
+        var = Variable(value, name=name or f"variable_{len(self._own_weights)}",
+                       trainable=trainable and self._trainable,
+                       regularizer=regularizers.get(regularizer), constraint=constraint)
+        var.trainable = trainable
+        var.path = f"{self.name}/{var.name}"
+        self._own_weights.append(var)
+        return var
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool):
+        self._trainable = bool(value)
+        for layer in self._sublayers:
+            layer.trainable = value
+        for v in self._own_weights:
+            v.requires_grad = bool(value) and v.trainable
+
+    def _all_weights(self, seen):
+        out = []
+        own = [v for v in self._own_weights if v.trainable] + \
+              [v for v in self._own_weights if not v.trainable]
+        for v in own:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        for layer in self._sublayers:
+            out.extend(layer._all_weights(seen))
+        return out
+
+    @property
+    def weights(self) -> list:
+        """All weights: this layer's (trainable first, as Keras), then its sub-layers'."""
+        return self._all_weights(set())
+
+    @property
+    def trainable_weights(self) -> list:
+        if not self._trainable:
+            return []
+        return [v for v in self.weights if v.trainable and v.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list:
+        trainable = {id(v) for v in self.trainable_weights}
+        return [v for v in self.weights if id(v) not in trainable]
+
+    trainable_variables = trainable_weights
+    variables = weights
+
+    def get_weights(self) -> list:
+        """The weights as NumPy arrays, in Keras order."""
+        return [v.numpy().copy() for v in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Set the weights from NumPy arrays in Keras order (shapes must match)."""
+        current = self.weights
+        weights = list(weights)
+        if len(weights) != len(current):
+            raise ValueError(f"Layer '{self.name}' expects {len(current)} weight arrays "
+                             f"({[tuple(v.shape) for v in current]}). Got {len(weights)}.")
+        for var, value in zip(current, weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != tuple(var.shape):
+                raise ValueError(f"Weight '{var.path}' has shape {tuple(var.shape)}; the value "
+                                 f"given has shape {value.shape}.")
+            var.assign(value)
+
+    def count_params(self) -> int:
+        """Total number of scalar weights (the layer must be built)."""
+        if not self.built:
+            raise ValueError(f"Layer '{self.name}' is not built yet: call it on data or build "
+                             "it (e.g. model.build(input_shape)) before counting parameters.")
+        return int(sum(v.size for v in self.weights))
+
+    # --- calling ---------------------------------------------------------------------------
+    def build(self, input_shape) -> None:
+        """Create the weights for inputs of ``input_shape`` (batch axis included)."""
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement call().")
+
+    def compute_mask(self, inputs, mask=None):
+        """Output mask: passed through when the layer supports masking, else dropped."""
+        return mask if self.supports_masking else None
+
+    @classmethod
+    def _call_accepts(cls):
+        flags = Layer._call_signature_cache.get(cls)
+        if flags is None:
+            params = inspect.signature(cls.call).parameters
+            var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
+            flags = ("training" in params or var_kw, "mask" in params or var_kw)
+            Layer._call_signature_cache[cls] = flags
+        return flags
+
+    def __call__(self, inputs, *args, training=None, mask=None, **kwargs):
+        inputs = _map(lambda x: x if isinstance(x, Tensor) else to_tensor(x), inputs)
+        if mask is None and isinstance(inputs, Tensor):
+            mask = inputs._keras_mask
+        if not self.built:
+            self._build_input_shape = shape_of(inputs)
+            self.build(self._build_input_shape)
+            self.built = True
+        accepts_training, accepts_mask = self._call_accepts()
+        if accepts_training:
+            kwargs["training"] = training
+        if accepts_mask and mask is not None:
+            kwargs["mask"] = mask
+        outputs = self.call(inputs, *args, **kwargs)
+        if self.activity_regularizer is not None:
+            self._activity_losses.append(_map(self.activity_regularizer, outputs))
+        out_mask = self.compute_mask(inputs, mask)
+        if out_mask is not None and isinstance(outputs, Tensor):
+            outputs._keras_mask = out_mask
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for ``input_shape``, found by running the layer on a batch of zeros."""
+        from profond.autograd.engine import no_grad
+
+        def zeros(shape):
+            return Tensor(backend.xp().zeros(tuple(1 if d is None else d for d in shape),
+                                             dtype=backend.floatx()))
+
+        probe = _map(zeros, input_shape) if not isinstance(input_shape, tuple) or \
+            any(isinstance(s, tuple) for s in input_shape) else zeros(input_shape)
+        with no_grad():
+            out = self(probe, training=False)
+        shapes = shape_of(out)
+
+        def restore(s):
+            return (input_shape[0] if isinstance(input_shape, tuple) and input_shape
+                    and not isinstance(input_shape[0], tuple) else None,) + tuple(s[1:])
+
+        return _map(restore, shapes) if not isinstance(shapes, tuple) or \
+            any(isinstance(s, tuple) for s in shapes) else restore(shapes)
+
+    @property
+    def losses(self) -> list:
+        """Penalties of this layer and its sub-layers: weight regularizers and activity terms."""
+        out = []
+        for v in self.weights:
+            if v.regularizer is not None and v.trainable:
+                out.append(v.regularizer(v))
+        out.extend(self._collect_activity_losses())
+        return out
+
+    def _collect_activity_losses(self):
+        out = list(self._activity_losses)
+        for layer in self._sublayers:
+            out.extend(layer._collect_activity_losses())
+        return out
+
+    def _clear_activity_losses(self):
+        self._activity_losses = []
+        for layer in self._sublayers:
+            layer._clear_activity_losses()
+
+    # --- configuration ---------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """The constructor arguments, as plain JSON-friendly values."""
+        config = {"name": self.name, "trainable": self._trainable}
+        if self.dtype is not None:
+            config["dtype"] = self.dtype
+        if self._input_shape_arg is not None:
+            config["input_shape"] = list(self._input_shape_arg)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """Re-create a layer from ``get_config()``'s output."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+class InputLayer(Layer):
+    """Declares the shape of one sample at the start of a ``Sequential`` (no weights)."""
+
+    def __init__(self, shape=None, batch_size=None, name=None, dtype=None, **kwargs):
+        if shape is None:
+            raise ValueError("The 'shape' parameter of InputLayer is required (shape of one "
+                             "sample, without the batch axis).")
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        super().__init__(name=name, dtype=dtype, input_shape=shape, **kwargs)
+        self.shape = shape
+        self.batch_size = batch_size
+
+    def call(self, inputs):
+        expected = self.shape
+        got = tuple(inputs.shape[1:])
+        if len(got) != len(expected) or any(e is not None and e != g
+                                            for e, g in zip(expected, got)):
+            raise ValueError(f"Input of layer '{self.name}' is incompatible: expected samples of "
+                             f"shape {expected}, got data of shape {tuple(inputs.shape)}.")
+        return inputs
+
+    def get_config(self):
+        config = {"shape": list(self.shape), "name": self.name}
+        if self.batch_size is not None:
+            config["batch_size"] = self.batch_size
+        return config
+
+
+def Input(shape=None, batch_size=None, name=None, dtype=None):  # noqa: N802 - Keras's name
+    """Declare the sample shape of a ``Sequential`` model: ``Sequential([Input((784,)), ...])``.
+
+    profond has no symbolic functional API; ``Input`` returns an :class:`InputLayer`.
+    """
+    return InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype)

@@ -1,0 +1,118 @@
+"""Core layers: ``Dense`` (a fully connected layer) and ``Activation``."""
+
+from __future__ import annotations
+
+from profond import activations, initializers, ops, regularizers
+from profond._validation import check_int
+from profond.layers.base import Layer
+
+__all__ = ["Dense", "Activation"]
+
+
+def _serialize_init(init):
+    return initializers.serialize(init) if isinstance(init, initializers.Initializer) else init
+
+
+class Dense(Layer):
+    """Fully connected layer: ``output = activation(inputs @ kernel + bias)``.
+
+    Applies to the last axis, so inputs of shape ``(batch, ..., in)`` give
+    ``(batch, ..., units)``. Weights in Keras order: ``[kernel (in, units), bias (units,)]``.
+
+    Parameters
+    ----------
+    units : int
+        Number of output units (>= 1).
+    activation : str or callable, optional
+        Applied to the output (``None``: linear).
+    use_bias : bool, default True
+    kernel_initializer, bias_initializer : str or Initializer
+        Default ``"glorot_uniform"`` and ``"zeros"`` (Keras's). Prefer ``"he_normal"`` for ReLU.
+    kernel_regularizer, bias_regularizer, activity_regularizer : str or Regularizer, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import Dense
+    >>> layer = Dense(4, activation="relu")
+    >>> layer(np.ones((2, 3))).shape
+    (2, 4)
+    >>> [w.shape for w in layer.get_weights()]
+    [(3, 4), (4,)]
+    """
+
+    def __init__(self, units, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = check_int(units, "units", "Dense", low=1)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
+        self.supports_masking = True
+        self.input_dim = None
+
+    def build(self, input_shape):
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(f"Layer '{self.name}' (Dense) needs inputs of rank >= 2 with a known "
+                             f"last axis. Got input shape {input_shape}.")
+        self.input_dim = int(input_shape[-1])
+        self.kernel = self.add_weight((self.input_dim, self.units), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
+        self.bias = self.add_weight((self.units,), self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint,
+                                    name="bias") if self.use_bias else None
+        self.built = True
+
+    def call(self, inputs):
+        if inputs.ndim < 2 or inputs.shape[-1] != self.input_dim:
+            raise ValueError(f"Input of layer '{self.name}' (Dense) is incompatible: expected "
+                             f"shape (None, ..., {self.input_dim}), got {tuple(inputs.shape)}.")
+        return self.activation(ops.linear(inputs, self.kernel, self.bias))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": _serialize_init(self.kernel_initializer),
+                "bias_initializer": _serialize_init(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+
+
+class Activation(Layer):
+    """Applies an activation function: ``Activation("relu")``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import Activation
+    >>> Activation("relu")(np.array([[-1.0, 1.0]]))
+    tensor([[0., 1.]], dtype=float32)
+    """
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}

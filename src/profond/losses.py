@@ -1,0 +1,377 @@
+"""Losses with Keras's names, arguments and reductions.
+
+A loss object is called as ``loss(y_true, y_pred, sample_weight=None)`` and returns a scalar
+tensor. Internally ``call`` gives one value per sample (the last axis reduced), the weights
+multiply those values inside the reduction, and ``"sum_over_batch_size"`` (Keras's default)
+divides by the number of values. Any callable ``fn(y_true, y_pred) -> Tensor`` of per-sample
+values is accepted as a custom loss and weighted the same way.
+
+Regression: MSE punishes large errors quadratically and is pulled by outliers; MAE grows
+linearly and is robust; Huber is quadratic near zero and linear beyond ``delta``.
+
+Examples
+--------
+>>> import numpy as np, profond
+>>> from profond import losses
+>>> loss = losses.SparseCategoricalCrossentropy(from_logits=True)
+>>> round(float(loss(np.array([0]), profond.tensor([[2.0, 0.0]]))), 4)
+0.1269
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+from profond import ops
+from profond._validation import check_choice, check_float, lookup
+from profond.autograd.tensor import Tensor
+from profond.ops._util import as_tensor
+
+__all__ = ["Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError", "Huber",
+           "LogCosh", "BinaryCrossentropy", "CategoricalCrossentropy",
+           "SparseCategoricalCrossentropy", "mean_squared_error", "mean_absolute_error", "huber",
+           "log_cosh", "binary_crossentropy", "categorical_crossentropy",
+           "sparse_categorical_crossentropy", "get", "serialize", "register"]
+
+EPSILON = 1e-7
+REDUCTIONS = ("sum_over_batch_size", "sum", "none")
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _align(y_true, y_pred, owner):
+    """``y_true`` as an array with ``y_pred``'s shape (a trailing axis added when missing)."""
+    xp = y_pred.xp
+    t = xp.asarray(_data(y_true))
+    if t.ndim == y_pred.ndim - 1:
+        t = t.reshape(t.shape + (1,))
+    if t.shape != y_pred.shape:
+        raise ValueError(f"{owner}: y_true of shape {t.shape} does not match y_pred of shape "
+                         f"{y_pred.shape}.")
+    if t.dtype != y_pred.dtype:
+        t = t.astype(y_pred.dtype)
+    return t
+
+
+def mean_squared_error(y_true, y_pred):
+    """Per-sample ``mean((y_true - y_pred) ** 2)`` over the last axis."""
+    y_pred = as_tensor(y_pred)
+    diff = y_pred - _align(y_true, y_pred, "mean_squared_error")
+    return ops.mean(diff * diff, axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    """Per-sample ``mean(|y_true - y_pred|)`` over the last axis."""
+    y_pred = as_tensor(y_pred)
+    return ops.mean(ops.abs(y_pred - _align(y_true, y_pred, "mean_absolute_error")), axis=-1)
+
+
+def huber(y_true, y_pred, delta: float = 1.0):
+    """Per-sample Huber loss: ``0.5 e^2`` for ``|e| <= delta``, else ``delta (|e| - delta/2)``."""
+    y_pred = as_tensor(y_pred)
+    err = ops.abs(y_pred - _align(y_true, y_pred, "huber"))
+    small = err.data <= delta
+    quad = 0.5 * err * err
+    lin = delta * err - 0.5 * delta * delta
+    return ops.mean(ops.where(small, quad, lin), axis=-1)
+
+
+def log_cosh(y_true, y_pred):
+    """Per-sample ``mean(log(cosh(y_pred - y_true)))``, computed as ``x + softplus(-2x) - log 2``."""
+    y_pred = as_tensor(y_pred)
+    x = y_pred - _align(y_true, y_pred, "log_cosh")
+    return ops.mean(x + ops.softplus(-2.0 * x) - math.log(2.0), axis=-1)
+
+
+def _fused_logits(y_pred, kind):
+    """The logits behind ``y_pred`` when it is the direct output of softmax/sigmoid."""
+    logits = getattr(y_pred, "_logits", None)
+    if logits is None:
+        return None
+    aux = getattr(y_pred, "_aux", None)
+    if kind == "softmax" and aux is not None and aux[0] == "softmax" and aux[1] in (-1,
+                                                                                   y_pred.ndim - 1):
+        return logits
+    if kind == "sigmoid" and aux is None:
+        return logits
+    return None
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    """Per-sample binary cross-entropy, averaged over the last axis."""
+    y_pred = as_tensor(y_pred)
+    t = _align(y_true, y_pred, "binary_crossentropy")
+    logits = y_pred if from_logits else _fused_logits(y_pred, "sigmoid")
+    if logits is not None:
+        return ops.mean(ops.sigmoid_cross_entropy(logits, t, label_smoothing), axis=-1)
+    if label_smoothing:
+        t = t * (1 - label_smoothing) + 0.5 * label_smoothing
+    p = ops.clip(y_pred, EPSILON, 1 - EPSILON)
+    return ops.mean(-(t * ops.log(p) + (1 - t) * ops.log(1 - p)), axis=-1)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Per-sample cross-entropy between one-hot (or soft) ``y_true`` and ``y_pred``."""
+    y_pred = as_tensor(y_pred)
+    t = _align(y_true, y_pred, "categorical_crossentropy")
+    logits = y_pred if from_logits else _fused_logits(y_pred, "softmax")
+    if logits is not None:
+        return ops.softmax_cross_entropy(logits, t, sparse=False,
+                                         label_smoothing=label_smoothing, axis=axis)
+    if label_smoothing:
+        t = t * (1 - label_smoothing) + label_smoothing / y_pred.shape[axis]
+    p = y_pred / ops.sum(y_pred, axis=axis, keepdims=True)
+    return -ops.sum(t * ops.log(ops.clip(p, EPSILON, 1 - EPSILON)), axis=axis)
+
+
+def _check_labels(t, n_classes, xp):
+    if t.dtype.kind == "f":
+        if bool(xp.any(t != xp.floor(t))):
+            raise ValueError("sparse_categorical_crossentropy: y_true must hold integer class "
+                             "indices; got non-integer values.")
+    if t.size:
+        lo, hi = int(t.min()), int(t.max())
+        if lo < 0 or hi >= n_classes:
+            raise ValueError(f"sparse_categorical_crossentropy: labels must be in [0, "
+                             f"{n_classes - 1}] for {n_classes} classes. Got values in "
+                             f"[{lo}, {hi}].")
+    return t.astype(xp.int64, copy=False)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
+                                    axis=-1):
+    """Per-sample cross-entropy with integer labels of shape ``y_pred.shape[:-1]``."""
+    y_pred = as_tensor(y_pred)
+    xp = y_pred.xp
+    t = _data(y_true)
+    t = xp.asarray(t)
+    if t.ndim == y_pred.ndim and t.shape[-1] == 1:
+        t = t.reshape(t.shape[:-1])
+    if t.shape != y_pred.shape[:-1]:
+        raise ValueError(f"sparse_categorical_crossentropy: y_true of shape {t.shape} does not "
+                         f"match y_pred of shape {y_pred.shape} (expected labels of shape "
+                         f"{y_pred.shape[:-1]}).")
+    t = _check_labels(t, y_pred.shape[-1], xp)
+    logits = y_pred if from_logits else _fused_logits(y_pred, "softmax")
+    if logits is not None:
+        return ops.softmax_cross_entropy(logits, t, sparse=True, label_smoothing=label_smoothing)
+    p = ops.clip(y_pred / ops.sum(y_pred, axis=-1, keepdims=True), EPSILON, 1 - EPSILON)
+    log_p = ops.log(p)
+    picked = ops.getitem(log_p, (*xp.indices(t.shape, sparse=True), t))
+    if label_smoothing:
+        n = y_pred.shape[-1]
+        return -(1 - label_smoothing) * picked - label_smoothing / n * ops.sum(log_p, axis=-1)
+    return -picked
+
+
+class Loss:
+    """Base class: subclasses implement ``call(y_true, y_pred)`` returning per-sample values.
+
+    Parameters
+    ----------
+    reduction : {"sum_over_batch_size", "sum", "none"}
+    name : str, optional
+    """
+
+    def __init__(self, name=None, reduction="sum_over_batch_size"):
+        self.reduction = check_choice(reduction, "reduction", type(self).__name__, REDUCTIONS)
+        self.name = name or _snake(type(self).__name__)
+
+    def call(self, y_true, y_pred):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_pred = as_tensor(y_pred)
+        values = self.call(y_true, y_pred)
+        if not isinstance(values, Tensor):
+            values = as_tensor(values, y_pred)
+        return reduce_weighted(values, sample_weight, getattr(y_pred, "_keras_mask", None),
+                               self.reduction, self.name)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _snake(name):
+    out = []
+    for i, c in enumerate(name):
+        if c.isupper() and i:
+            out.append("_")
+        out.append(c.lower())
+    return "".join(out)
+
+
+def reduce_weighted(values, sample_weight, mask, reduction, name="loss"):
+    """Apply ``sample_weight`` and ``mask`` to per-sample ``values`` and reduce them."""
+    xp = values.xp
+    weight = None
+    if sample_weight is not None:
+        w = xp.asarray(_data(sample_weight), dtype=values.dtype)
+        if w.ndim > values.ndim and w.shape[-1] == 1:
+            w = w.reshape(w.shape[:-1])
+        while w.ndim < values.ndim:
+            w = w[..., None]
+        try:
+            w = xp.broadcast_to(w, values.shape)
+        except ValueError:
+            raise ValueError(f"{name}: sample_weight of shape {_data(sample_weight).shape} does "
+                             f"not broadcast to the per-sample losses of shape {values.shape}."
+                             ) from None
+        weight = w
+    if mask is not None:
+        m = xp.asarray(mask, dtype=values.dtype)
+        if m.shape == values.shape:
+            if reduction == "sum_over_batch_size":
+                # Keras: masked steps count neither in the sum nor in the average.
+                m = m * (m.size / max(float(m.sum()), 1.0))
+            weight = m if weight is None else weight * m
+    if weight is not None:
+        values = values * weight
+    if reduction == "none":
+        return values
+    total = ops.sum(values)
+    if reduction == "sum":
+        return total
+    return total / max(values.size, 1)
+
+
+class LossFunctionWrapper(Loss):
+    """Turn a function ``fn(y_true, y_pred, **kwargs)`` of per-sample values into a Loss."""
+
+    def __init__(self, fn, name=None, reduction="sum_over_batch_size", **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", "custom_loss"), reduction=reduction)
+        self.fn = fn
+        self.fn_kwargs = kwargs
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self.fn_kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), **self.fn_kwargs}
+
+
+class MeanSquaredError(LossFunctionWrapper):
+    """Mean of squared errors (quadratic: large errors, outliers included, dominate)."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error"):
+        super().__init__(mean_squared_error, name=name, reduction=reduction)
+
+
+class MeanAbsoluteError(LossFunctionWrapper):
+    """Mean of absolute errors (linear: robust to outliers)."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error"):
+        super().__init__(mean_absolute_error, name=name, reduction=reduction)
+
+
+class Huber(LossFunctionWrapper):
+    """Huber loss (Huber, 1964): quadratic within ``delta``, linear beyond."""
+
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss"):
+        delta = check_float(delta, "delta", "Huber", low=0, low_open=True)
+        super().__init__(huber, name=name, reduction=reduction, delta=delta)
+
+
+class LogCosh(LossFunctionWrapper):
+    """``log(cosh(error))``: about ``e^2 / 2`` near zero, ``|e| - log 2`` far away."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="log_cosh"):
+        super().__init__(log_cosh, name=name, reduction=reduction)
+
+
+class BinaryCrossentropy(LossFunctionWrapper):
+    """Binary cross-entropy; fused with a preceding sigmoid, or on logits with ``from_logits``."""
+
+    def __init__(self, from_logits=False, label_smoothing=0.0,
+                 reduction="sum_over_batch_size", name="binary_crossentropy"):
+        label_smoothing = check_float(label_smoothing, "label_smoothing", "BinaryCrossentropy",
+                                      low=0, high=1)
+        super().__init__(binary_crossentropy, name=name, reduction=reduction,
+                         from_logits=bool(from_logits), label_smoothing=label_smoothing)
+
+
+class CategoricalCrossentropy(LossFunctionWrapper):
+    """Cross-entropy with one-hot targets; fused with a preceding softmax (Keras's trick)."""
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="categorical_crossentropy"):
+        label_smoothing = check_float(label_smoothing, "label_smoothing",
+                                      "CategoricalCrossentropy", low=0, high=1)
+        super().__init__(categorical_crossentropy, name=name, reduction=reduction,
+                         from_logits=bool(from_logits), label_smoothing=label_smoothing,
+                         axis=axis)
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    """Cross-entropy with integer labels; fused with a preceding softmax."""
+
+    def __init__(self, from_logits=False, label_smoothing=0.0,
+                 reduction="sum_over_batch_size", name="sparse_categorical_crossentropy"):
+        label_smoothing = check_float(label_smoothing, "label_smoothing",
+                                      "SparseCategoricalCrossentropy", low=0, high=1)
+        super().__init__(sparse_categorical_crossentropy, name=name, reduction=reduction,
+                         from_logits=bool(from_logits), label_smoothing=label_smoothing)
+
+
+_TABLE = {
+    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "huber": Huber, "huber_loss": Huber, "log_cosh": LogCosh, "logcosh": LogCosh,
+    "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+}
+_CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError, Huber, LogCosh,
+                                    BinaryCrossentropy, CategoricalCrossentropy,
+                                    SparseCategoricalCrossentropy)}
+_CUSTOM: dict = {}
+
+
+def register(name: str, fn) -> None:
+    """Register a custom loss (class or function) under ``name`` for configs and saved models."""
+    _CUSTOM[name] = fn
+
+
+def get(identifier) -> Loss:
+    """Resolve a Keras name (``"mse"``, ``"sparse_categorical_crossentropy"``), a Loss, a
+    config dict, or a callable ``fn(y_true, y_pred)`` returning per-sample losses."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier in _CUSTOM:
+            return get(_CUSTOM[identifier])
+        return lookup(identifier, _TABLE, "loss")()
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        name = identifier["class_name"]
+        cls = _CLASSES.get(name) or _CUSTOM.get(name)
+        if cls is None:
+            raise ValueError(f"Unknown loss class {name!r}. Known: {sorted(_CLASSES)}; register "
+                             "custom losses with profond.losses.register(name, cls).")
+        config = dict(identifier.get("config", {}))
+        if isinstance(cls, type):
+            return cls.from_config(config)
+        return LossFunctionWrapper(cls, name=config.pop("name", name),
+                                   reduction=config.pop("reduction", "sum_over_batch_size"))
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if callable(identifier):
+        params = inspect.signature(identifier).parameters
+        if len(params) < 2:
+            raise ValueError("A custom loss must accept (y_true, y_pred).")
+        return LossFunctionWrapper(identifier)
+    raise ValueError(f"Could not interpret loss {identifier!r}: expected a name "
+                     f"({sorted(_TABLE)}), a Loss or a callable fn(y_true, y_pred).")
+
+
+def serialize(loss: Loss) -> dict:
+    name = type(loss).__name__
+    if isinstance(loss, LossFunctionWrapper) and type(loss) is LossFunctionWrapper:
+        name = loss.name
+    return {"class_name": name, "config": loss.get_config()}

@@ -1,0 +1,409 @@
+"""``Model``: a layer that can be compiled, trained, evaluated and used for prediction.
+
+Subclass it and write ``call`` (as in Keras), or use :class:`~profond.models.Sequential`.
+"""
+
+from __future__ import annotations
+
+from profond import backend
+from profond import optimizers as optimizers_mod
+from profond._validation import check_float, check_int
+from profond.autograd.engine import no_grad
+from profond.autograd.tensor import Tensor
+from profond.callbacks import CallbackList, History, ProgressBar
+from profond.layers.base import Layer
+from profond.models.checks import as_array_structure, check_finite
+from profond.models.compile_utils import CompiledLoss, CompiledMetrics
+from profond.training.batching import ArrayBatches
+from profond.training.structure import flatten, map_structure
+
+__all__ = ["Model"]
+
+
+def _tensorize(x):
+    return map_structure(lambda a: a if isinstance(a, Tensor) else Tensor._make(a), x)
+
+
+def _split_tail(x, fraction):
+    """Keras's ``validation_split``: the last ``fraction`` of the samples, before shuffling."""
+    n = len(flatten(x)[0])
+    cut = int(n * (1.0 - fraction))
+    if cut <= 0 or cut >= n:
+        raise ValueError(f"validation_split={fraction} leaves an empty training or validation "
+                         f"set for {n} samples.")
+    head = map_structure(lambda a: a[:cut], x)
+    tail = map_structure(lambda a: a[cut:], x)
+    return head, tail
+
+
+class Model(Layer):
+    """A trainable stack of layers with Keras's ``compile``/``fit``/``evaluate``/``predict``.
+
+    Examples
+    --------
+    >>> import numpy as np, profond
+    >>> from profond import layers
+    >>> class TwoLayers(profond.Model):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = layers.Dense(8, activation="relu")
+    ...         self.out = layers.Dense(1)
+    ...     def call(self, x):
+    ...         return self.out(self.hidden(x))
+    >>> model = TwoLayers()
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x = np.random.default_rng(0).normal(size=(64, 3))
+    >>> history = model.fit(x, x.sum(axis=1), epochs=2, verbose=0)
+    >>> sorted(history.history)
+    ['learning_rate', 'loss']
+    """
+
+    def __init__(self, *args, **kwargs):
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            raise TypeError("profond has no symbolic functional API: build models with "
+                            "Sequential([...]) or by subclassing Model and writing call().")
+        super().__init__(**kwargs)
+        self.optimizer = None
+        self.compiled_loss = None
+        self.compiled_metrics = None
+        self.stop_training = False
+        self.history = None
+        self._compile_config = None
+
+    # --- compile ---------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                **kwargs):
+        """Configure training.
+
+        Parameters
+        ----------
+        optimizer : str or Optimizer, default "rmsprop"
+        loss : str, Loss, callable, or a list/dict of them (one per output)
+        loss_weights : float, list or dict, optional
+            Factors of each output's loss; for a single output, an array of one weight per
+            output column favours some columns over others.
+        metrics : list, optional
+            Names (``"accuracy"``, ``"mae"`` ...), Metric objects or functions; a dict maps
+            output names to lists.
+        """
+        unknown = set(kwargs) - {"run_eagerly", "jit_compile", "steps_per_execution",
+                                 "weighted_metrics", "auto_scale_loss"}
+        if unknown:
+            raise TypeError(f"compile() got unexpected keyword argument(s) {sorted(unknown)}.")
+        if loss is None:
+            raise ValueError("compile() needs a loss, e.g. loss='mse' or "
+                             "loss='sparse_categorical_crossentropy'.")
+        self.optimizer = optimizers_mod.get(optimizer)
+        self.compiled_loss = CompiledLoss(loss, loss_weights)
+        self.compiled_metrics = CompiledMetrics(metrics, self.compiled_loss)
+        self._compile_config = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
+        self.compiled = True
+
+    def _check_compiled(self, what):
+        if self.compiled_loss is None:
+            raise RuntimeError(f"You must compile the model before {what}: call "
+                               "model.compile(optimizer=..., loss=...).")
+
+    @property
+    def metrics_names(self) -> list:
+        return ["loss"] + list(self.compiled_metrics.results()) if self.compiled_metrics else []
+
+    # --- one step ----------------------------------------------------------------------------
+    def _regularization_penalty(self):
+        penalties = self.losses
+        if not penalties:
+            return None
+        total = penalties[0]
+        for p in penalties[1:]:
+            total = total + p
+        return total
+
+    def train_step(self, x, y, sample_weight=None):
+        """One optimisation step on a batch; returns the loss tensor (graph already used)."""
+        self._clear_activity_losses()
+        y_pred = self(_tensorize(x), training=True)
+        loss, _ = self.compiled_loss(y, y_pred, sample_weight)
+        penalty = self._regularization_penalty()
+        if penalty is not None:
+            loss = loss + penalty
+        variables = self._trainable_cache
+        for v in variables:
+            v.grad = None
+        loss.backward()
+        self.optimizer.apply([v.grad for v in variables], variables)
+        for v in variables:
+            v.grad = None
+        return loss, y_pred
+
+    def test_step(self, x, y, sample_weight=None):
+        """Loss (with regularization penalties, as in training) and predictions on a batch."""
+        self._clear_activity_losses()
+        y_pred = self(_tensorize(x), training=False)
+        loss, _ = self.compiled_loss(y, y_pred, sample_weight)
+        penalty = self._regularization_penalty()
+        if penalty is not None:
+            loss = loss + penalty
+        return loss, y_pred
+
+    # --- data preparation ----------------------------------------------------------------------
+    def _prepare(self, x, y, sample_weight, what):
+        x = as_array_structure(x, "x")
+        y = as_array_structure(y, "y")
+        sample_weight = as_array_structure(sample_weight, "sample_weight")
+        check_finite(x, "x")
+        if y is not None:
+            check_finite(y, "y")
+        if sample_weight is not None:
+            for w in flatten(sample_weight):
+                if w.dtype.kind == "f":
+                    check_finite(w, "sample_weight")
+                if bool((w < 0).any()):
+                    raise ValueError("The 'sample_weight' argument must be non-negative. Got "
+                                     f"a minimum of {float(w.min())}.")
+        return x, y, sample_weight
+
+    def _ensure_built(self, x_batch):
+        if not self.built:
+            with no_grad():
+                self(_tensorize(x_batch), training=False)
+
+    # --- fit -----------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_batch_size=None,
+            validation_freq=1):
+        """Train the model for a number of epochs.
+
+        Parameters
+        ----------
+        x : array-like or list/dict of arrays, shape (n_samples, ...)
+        y : array-like or list/dict of arrays
+        batch_size : int, default 32
+            Samples per gradient update (the weights change once per batch).
+        epochs : int, default 1
+            Index of the last epoch (training runs from ``initial_epoch`` to ``epochs``).
+        verbose : "auto", 0, 1 or 2
+            0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1).
+        callbacks : list of Callback, optional
+        validation_split : float in [0, 1)
+            Fraction of the data, taken from the end before shuffling, held out for validation.
+        validation_data : tuple, optional
+            ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``.
+        shuffle : bool, default True
+            Reshuffle the training data at each epoch (profond's seeded generator).
+        class_weight : dict, optional
+            ``{class_index: weight}`` multiplying each sample's loss by its class's weight.
+        sample_weight : array-like, shape (n_samples,), optional
+        initial_epoch : int, default 0
+            Epoch at which to start (to resume a run).
+
+        Returns
+        -------
+        History
+            ``history.history`` maps ``"loss"``, metrics and ``"val_..."`` to per-epoch lists.
+        """
+        self._check_compiled("training it")
+        batch_size = check_int(32 if batch_size is None else batch_size, "batch_size", "fit",
+                               low=1)
+        epochs = check_int(epochs, "epochs", "fit", low=0)
+        initial_epoch = check_int(initial_epoch, "initial_epoch", "fit", low=0)
+        validation_split = check_float(validation_split, "validation_split", "fit", low=0,
+                                       high=1, high_open=True)
+        if y is None:
+            raise ValueError("fit() needs targets: pass y (arrays with one target per sample).")
+        x, y, sample_weight = self._prepare(x, y, sample_weight, "fit")
+        if validation_data is not None and validation_split:
+            raise ValueError("Give validation_data or validation_split, not both.")
+        if validation_split:
+            (x, x_val), (y, y_val) = _split_tail(x, validation_split), _split_tail(y,
+                                                                                   validation_split)
+            if sample_weight is not None:
+                sample_weight, sw_val = _split_tail(sample_weight, validation_split)
+            else:
+                sw_val = None
+            validation_data = (x_val, y_val, sw_val)
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be a tuple (x_val, y_val) or "
+                                 "(x_val, y_val, sample_weight_val).")
+            vx, vy, vsw = (tuple(validation_data) + (None,))[:3]
+            validation_data = self._prepare(vx, vy, vsw, "validation")
+        if class_weight is not None:
+            from profond.training.weighting import class_weight_to_sample_weight
+
+            sample_weight = class_weight_to_sample_weight(class_weight, y, sample_weight)
+
+        batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size, shuffle=shuffle)
+        steps = len(batches)
+        history = History()
+        cbs = list(callbacks or [])
+        verbose = 1 if verbose == "auto" else int(verbose)
+        if verbose:
+            cbs.append(ProgressBar(verbose=verbose))
+        cbs.append(history)
+        params = {"epochs": epochs, "steps": steps, "verbose": verbose,
+                  "batch_size": batch_size, "samples": batches.n}
+        callback_list = CallbackList(cbs, model=self, params=params)
+        self.history = history
+        self.stop_training = False
+
+        first = next(iter(ArrayBatches((x,), batch_size=min(batch_size, batches.n))))[0]
+        self._ensure_built(first)
+        self._trainable_cache = self.trainable_weights
+        self.optimizer.build(self._trainable_cache)
+        batch_hooks = callback_list.has("on_train_batch_end") or \
+            callback_list.has("on_train_batch_begin")
+
+        callback_list.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.compiled_metrics.reset()
+            callback_list.on_epoch_begin(epoch)
+            loss_sum = 0.0
+            seen = 0
+            for step, (xb, yb, swb) in enumerate(batches):
+                if batch_hooks:
+                    callback_list.on_train_batch_begin(step)
+                loss, y_pred = self.train_step(xb, yb, swb)
+                n = len(flatten(xb)[0])
+                loss_sum += float(loss.data) * n
+                seen += n
+                self.compiled_metrics.update(yb, y_pred, swb)
+                if batch_hooks:
+                    logs = {"loss": loss_sum / seen, **self.compiled_metrics.results()}
+                    callback_list.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            logs = {"loss": loss_sum / max(seen, 1), **self.compiled_metrics.results()}
+            if validation_data is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
+                val = self._evaluate_arrays(*validation_data,
+                                            batch_size=validation_batch_size or batch_size)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            logs["learning_rate"] = float(self.optimizer.learning_rate)
+            callback_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs)
+        return history
+
+    # --- evaluate / predict --------------------------------------------------------------------
+    def _evaluate_arrays(self, x, y, sample_weight=None, batch_size=32, callback_list=None):
+        self.compiled_metrics.reset()
+        loss_sum = 0.0
+        seen = 0
+        batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size, shuffle=False)
+        with no_grad():
+            for step, (xb, yb, swb) in enumerate(batches):
+                if callback_list is not None:
+                    callback_list.on_test_batch_begin(step)
+                loss, y_pred = self.test_step(xb, yb, swb)
+                n = len(flatten(xb)[0])
+                loss_sum += float(loss.data) * n
+                seen += n
+                self.compiled_metrics.update(yb, y_pred, swb)
+                if callback_list is not None:
+                    callback_list.on_test_batch_end(step, {"loss": loss_sum / seen})
+        return {"loss": loss_sum / max(seen, 1), **self.compiled_metrics.results()}
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 callbacks=None, return_dict=False):
+        """Loss and metrics on ``(x, y)``, computed in batches without building a graph.
+
+        Returns
+        -------
+        float, list or dict
+            The loss alone when there are no metrics, else ``[loss, *metrics]``; a dict with
+            ``return_dict=True``.
+        """
+        self._check_compiled("evaluating it")
+        batch_size = check_int(32 if batch_size is None else batch_size, "batch_size",
+                               "evaluate", low=1)
+        if y is None:
+            raise ValueError("evaluate() needs targets: pass y.")
+        x, y, sample_weight = self._prepare(x, y, sample_weight, "evaluate")
+        callback_list = CallbackList(callbacks or [], model=self, params={})
+        callback_list.on_test_begin()
+        results = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list)
+        callback_list.on_test_end(results)
+        if return_dict:
+            return results
+        values = list(results.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", callbacks=None):
+        """Outputs for ``x`` as NumPy arrays, computed in batches without building a graph."""
+        batch_size = check_int(32 if batch_size is None else batch_size, "batch_size",
+                               "predict", low=1)
+        x = as_array_structure(x, "x")
+        check_finite(x, "x")
+        callback_list = CallbackList(callbacks or [], model=self, params={})
+        callback_list.on_predict_begin()
+        outputs = []
+        with no_grad():
+            for step, (xb,) in enumerate(ArrayBatches((x,), batch_size=batch_size)):
+                callback_list.on_predict_batch_begin(step)
+                out = self(_tensorize(xb), training=False)
+                outputs.append(map_structure(lambda t: t.data, out))
+                callback_list.on_predict_batch_end(step)
+        callback_list.on_predict_end()
+        first = outputs[0]
+        leaves = [flatten(o) for o in outputs]
+        merged = [backend.to_numpy(backend.get_array_module(parts[0]).concatenate(parts))
+                  for parts in zip(*leaves)]
+        from profond.training.structure import unflatten
+
+        return unflatten(first, merged)
+
+    def predict_on_batch(self, x):
+        with no_grad():
+            return map_structure(lambda t: t.numpy(), self(_tensorize(
+                map_structure(backend.asarray, as_array_structure(x, "x"))), training=False))
+
+    def train_on_batch(self, x, y, sample_weight=None):
+        """One update on one batch; returns the loss."""
+        self._check_compiled("training it")
+        x, y, sample_weight = self._prepare(x, y, sample_weight, "train_on_batch")
+        (xb, yb, swb), = ArrayBatches((x, y, sample_weight), batch_size=len(flatten(x)[0]))
+        self._ensure_built(xb)
+        self._trainable_cache = self.trainable_weights
+        loss, _ = self.train_step(xb, yb, swb)
+        return float(loss.data)
+
+    def test_on_batch(self, x, y, sample_weight=None):
+        self._check_compiled("evaluating it")
+        x, y, sample_weight = self._prepare(x, y, sample_weight, "test_on_batch")
+        with no_grad():
+            loss, _ = self.test_step(_tensorize(map_structure(backend.asarray, x)), y,
+                                     sample_weight)
+        return float(loss.data)
+
+    # --- inspection ----------------------------------------------------------------------------
+    def build(self, input_shape):
+        """Create the weights by running the model once on zeros of ``input_shape``."""
+        if self.built:
+            return
+        shape = tuple(1 if d is None else d for d in input_shape)
+        with no_grad():
+            self(Tensor(backend.xp().zeros(shape, dtype=backend.floatx())), training=False)
+
+    def summary(self, print_fn=print, line_length=78):
+        """Print the layers, their output shapes and parameter counts."""
+        from profond.models.summary import format_summary
+
+        print_fn(format_summary(self, line_length))
+
+    # --- weights files -------------------------------------------------------------------------
+    def save_weights(self, filepath) -> None:
+        """Write the weights to a ``.safetensors`` file (atomically; no pickle)."""
+        from profond.io.weights import save_weights
+
+        save_weights(self, filepath)
+
+    def load_weights(self, filepath) -> None:
+        """Load weights written by :meth:`save_weights` (names and shapes are checked)."""
+        from profond.io.weights import load_weights
+
+        load_weights(self, filepath)
+
+    def get_compile_config(self):
+        return self._compile_config

@@ -1,0 +1,132 @@
+"""``Sequential``: a plain stack of layers, each feeding the next."""
+
+from __future__ import annotations
+
+from profond.layers.base import InputLayer, Layer
+from profond.models.model import Model
+
+__all__ = ["Sequential"]
+
+
+class Sequential(Model):
+    """A linear stack of layers.
+
+    Parameters
+    ----------
+    layers : list of Layer, optional
+        The first may be an ``Input(shape)``, or carry ``input_shape=``, so that the model is
+        built at once (and ``summary()`` works before training).
+    name : str, optional
+
+    Examples
+    --------
+    >>> from profond import Sequential, layers
+    >>> model = Sequential([layers.Input((64,)), layers.Dense(32, activation="relu"),
+    ...                     layers.Dense(10, activation="softmax")])
+    >>> model.count_params()
+    2410
+    """
+
+    def __init__(self, layers=None, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
+        self._stack: list[Layer] = []
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._maybe_build()
+
+    def add(self, layer, rebuild=True) -> None:
+        """Append a layer to the stack."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects a Layer. Got {type(layer).__name__}: "
+                            f"{layer!r}.")
+        if any(layer is other for other in self._stack):
+            raise ValueError(f"Layer '{layer.name}' is already in this model.")
+        if isinstance(layer, InputLayer) and self._stack:
+            raise ValueError("An Input can only be the first layer of a Sequential model.")
+        self._stack.append(layer)
+        self._track(layer)
+        if rebuild:
+            self._maybe_build()
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer."""
+        if not self._stack:
+            raise ValueError("There are no layers in this model to pop.")
+        layer = self._stack.pop()
+        self._sublayers.remove(layer)
+        self.built = False
+        self._maybe_build()
+        return layer
+
+    @property
+    def layers(self) -> list:
+        """The layers of the stack (without a leading ``Input``)."""
+        return [layer for layer in self._stack if not isinstance(layer, InputLayer)]
+
+    def _input_shape(self):
+        if not self._stack:
+            return None
+        first = self._stack[0]
+        if isinstance(first, InputLayer):
+            return (first.batch_size,) + tuple(first.shape)
+        if first._input_shape_arg is not None:
+            return (None,) + tuple(first._input_shape_arg)
+        return None
+
+    def _maybe_build(self):
+        shape = self._input_shape()
+        if shape is not None and len(self._stack) > (1 if isinstance(self._stack[0],
+                                                                      InputLayer) else 0):
+            self.build(shape)
+
+    def build(self, input_shape=None):
+        """Build each layer in turn, recording its output shape."""
+        shape = tuple(input_shape) if input_shape is not None else self._input_shape()
+        if shape is None:
+            raise ValueError("Sequential.build needs an input shape: call build((None, ...)), "
+                             "start the model with Input(shape), or call it on data.")
+        for layer in self._stack:
+            if not layer.built:
+                layer._build_input_shape = shape
+                layer.build(shape)
+                layer.built = True
+            shape = tuple(layer.compute_output_shape(shape))
+            layer._output_shape = shape
+        self._build_input_shape = tuple(input_shape) if input_shape is not None else \
+            self._input_shape()
+        self.built = True
+
+    def call(self, inputs, training=None, mask=None):
+        x = inputs
+        for layer in self._stack:
+            x = layer(x, training=training, mask=mask)
+            mask = getattr(x, "_keras_mask", None)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self._stack:
+            shape = tuple(layer.compute_output_shape(shape))
+        return shape
+
+    def get_config(self):
+        from profond.layers.registry import serialize
+
+        config = {"name": self.name, "trainable": self._trainable,
+                  "layers": [serialize(layer) for layer in self._stack]}
+        if self._build_input_shape is not None:
+            config["build_input_shape"] = [None if d is None else int(d)
+                                           for d in self._build_input_shape]
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        from profond.layers.registry import deserialize
+
+        config = dict(config)
+        layers = [deserialize(c) for c in config.pop("layers", [])]
+        shape = config.pop("build_input_shape", None)
+        model = cls(layers, **config)
+        if shape is not None and not model.built:
+            model.build(tuple(shape))
+        return model

@@ -1,0 +1,43 @@
+"""The text table printed by ``model.summary()``."""
+
+from __future__ import annotations
+
+__all__ = ["format_summary"]
+
+
+def _shape_str(shape):
+    if shape is None:
+        return "?"
+    if isinstance(shape, dict):
+        return "{" + ", ".join(f"{k}: {_shape_str(v)}" for k, v in shape.items()) + "}"
+    if shape and isinstance(shape[0], (tuple, list)):
+        return "[" + ", ".join(_shape_str(s) for s in shape) + "]"
+    return "(" + ", ".join("None" if i == 0 else str(d) for i, d in enumerate(shape)) + \
+        ("," if len(shape) == 1 else "") + ")"
+
+
+def format_summary(model, line_length=78) -> str:
+    w_name = int(line_length * 0.45)
+    w_shape = int(line_length * 0.33)
+    w_param = line_length - w_name - w_shape
+    rule = "-" * line_length
+    lines = [f'Model: "{model.name}"', rule,
+             f"{'Layer (type)':<{w_name}}{'Output Shape':<{w_shape}}{'Param #':>{w_param}}",
+             "=" * line_length]
+    for layer in model.layers:
+        label = f"{layer.name} ({type(layer).__name__})"
+        shape = getattr(layer, "_output_shape", None)
+        params = sum(int(v.size) for v in layer.weights) if layer.built else 0
+        count = f"{params:,}" if layer.built else "0 (unbuilt)"
+        lines.append(f"{label:<{w_name}}{_shape_str(shape):<{w_shape}}{count:>{w_param}}")
+    lines.append("=" * line_length)
+    weights = model.weights
+    total = sum(int(v.size) for v in weights)
+    trainable = sum(int(v.size) for v in model.trainable_weights)
+    lines.append(f"Total params: {total:,}")
+    lines.append(f"Trainable params: {trainable:,}")
+    lines.append(f"Non-trainable params: {total - trainable:,}")
+    if not model.built:
+        lines.append("(The model is not built yet: call it on data, or give an input shape.)")
+    lines.append(rule)
+    return "\n".join(lines)

@@ -1,0 +1,20 @@
+import numpy as np
+import pytest
+
+import profond
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state():
+    """Every test starts from the same seed, float32 and the NumPy backend."""
+    profond.random.seed(1234)
+    profond.backend.set_floatx("float32")
+    profond.backend.set_backend("numpy")
+    yield
+    profond.backend.set_floatx("float32")
+    profond.backend.set_backend("numpy")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
