@@ -1,0 +1,6 @@
+"""Real datasets, one call each."""
+
+from profond.datasets.bundled import (load_breast_cancer, load_diabetes, load_digits, load_iris,
+                                      load_wine)
+
+__all__ = ["load_digits", "load_iris", "load_wine", "load_breast_cancer", "load_diabetes"]

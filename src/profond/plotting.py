@@ -1,0 +1,71 @@
+"""Plots with matplotlib (an optional dependency: ``pip install 'profond[plot]'``)."""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["plot_history", "save_figure"]
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        if os.environ.get("MPLBACKEND") is None:
+            matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError as err:  # pragma: no cover - depends on the install
+        raise ImportError("Plotting needs matplotlib: pip install 'profond[plot]'.") from err
+    return plt
+
+
+def save_figure(fig, path) -> None:
+    """Save ``fig`` to ``path`` atomically (the format follows the extension)."""
+    from profond.io.atomic import atomic_path
+
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lstrip(".") or "png"
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=ext, dpi=120, bbox_inches="tight")
+
+
+def plot_history(history, path=None, title=None):
+    """Learning curves: one panel per quantity (loss, each metric, learning rate), train
+    and validation together.
+
+    Parameters
+    ----------
+    history : History or dict
+        ``model.fit``'s return value, or its ``.history`` dict.
+    path : str, optional
+        Where to save the PNG (atomically).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = _pyplot()
+    logs = history.history if hasattr(history, "history") else dict(history)
+    epochs_axis = getattr(history, "epoch", None)
+    keys = [k for k in logs if not k.startswith("val_")]
+    n = max(len(keys), 1)
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        xs = [e + 1 for e in epochs_axis] if epochs_axis else list(range(1, len(logs[key]) + 1))
+        ax.plot(xs[:len(logs[key])], logs[key], marker="o", ms=3, label="train")
+        if f"val_{key}" in logs:
+            val = logs[f"val_{key}"]
+            ax.plot(xs[:len(val)], val, marker="o", ms=3, label="validation")
+            ax.legend()
+        ax.set_title(key)
+        ax.set_xlabel("epoch")
+        if key == "learning_rate" or (key == "loss" and min(logs[key]) > 0
+                                      and max(logs[key]) / max(min(logs[key]), 1e-12) > 50):
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    if path is not None:
+        save_figure(fig, path)
+    return fig
