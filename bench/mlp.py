@@ -1,0 +1,133 @@
+"""MLP benchmark: profond vs PyTorch (CPU) vs a hand-written NumPy loop, on the same work.
+
+784-256-128-10, ReLU, softmax cross-entropy, plain SGD (lr 0.01), batch 128, one epoch over
+60,000 x 784 float32 samples, shuffled each epoch; then ``predict`` over the same 60,000.
+Contenders alternate within each round; medians and ratios are printed.
+
+Run: python bench/mlp.py [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from _common import alternate, report, setup_torch, threads  # noqa: E402
+
+N, D, H1, H2, C, BATCH, LR = 60_000, 784, 256, 128, 10, 128, 0.01
+
+
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.random((N, D), dtype=np.float32)
+    w = rng.standard_normal((D, C)).astype(np.float32)
+    y = (x @ w).argmax(axis=1).astype(np.int64)
+    return x, y
+
+
+def profond_contender(x, y):
+    import profond
+    from profond import layers
+
+    profond.random.seed(0)
+    model = profond.Sequential([layers.Input((D,)), layers.Dense(H1, activation="relu"),
+                                layers.Dense(H2, activation="relu"), layers.Dense(C)])
+    model.compile(optimizer=profond.optimizers.SGD(LR),
+                  loss=profond.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+    def train():
+        model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=True, verbose=0)
+
+    def predict():
+        model.predict(x, batch_size=BATCH)
+
+    return train, predict
+
+
+def torch_contender(x, y):
+    torch = setup_torch()
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(D, H1), torch.nn.ReLU(), torch.nn.Linear(H1, H2),
+                              torch.nn.ReLU(), torch.nn.Linear(H2, C))
+    opt = torch.optim.SGD(net.parameters(), lr=LR)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def train():
+        perm = torch.randperm(N)
+        for i in range(0, N, BATCH):
+            idx = perm[i:i + BATCH]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(net(xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+
+    def predict():
+        with torch.inference_mode():
+            for i in range(0, N, BATCH):
+                net(xt[i:i + BATCH])
+
+    return train, predict
+
+
+def numpy_contender(x, y):
+    rng = np.random.default_rng(0)
+
+    def glorot(i, o):
+        lim = np.sqrt(6 / (i + o))
+        return rng.uniform(-lim, lim, (i, o)).astype(np.float32)
+
+    w1, w2, w3 = glorot(D, H1), glorot(H1, H2), glorot(H2, C)
+    b1, b2, b3 = (np.zeros(n, np.float32) for n in (H1, H2, C))
+
+    def train():
+        perm = rng.permutation(N)
+        for i in range(0, N, BATCH):
+            idx = perm[i:i + BATCH]
+            xb, yb = x[idx], y[idx]
+            n = len(idx)
+            a1 = np.maximum(xb @ w1 + b1, 0)
+            a2 = np.maximum(a1 @ w2 + b2, 0)
+            z = a2 @ w3 + b3
+            z -= z.max(axis=1, keepdims=True)
+            p = np.exp(z)
+            p /= p.sum(axis=1, keepdims=True)
+            p[np.arange(n), yb] -= 1
+            g3 = p / n
+            g2 = (g3 @ w3.T) * (a2 > 0)
+            g1 = (g2 @ w2.T) * (a1 > 0)
+            for w, b, a, g in ((w3, b3, a2, g3), (w2, b2, a1, g2), (w1, b1, xb, g1)):
+                w -= LR * (a.T @ g)
+                b -= LR * g.sum(axis=0)
+
+    def predict():
+        for i in range(0, N, BATCH):
+            xb = x[i:i + BATCH]
+            np.maximum(np.maximum(xb @ w1 + b1, 0) @ w2 + b2, 0) @ w3 + b3
+
+    return train, predict
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    x, y = data()
+    contenders = {"profond": profond_contender(x, y), "torch": torch_contender(x, y),
+                  "numpy loop": numpy_contender(x, y)}
+    print(f"MLP {D}-{H1}-{H2}-{C}, batch {BATCH}, {N} samples, {threads()} threads, "
+          f"{args.repeats} alternating repeats")
+    for _, (train, predict) in contenders.items():  # warm-up: caches, allocator, BLAS
+        train()
+        predict()
+    report("train one epoch", alternate({k: v[0] for k, v in contenders.items()},
+                                        args.repeats), "profond")
+    report("predict 60,000", alternate({k: v[1] for k, v in contenders.items()},
+                                       args.repeats), "profond")
+
+
+if __name__ == "__main__":
+    main()
