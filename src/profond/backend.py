@@ -169,8 +169,9 @@ def asarray(data, dtype=None):
         src_mod = get_array_module(data)
         if src_mod is not numpy:
             data = src_mod.asnumpy(data)
-        return numpy.ascontiguousarray(data, dtype=dtype)
-    return mod.ascontiguousarray(mod.asarray(data, dtype=dtype))
+        # not ascontiguousarray: it turns 0-d data into shape (1,)
+        return numpy.asarray(data, dtype=dtype, order="C")
+    return mod.asarray(data, dtype=dtype, order="C")
 
 
 def to_numpy(a):

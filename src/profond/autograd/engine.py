@@ -14,16 +14,22 @@ import threading
 
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "run_backward"]
 
-_local = threading.local()
+class _GradMode(threading.local):
+    """Per-thread switch (as in PyTorch); the class attribute is each thread's default."""
+
+    enabled = True
+
+
+grad_mode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
     """True when new operations record the graph needed for ``backward``."""
-    return getattr(_local, "enabled", True)
+    return grad_mode.enabled
 
 
 def set_grad_enabled(mode: bool) -> None:
-    _local.enabled = bool(mode)
+    grad_mode.enabled = bool(mode)
 
 
 @contextlib.contextmanager
@@ -39,23 +45,23 @@ def no_grad():
     >>> y.requires_grad
     False
     """
-    previous = is_grad_enabled()
-    _local.enabled = False
+    previous = grad_mode.enabled
+    grad_mode.enabled = False
     try:
         yield
     finally:
-        _local.enabled = previous
+        grad_mode.enabled = previous
 
 
 @contextlib.contextmanager
 def enable_grad():
     """Context manager that re-enables graph recording inside a ``no_grad`` block."""
-    previous = is_grad_enabled()
-    _local.enabled = True
+    previous = grad_mode.enabled
+    grad_mode.enabled = True
     try:
         yield
     finally:
-        _local.enabled = previous
+        grad_mode.enabled = previous
 
 
 def _topological_order(root):
@@ -83,6 +89,10 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
     grads = {id(root): grad}
     owned = set()  # ids of buffers the engine allocated itself: safe to update in place
     given_to_leaves = set()
+    # Leaves whose .grad is an array handed over by a backward closure during this pass: it may
+    # still be pending for another node (``a + b`` returns ``g`` to both parents), so the next
+    # contribution to such a leaf is added out of place, never with ``+=``.
+    borrowed = set()
     for node in reversed(_topological_order(root)):
         g = grads.pop(id(node), None)
         if g is None:
@@ -94,10 +104,15 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
                 continue
             if parent._backward is None:  # a leaf: accumulate into .grad
                 if parent.grad is None:
-                    if id(pg) in given_to_leaves or pg.base is not None or (pg is g and node is root):
+                    if id(pg) in given_to_leaves or pg.base is not None or pg is grad:
                         pg = pg.copy()
+                    else:
+                        borrowed.add(id(parent))
                     given_to_leaves.add(id(pg))
                     parent.grad = pg
+                elif id(parent) in borrowed:
+                    parent.grad = parent.grad + pg
+                    borrowed.discard(id(parent))
                 else:
                     parent.grad += pg
                 continue

@@ -60,7 +60,7 @@ class Tensor:
         out._keras_mask = None
         out._logits = None
         out._aux = None
-        if backward is not None and engine.is_grad_enabled():
+        if backward is not None and engine.grad_mode.enabled:
             for p in parents:
                 if p.requires_grad:
                     out.requires_grad = True

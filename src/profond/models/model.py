@@ -109,8 +109,24 @@ class Model(Layer):
         return ["loss"] + list(self.compiled_metrics.results()) if self.compiled_metrics else []
 
     # --- one step ----------------------------------------------------------------------------
+    def _cache_step_state(self):
+        """What every training step needs, gathered once per ``fit`` instead of per batch."""
+        self._trainable_cache = self.trainable_weights
+        self._penalty_cache = [v for v in self._trainable_cache if v.regularizer is not None]
+        stack, layers = [self], []
+        while stack:
+            layer = stack.pop()
+            layers.append(layer)
+            stack.extend(layer._sublayers)
+        self._has_activity_losses = any(layer.activity_regularizer is not None
+                                        for layer in layers)
+
     def _regularization_penalty(self):
-        penalties = self.losses
+        if not hasattr(self, "_penalty_cache"):
+            self._cache_step_state()
+        penalties = [v.regularizer(v) for v in self._penalty_cache]
+        if self._has_activity_losses:
+            penalties.extend(self._collect_activity_losses())
         if not penalties:
             return None
         total = penalties[0]
@@ -120,7 +136,8 @@ class Model(Layer):
 
     def train_step(self, x, y, sample_weight=None):
         """One optimisation step on a batch; returns the loss tensor (graph already used)."""
-        self._clear_activity_losses()
+        if self._has_activity_losses:
+            self._clear_activity_losses()
         y_pred = self(_tensorize(x), training=True)
         loss, _ = self.compiled_loss(y, y_pred, sample_weight)
         penalty = self._regularization_penalty()
@@ -137,7 +154,10 @@ class Model(Layer):
 
     def test_step(self, x, y, sample_weight=None):
         """Loss (with regularization penalties, as in training) and predictions on a batch."""
-        self._clear_activity_losses()
+        if not hasattr(self, "_penalty_cache"):
+            self._cache_step_state()
+        if self._has_activity_losses:
+            self._clear_activity_losses()
         y_pred = self(_tensorize(x), training=False)
         loss, _ = self.compiled_loss(y, y_pred, sample_weight)
         penalty = self._regularization_penalty()
@@ -249,7 +269,7 @@ class Model(Layer):
 
         first = next(iter(ArrayBatches((x,), batch_size=min(batch_size, batches.n))))[0]
         self._ensure_built(first)
-        self._trainable_cache = self.trainable_weights
+        self._cache_step_state()
         self.optimizer.build(self._trainable_cache)
         batch_hooks = callback_list.has("on_train_batch_end") or \
             callback_list.has("on_train_batch_begin")
@@ -365,7 +385,7 @@ class Model(Layer):
         x, y, sample_weight = self._prepare(x, y, sample_weight, "train_on_batch")
         (xb, yb, swb), = ArrayBatches((x, y, sample_weight), batch_size=len(flatten(x)[0]))
         self._ensure_built(xb)
-        self._trainable_cache = self.trainable_weights
+        self._cache_step_state()
         loss, _ = self.train_step(xb, yb, swb)
         return float(loss.data)
 

@@ -33,39 +33,51 @@ def softmax_cross_entropy(logits, target, sparse: bool = False, label_smoothing:
     xp = logits.xp
     z = logits.data
     ax = axis % z.ndim
+    if ax != z.ndim - 1:  # move the class axis last, where rows are contiguous
+        if not sparse:
+            t = target.data if isinstance(target, Tensor) else target
+            target = xp.moveaxis(xp.asarray(t), ax, -1)
+        return softmax_cross_entropy(_moveaxis(logits, ax), target, sparse, label_smoothing)
     t = target.data if isinstance(target, Tensor) else target
-    shifted = z - z.max(axis=ax, keepdims=True)
+    # C order matters: the flat-index update of the gradient below must write in place.
+    z = xp.ascontiguousarray(z)
+    shifted = z - z.max(axis=-1, keepdims=True)
     e = xp.exp(shifted)
-    s = e.sum(axis=ax, keepdims=True)
+    s = e.sum(axis=-1, keepdims=True)
     log_p = shifted - xp.log(s)
-    n = z.shape[ax]
+    n = z.shape[-1]
     if sparse:
-        idx = xp.expand_dims(xp.asarray(t).astype(xp.int64, copy=False), ax)
-        picked = xp.take_along_axis(log_p, idx, axis=ax).squeeze(ax)
+        # Flat indices of the true classes: cheaper than take_along_axis on small batches.
+        flat = xp.arange(log_p.size // n) * n + xp.asarray(t).reshape(-1).astype(xp.int64)
+        picked = log_p.reshape(-1)[flat].reshape(log_p.shape[:-1])
+        loss = -picked
         if label_smoothing:
-            loss = -(1 - label_smoothing) * picked - label_smoothing / n * log_p.sum(axis=ax)
-        else:
-            loss = -picked
+            loss = (1 - label_smoothing) * loss - label_smoothing / n * log_p.sum(axis=-1)
     else:
         t = xp.asarray(t, dtype=z.dtype)
         if label_smoothing:
             t = t * (1 - label_smoothing) + label_smoothing / n
-        loss = -(t * log_p).sum(axis=ax)
+        loss = -(t * log_p).sum(axis=-1)
 
     def backward(g):
         grad = e / s
         if sparse:
             if label_smoothing:
-                grad = grad - label_smoothing / n
-                xp.put_along_axis(grad, idx, xp.take_along_axis(grad, idx, axis=ax)
-                                  - (1 - label_smoothing), axis=ax)
-            else:
-                xp.put_along_axis(grad, idx, xp.take_along_axis(grad, idx, axis=ax) - 1, axis=ax)
+                grad -= label_smoothing / n
+            grad.reshape(-1)[flat] -= 1 - label_smoothing
         else:
-            grad = grad * t.sum(axis=ax, keepdims=True) - t
-        return (grad * xp.expand_dims(g, ax),)
+            grad = grad * t.sum(axis=-1, keepdims=True) - t
+        grad *= g[..., None]
+        return (grad,)
 
     return make(loss, (logits,), backward)
+
+
+def _moveaxis(x, ax):
+    from profond.ops.shape import permute
+
+    order = [i for i in range(x.ndim) if i != ax] + [ax]
+    return permute(x, order)
 
 
 def sigmoid_cross_entropy(logits, target, label_smoothing: float = 0.0) -> Tensor:

@@ -12,8 +12,15 @@ __all__ = [
 ]
 
 
+def _scalar_operand(a, b) -> bool:
+    """True for ``float_tensor (op) python_number``: the fast path without a constant node."""
+    return isinstance(b, (int, float)) and isinstance(a, Tensor) and a.data.dtype.kind == "f"
+
+
 def add(a, b) -> Tensor:
     """``a + b`` with broadcasting."""
+    if _scalar_operand(a, b):
+        return make(a.data + b, (a,), lambda g: (g,))
     a, b = pair(a, b)
     sa, sb = a.data.shape, b.data.shape
 
@@ -25,6 +32,8 @@ def add(a, b) -> Tensor:
 
 def sub(a, b) -> Tensor:
     """``a - b`` with broadcasting."""
+    if _scalar_operand(a, b):
+        return make(a.data - b, (a,), lambda g: (g,))
     a, b = pair(a, b)
     sa, sb = a.data.shape, b.data.shape
 
@@ -36,6 +45,8 @@ def sub(a, b) -> Tensor:
 
 def mul(a, b) -> Tensor:
     """``a * b`` with broadcasting."""
+    if _scalar_operand(a, b):
+        return make(a.data * b, (a,), lambda g: (g * b,))
     a, b = pair(a, b)
 
     def backward(g):
@@ -48,6 +59,8 @@ def mul(a, b) -> Tensor:
 
 def div(a, b) -> Tensor:
     """``a / b`` with broadcasting."""
+    if _scalar_operand(a, b):
+        return make(a.data / b, (a,), lambda g: (g / b,))
     a, b = pair(a, b)
     out = a.data / b.data
 
@@ -67,7 +80,7 @@ def neg(a) -> Tensor:
 
 def pow(a, exponent) -> Tensor:  # noqa: A001 - mirrors the operator's name
     """``a ** exponent``; the exponent may be a number or a tensor."""
-    if not isinstance(exponent, Tensor):
+    if not isinstance(exponent, Tensor) and not hasattr(exponent, "dtype"):
         p = exponent
         a = as_tensor(a)
         out = a.data ** p
