@@ -403,6 +403,7 @@ class Model(Layer):
         if self.built:
             return
         shape = tuple(1 if d is None else d for d in input_shape)
+        self.built = True  # before the call below: the sub-layers build themselves in it
         with no_grad():
             self(Tensor(backend.xp().zeros(shape, dtype=backend.floatx())), training=False)
 
