@@ -1,4 +1,10 @@
 """Data tools with scikit-learn's conventions: splitting, scaling, batching, weighting,
 time-series windows."""
 
-__all__: list[str] = []
+from profond.data.scaling import MinMaxScaler, NotFittedError, Rescaler, StandardScaler
+from profond.data.splits import KFold, StratifiedKFold, train_test_split, train_val_test_split
+from profond.data.weights import compute_class_weight
+
+__all__: list[str] = ["train_test_split", "train_val_test_split", "KFold", "StratifiedKFold",
+                      "MinMaxScaler", "StandardScaler", "Rescaler", "NotFittedError",
+                      "compute_class_weight"]
