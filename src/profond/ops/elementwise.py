@@ -14,7 +14,8 @@ __all__ = [
 
 def _scalar_operand(a, b) -> bool:
     """True for ``float_tensor (op) python_number``: the fast path without a constant node."""
-    return isinstance(b, (int, float)) and isinstance(a, Tensor) and a.data.dtype.kind == "f"
+    # type(), not isinstance: np.float64 subclasses float but would promote float32 to float64
+    return type(b) in (int, float) and isinstance(a, Tensor) and a.data.dtype.kind == "f"
 
 
 def add(a, b) -> Tensor:

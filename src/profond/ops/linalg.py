@@ -22,10 +22,10 @@ def matmul(a, b) -> Tensor:
         ad = a.data[None, :] if a.ndim == 1 else a.data
         bd = b.data[:, None] if b.ndim == 1 else b.data
         gg = g
+        if b.ndim == 1:  # first: for vector @ vector, g is 0-d and -2 would be out of range
+            gg = xp.expand_dims(gg, -1)
         if a.ndim == 1:
             gg = xp.expand_dims(gg, -2)
-        if b.ndim == 1:
-            gg = xp.expand_dims(gg, -1)
         ga = gb = None
         if a.requires_grad:
             ga = gg @ xp.swapaxes(bd, -1, -2)
