@@ -255,6 +255,7 @@ class Model(Layer):
 
         batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size, shuffle=shuffle)
         steps = len(batches)
+        self.optimizer.steps_per_epoch = steps  # lets unit="epoch" schedules count epochs
         history = History()
         cbs = list(callbacks or [])
         verbose = 1 if verbose == "auto" else int(verbose)
@@ -299,7 +300,7 @@ class Model(Layer):
                 val = self._evaluate_arrays(*validation_data,
                                             batch_size=validation_batch_size or batch_size)
                 logs.update({f"val_{k}": v for k, v in val.items()})
-            logs["learning_rate"] = float(self.optimizer.learning_rate)
+            logs["learning_rate"] = float(self.optimizer.last_learning_rate)  # this epoch's
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break

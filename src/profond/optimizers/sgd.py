@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from profond import backend
 from profond._validation import check_float
 from profond.optimizers.base import Optimizer
 
@@ -9,15 +10,18 @@ __all__ = ["SGD"]
 
 
 class SGD(Optimizer):
-    """Gradient descent with momentum (Polyak, 1964) and Nesterov momentum (Sutskever, 2013).
+    """Gradient descent with momentum (Polyak, 1964) and Nesterov momentum (Sutskever et al.,
+    2013), updating the weights after every batch.
 
     The update, as Keras writes it, for each variable ``w`` with gradient ``g``::
 
         if momentum == 0:
             w -= lr * g
         else:
-            v = momentum * v - lr * g          # velocity, kept per variable
+            v = momentum * v - lr * g          # velocity, kept per variable (slot "momentum")
             w += momentum * v - lr * g if nesterov else v
+
+    With a constant rate this is PyTorch's ``SGD`` (whose buffer is ``-v / lr``).
 
     Parameters
     ----------
@@ -49,17 +53,17 @@ class SGD(Optimizer):
         return {}
 
     def update_step(self, grad, var, lr, slots):
+        xp = backend.get_array_module(var)
+        step = xp.multiply(grad, lr, out=self._buffer(var))  # step = lr * g
         if not self.momentum:
-            if lr == 1.0:
-                var -= grad
-            else:
-                var -= lr * grad
+            var -= step
             return
         v = slots["momentum"]
         v *= self.momentum
-        v -= lr * grad
+        v -= step                                            # v = momentum * v - lr * g
         if self.nesterov:
-            var += self.momentum * v - lr * grad
+            var -= step
+            var += xp.multiply(v, self.momentum, out=step)   # w += momentum * v - lr * g
         else:
             var += v
 
