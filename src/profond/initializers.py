@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from profond import backend, random
-from profond._validation import check_choice, check_float, lookup
+from profond._validation import check_choice, check_float, check_int, lookup
 
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
            "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform",
@@ -69,7 +69,7 @@ class Initializer:
 
 class _Seeded(Initializer):
     def __init__(self, seed=None):
-        self.seed = seed
+        self.seed = check_int(seed, "seed", type(self).__name__, low=0, allow_none=True)
 
     def _rng(self):
         return random.generator(self.seed)
@@ -79,34 +79,86 @@ class _Seeded(Initializer):
 
 
 class Zeros(Initializer):
-    """All zeros."""
+    """All zeros (Keras's default bias initializer).
+
+    Examples
+    --------
+    >>> from profond.initializers import Zeros
+    >>> Zeros()((2,))
+    array([0., 0.], dtype=float32)
+    """
 
     def sample(self, shape):
         return np.zeros(shape)
 
 
 class Ones(Initializer):
-    """All ones."""
+    """All ones.
+
+    Examples
+    --------
+    >>> from profond.initializers import Ones
+    >>> Ones()((2,))
+    array([1., 1.], dtype=float32)
+    """
 
     def sample(self, shape):
         return np.ones(shape)
 
 
 class Constant(Initializer):
-    """Every value equal to ``value``."""
+    """Every value equal to ``value`` (a number, or an array broadcast to the shape).
+
+    Parameters
+    ----------
+    value : float or array-like, default 0.0
+
+    Examples
+    --------
+    >>> from profond.initializers import Constant
+    >>> Constant(0.5)((3,))
+    array([0.5, 0.5, 0.5], dtype=float32)
+    """
 
     def __init__(self, value=0.0):
-        self.value = check_float(value, "value", "Constant")
+        if np.ndim(value) == 0:
+            self.value = check_float(value, "value", "Constant")
+        else:
+            arr = np.asarray(value, dtype=np.float64)
+            if not np.isfinite(arr).all():
+                raise ValueError("The 'value' parameter of Constant must be finite. Got "
+                                 f"{value!r} instead.")
+            self.value = arr
 
     def sample(self, shape):
-        return np.full(shape, self.value)
+        try:
+            return np.broadcast_to(self.value, shape).copy()
+        except ValueError:
+            raise ValueError(f"Constant: a value of shape {np.shape(self.value)} cannot fill "
+                             f"a weight of shape {shape}.") from None
 
     def get_config(self):
-        return {"value": self.value}
+        return {"value": self.value if np.ndim(self.value) == 0 else self.value.tolist()}
 
 
 class RandomNormal(_Seeded):
-    """Normal draws with ``mean`` and ``stddev`` (Keras default 0.05)."""
+    """Normal draws ``N(mean, stddev ** 2)``.
+
+    Parameters
+    ----------
+    mean : float, default 0.0
+    stddev : float >= 0, default 0.05
+    seed : int, optional
+        With a seed, every call returns the same values (Keras's rule); without, draws come
+        from profond's global generator.
+
+    Examples
+    --------
+    >>> from profond.initializers import RandomNormal
+    >>> init = RandomNormal(stddev=1.0, seed=3)
+    >>> bool((init((4,)) == init((4,))).all())
+    True
+    """
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
@@ -121,7 +173,21 @@ class RandomNormal(_Seeded):
 
 
 class RandomUniform(_Seeded):
-    """Uniform draws in ``[minval, maxval)``."""
+    """Uniform draws in ``[minval, maxval)``.
+
+    Parameters
+    ----------
+    minval : float, default -0.05
+    maxval : float >= minval, default 0.05
+    seed : int, optional
+
+    Examples
+    --------
+    >>> from profond.initializers import RandomUniform
+    >>> w = RandomUniform(0.0, 1.0, seed=0)((1000,))
+    >>> bool(w.min() >= 0 and w.max() < 1)
+    True
+    """
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
@@ -149,7 +215,24 @@ def _truncated_normal(rng, shape, stddev):
 
 
 class TruncatedNormal(_Seeded):
-    """Normal draws truncated at two standard deviations around ``mean``."""
+    """Normal draws ``N(mean, stddev ** 2)`` redrawn until within two ``stddev`` of ``mean``.
+
+    The variance of the result is about ``0.774 * stddev ** 2`` (the truncation removes the
+    tails); :class:`VarianceScaling` corrects for that, this class does not (as in Keras).
+
+    Parameters
+    ----------
+    mean : float, default 0.0
+    stddev : float >= 0, default 0.05
+    seed : int, optional
+
+    Examples
+    --------
+    >>> from profond.initializers import TruncatedNormal
+    >>> w = TruncatedNormal(stddev=1.0, seed=0)((10000,))
+    >>> bool(abs(w).max() <= 2)
+    True
+    """
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
@@ -164,17 +247,44 @@ class TruncatedNormal(_Seeded):
 
 
 class VarianceScaling(_Seeded):
-    """Draws whose variance is ``scale / n``, ``n`` the fan-in, fan-out or their average.
+    """Draws whose variance is ``scale / n``, ``n`` the fan-in, the fan-out or their average
+    (fans as :func:`compute_fans` gives them), as in Keras::
 
-    ``distribution``: ``"truncated_normal"`` (std corrected for the truncation by 0.8796...),
-    ``"untruncated_normal"`` or ``"uniform"`` (limit ``sqrt(3 * scale / n)``), as in Keras.
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+        variance = scale / max(1, n)
+        truncated_normal:   stddev = sqrt(variance) / 0.87962566103423978, cut at 2 stddev
+        untruncated_normal: stddev = sqrt(variance)
+        uniform:            limit = sqrt(3 * variance), U(-limit, limit)
+
+    (0.8796... is the standard deviation of a standard normal truncated to [-2, 2], so that
+    the truncated draws have exactly the variance asked for.)
+
+    Parameters
+    ----------
+    scale : float > 0, default 1.0
+    mode : {"fan_in", "fan_out", "fan_avg"}, default "fan_in"
+    distribution : {"truncated_normal", "untruncated_normal", "uniform"}
+        Default ``"truncated_normal"``; ``"normal"`` means ``"truncated_normal"`` (Keras).
+    seed : int, optional
+
+    Examples
+    --------
+    >>> from profond.initializers import VarianceScaling
+    >>> init = VarianceScaling(scale=2.0, mode="fan_in", distribution="uniform", seed=0)
+    >>> bool(abs(init((200, 50))).max() <= (3 * 2.0 / 200) ** 0.5)
+    True
     """
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
         super().__init__(seed)
-        self.scale = check_float(scale, "scale", "VarianceScaling", low=0, low_open=True)
-        self.mode = check_choice(mode, "mode", "VarianceScaling", ("fan_in", "fan_out", "fan_avg"))
-        self.distribution = check_choice(distribution, "distribution", "VarianceScaling",
+        owner = type(self).__name__
+        self.scale = check_float(scale, "scale", owner, low=0, low_open=True)
+        self.mode = check_choice(mode, "mode", owner, ("fan_in", "fan_out", "fan_avg"))
+        if isinstance(distribution, str):
+            distribution = distribution.lower()
+            if distribution == "normal":  # Keras's alias
+                distribution = "truncated_normal"
+        self.distribution = check_choice(distribution, "distribution", owner,
                                          ("truncated_normal", "untruncated_normal", "uniform"))
 
     def sample(self, shape):
@@ -194,33 +304,140 @@ class VarianceScaling(_Seeded):
                 "seed": self.seed}
 
 
-def _preset(name, scale, mode, distribution, doc):
+class _Preset(VarianceScaling):
+    """A :class:`VarianceScaling` with fixed arguments; only ``seed`` is configurable."""
+
+    _args: tuple = ()
+
     def __init__(self, seed=None):
-        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+        super().__init__(*self._args, seed=seed)
 
     def get_config(self):
         return {"seed": self.seed}
 
-    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
-                                            "__doc__": doc})
+
+class GlorotUniform(_Preset):
+    """Glorot/Xavier uniform (Glorot & Bengio, 2010), for tanh and sigmoid layers::
+
+        limit = sqrt(6 / (fan_in + fan_out));  w ~ U(-limit, limit)    # variance 2 / (in + out)
+
+    ``VarianceScaling(1.0, "fan_avg", "uniform")``; Keras's default kernel initializer.
+
+    Examples
+    --------
+    >>> from profond.initializers import GlorotUniform
+    >>> w = GlorotUniform(seed=0)((300, 500))
+    >>> bool(abs(w).max() <= (6 / 800) ** 0.5)
+    True
+    """
+
+    _args = (1.0, "fan_avg", "uniform")
 
 
-GlorotUniform = _preset("GlorotUniform", 1.0, "fan_avg", "uniform",
-                        "Glorot/Xavier uniform (Glorot & Bengio, 2010): limit sqrt(6/(in+out)).")
-GlorotNormal = _preset("GlorotNormal", 1.0, "fan_avg", "truncated_normal",
-                       "Glorot/Xavier truncated normal: std sqrt(2/(in+out)).")
-HeUniform = _preset("HeUniform", 2.0, "fan_in", "uniform",
-                    "He uniform (He et al., 2015): limit sqrt(6/in); suits ReLU.")
-HeNormal = _preset("HeNormal", 2.0, "fan_in", "truncated_normal",
-                   "He truncated normal (He et al., 2015): std sqrt(2/in); suits ReLU.")
-LecunUniform = _preset("LecunUniform", 1.0, "fan_in", "uniform",
-                       "LeCun uniform (LeCun et al., 1998): limit sqrt(3/in); suits SELU.")
-LecunNormal = _preset("LecunNormal", 1.0, "fan_in", "truncated_normal",
-                      "LeCun truncated normal: std sqrt(1/in); suits SELU.")
+class GlorotNormal(_Preset):
+    """Glorot/Xavier normal (Glorot & Bengio, 2010): a normal truncated at two standard
+    deviations, rescaled so that the variance is ``2 / (fan_in + fan_out)``.
+
+    ``VarianceScaling(1.0, "fan_avg", "truncated_normal")``.
+
+    Examples
+    --------
+    >>> from profond.initializers import GlorotNormal
+    >>> round(float(GlorotNormal(seed=0)((400, 600)).var() * 500), 1)
+    1.0
+    """
+
+    _args = (1.0, "fan_avg", "truncated_normal")
+
+
+class HeUniform(_Preset):
+    """He uniform (He et al., 2015), for ReLU layers::
+
+        limit = sqrt(6 / fan_in);  w ~ U(-limit, limit)                # variance 2 / fan_in
+
+    ``VarianceScaling(2.0, "fan_in", "uniform")``.
+
+    Examples
+    --------
+    >>> from profond.initializers import HeUniform
+    >>> bool(abs(HeUniform(seed=0)((600, 10))).max() <= 0.1)
+    True
+    """
+
+    _args = (2.0, "fan_in", "uniform")
+
+
+class HeNormal(_Preset):
+    """He normal (He et al., 2015), for ReLU layers: truncated normal with variance
+    ``2 / fan_in``.
+
+    ``VarianceScaling(2.0, "fan_in", "truncated_normal")``.
+
+    Examples
+    --------
+    >>> from profond.initializers import HeNormal
+    >>> round(float(HeNormal(seed=0)((500, 400)).var() * 500 / 2), 1)
+    1.0
+    """
+
+    _args = (2.0, "fan_in", "truncated_normal")
+
+
+class LecunUniform(_Preset):
+    """LeCun uniform (LeCun et al., 1998)::
+
+        limit = sqrt(3 / fan_in);  w ~ U(-limit, limit)                # variance 1 / fan_in
+
+    ``VarianceScaling(1.0, "fan_in", "uniform")``.
+
+    Examples
+    --------
+    >>> from profond.initializers import LecunUniform
+    >>> bool(abs(LecunUniform(seed=0)((300, 10))).max() <= 0.1)
+    True
+    """
+
+    _args = (1.0, "fan_in", "uniform")
+
+
+class LecunNormal(_Preset):
+    """LeCun normal (LeCun et al., 1998; the initializer of SELU networks, Klambauer et al.,
+    2017): truncated normal with variance ``1 / fan_in``.
+
+    ``VarianceScaling(1.0, "fan_in", "truncated_normal")``.
+
+    Examples
+    --------
+    >>> from profond.initializers import LecunNormal
+    >>> round(float(LecunNormal(seed=0)((500, 400)).var() * 500), 1)
+    1.0
+    """
+
+    _args = (1.0, "fan_in", "truncated_normal")
 
 
 class Orthogonal(_Seeded):
-    """A (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2014), from a QR decomposition."""
+    """A (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2014), Keras's default for
+    recurrent kernels.
+
+    The shape is flattened to ``(prod(shape[:-1]), shape[-1])``; the Q factor of the QR
+    decomposition of a Gaussian matrix, with the signs of R's diagonal folded in (so that it
+    is uniform over orthogonal matrices), fills it: rows orthonormal when there are fewer
+    rows than columns, columns orthonormal otherwise.
+
+    Parameters
+    ----------
+    gain : float, default 1.0
+    seed : int, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.initializers import Orthogonal
+    >>> q = Orthogonal(seed=0)((4, 4)).astype("float64")
+    >>> bool(np.allclose(q.T @ q, np.eye(4), atol=1e-6))
+    True
+    """
 
     def __init__(self, gain=1.0, seed=None):
         super().__init__(seed)
@@ -243,7 +460,20 @@ class Orthogonal(_Seeded):
 
 
 class Identity(Initializer):
-    """``gain`` times the identity matrix (2-D shapes only)."""
+    """``gain`` times the identity matrix (2-D shapes only; ones on the main diagonal of a
+    rectangular one).
+
+    Parameters
+    ----------
+    gain : float, default 1.0
+
+    Examples
+    --------
+    >>> from profond.initializers import Identity
+    >>> Identity(2.0)((2, 3))
+    array([[2., 0., 0.],
+           [0., 2., 0.]], dtype=float32)
+    """
 
     def __init__(self, gain=1.0):
         self.gain = check_float(gain, "gain", "Identity")
@@ -268,9 +498,10 @@ _ALIASES = {
     "glorot_normal": GlorotNormal, "xavier_uniform": GlorotUniform,
     "xavier_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
     "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": Orthogonal,
-    "identity": Identity,
+    "identity": Identity, "uniform": RandomUniform, "normal": RandomNormal, "one": Ones,
+    "zero": Zeros, "orthogonal_initializer": Orthogonal, "OrthogonalInitializer": Orthogonal,
 }
-_ALIASES.update({k.lower(): v for k, v in _CLASSES.items()})
+_ALIASES.update({k.lower(): v for k, v in list(_CLASSES.items()) + list(_ALIASES.items())})
 
 
 def get(identifier) -> Initializer:
@@ -290,4 +521,5 @@ def get(identifier) -> Initializer:
 
 
 def serialize(init) -> dict:
+    """``{"class_name": ..., "config": ...}``, which :func:`get` turns back into ``init``."""
     return {"class_name": type(init).__name__, "config": init.get_config()}

@@ -1,7 +1,10 @@
 """Weight penalties added to the training loss: ``L1``, ``L2``, ``L1L2`` (Keras names).
 
 ``L1`` pushes weights to exactly zero (sparse models); ``L2`` shrinks them all (weight decay).
-The penalty is computed with differentiable ops, so its gradient is exact.
+A layer's ``kernel_regularizer``/``bias_regularizer`` penalise its weights and its
+``activity_regularizer`` its output; ``fit`` adds every penalty to the loss it minimises and
+reports, as Keras does (the sum, not divided by the batch size). The penalty is built from
+differentiable ops, so its gradient is exact.
 
 Examples
 --------
@@ -9,14 +12,27 @@ Examples
 >>> from profond import regularizers
 >>> float(regularizers.L2(0.5)(profond.tensor([1.0, 2.0])))
 2.5
+>>> regularizers.get("l1")
+L1(l1=0.01)
 """
 
 from __future__ import annotations
 
-from profond import ops
-from profond._validation import check_float, lookup
+import math
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "get", "serialize"]
+from profond import ops
+from profond._validation import check_choice, check_float, lookup
+
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "get", "serialize"]
+
+
+def _factor(value, param, owner):
+    """A penalty factor: a finite float >= 0 (None means 0, as in Keras)."""
+    value = 0.0 if value is None else check_float(value, param, owner, low=0)
+    if not math.isfinite(value):
+        raise ValueError(f"The '{param}' parameter of {owner} must be a finite float in "
+                         f"[0, inf). Got {value!r} instead.")
+    return value
 
 
 class Regularizer:
@@ -33,15 +49,33 @@ class Regularizer:
         return cls(**config)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v}' for k, v in self.get_config().items())})"
+        args = ", ".join(f"{k}={v}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
 
 
 class L1L2(Regularizer):
-    """``l1 * sum(|w|) + l2 * sum(w ** 2)``."""
+    """Both penalties::
+
+        penalty = l1 * sum(abs(w)) + l2 * sum(w ** 2)
+
+    Its gradient is ``l1 * sign(w) + 2 * l2 * w`` (with ``sign(0) = 0``).
+
+    Parameters
+    ----------
+    l1 : float >= 0, default 0.0
+    l2 : float >= 0, default 0.0
+
+    Examples
+    --------
+    >>> import profond
+    >>> from profond.regularizers import L1L2
+    >>> round(float(L1L2(l1=0.1, l2=0.5)(profond.tensor([-1.0, 2.0]))), 6)
+    2.8
+    """
 
     def __init__(self, l1=0.0, l2=0.0):
-        self.l1 = check_float(l1, "l1", type(self).__name__, low=0)
-        self.l2 = check_float(l2, "l2", type(self).__name__, low=0)
+        self.l1 = _factor(l1, "l1", type(self).__name__)
+        self.l2 = _factor(l2, "l2", type(self).__name__)
 
     def __call__(self, x):
         total = None
@@ -59,30 +93,99 @@ class L1L2(Regularizer):
 
 
 class L1(L1L2):
-    """``l1 * sum(|w|)`` (Keras default ``l1=0.01``)."""
+    """Lasso penalty ``l1 * sum(abs(w))``: drives weights to exactly zero.
+
+    Parameters
+    ----------
+    l1 : float >= 0, default 0.01
+
+    Examples
+    --------
+    >>> import profond
+    >>> from profond.regularizers import L1
+    >>> float(L1(0.5)(profond.tensor([-1.0, 2.0])))
+    1.5
+    """
 
     def __init__(self, l1=0.01):
-        super().__init__(l1=l1)
+        super().__init__(l1=0.01 if l1 is None else l1)
 
     def get_config(self):
         return {"l1": self.l1}
 
 
 class L2(L1L2):
-    """``l2 * sum(w ** 2)`` (Keras default ``l2=0.01``)."""
+    """Ridge penalty ``l2 * sum(w ** 2)``: shrinks all weights (weight decay).
+
+    Parameters
+    ----------
+    l2 : float >= 0, default 0.01
+
+    Examples
+    --------
+    >>> import profond
+    >>> from profond.regularizers import L2
+    >>> float(L2(0.5)(profond.tensor([-1.0, 2.0])))
+    2.5
+    """
 
     def __init__(self, l2=0.01):
-        super().__init__(l2=l2)
+        super().__init__(l2=0.01 if l2 is None else l2)
 
     def get_config(self):
         return {"l2": self.l2}
 
 
-_TABLE = {"l1": L1, "l2": L2, "l1l2": L1L2, "l1_l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2}
+class OrthogonalRegularizer(Regularizer):
+    """Push the rows (or columns) of a 2-D kernel towards orthogonality (Keras's)::
+
+        u = w / norm(w, axis=1 if mode == "rows" else 0)        # unit rows (or columns)
+        p = u @ u.T  (rows)  or  u.T @ u  (columns)              # their cosines, n x n
+        penalty = factor * 0.5 * sum(abs(p - diag(p))) / (n * (n - 1) / 2)
+
+    Parameters
+    ----------
+    factor : float >= 0, default 0.01
+    mode : {"rows", "columns"}, default "rows"
+
+    Examples
+    --------
+    >>> import numpy as np, profond
+    >>> from profond.regularizers import OrthogonalRegularizer
+    >>> float(OrthogonalRegularizer(1.0)(profond.tensor(np.eye(3))))
+    0.0
+    """
+
+    def __init__(self, factor=0.01, mode="rows"):
+        self.factor = _factor(factor, "factor", "OrthogonalRegularizer")
+        self.mode = check_choice(mode, "mode", "OrthogonalRegularizer", ("rows", "columns"))
+
+    def __call__(self, x):
+        if x.ndim != 2:
+            raise ValueError("OrthogonalRegularizer applies to 2-D kernels. Got a weight of "
+                             f"shape {tuple(x.shape)}.")
+        axis = 1 if self.mode == "rows" else 0
+        norm = ops.sqrt(ops.maximum(ops.sum(ops.square(x), axis=axis, keepdims=True), 1e-12))
+        unit = x / norm
+        product = unit @ ops.transpose(unit) if axis == 1 else ops.transpose(unit) @ unit
+        n = x.shape[1 - axis]
+        off_diagonal = product * (1.0 - x.xp.eye(n, dtype=x.data.dtype))
+        pairs = max(n * (n - 1) / 2.0, 1.0)
+        return self.factor * 0.5 * ops.sum(ops.abs(off_diagonal)) / pairs
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
+
+
+_TABLE = {"l1": L1, "l2": L2, "l1l2": L1L2, "l1_l2": L1L2,
+          "orthogonal_regularizer": OrthogonalRegularizer,
+          "orthogonalregularizer": OrthogonalRegularizer}
 
 
 def get(identifier):
     """Resolve None, a name (``"l2"``), a config dict, an instance or a callable."""
+    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
+        return identifier()
     if identifier is None or isinstance(identifier, Regularizer) or callable(identifier):
         return identifier
     if isinstance(identifier, str):
@@ -91,10 +194,11 @@ def get(identifier):
         return lookup(identifier["class_name"], _TABLE, "regularizer").from_config(
             identifier.get("config", {}))
     raise ValueError(f"Could not interpret regularizer {identifier!r}: expected None, a name "
-                     "('l1', 'l2', 'l1l2'), a config dict or a callable.")
+                     f"({sorted(_TABLE)}), a config dict or a callable.")
 
 
 def serialize(reg):
+    """``{"class_name": ..., "config": ...}`` (None for None)."""
     if reg is None:
         return None
     return {"class_name": type(reg).__name__, "config": reg.get_config()}
