@@ -1,9 +1,21 @@
 """Layers with Keras 3's names, arguments, defaults and weight layouts (channels-last)."""
 
 from profond.layers.base import Input, InputLayer, Layer
+from profond.layers.conv import Conv1D, Conv2D
 from profond.layers.core import Activation, Dense
+from profond.layers.normalization import BatchNormalization
+from profond.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
+                                    GlobalAveragePooling2D, GlobalMaxPooling1D,
+                                    GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
 from profond.layers.preprocessing import Normalization
 from profond.layers.registry import deserialize, get, register, serialize
+from profond.layers.regularization import Dropout, SpatialDropout1D, SpatialDropout2D
+from profond.layers.reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "register",
-           "serialize", "deserialize", "Normalization"]
+           "serialize", "deserialize",
+           "Conv1D", "Conv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
+           "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+           "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Flatten", "Reshape", "ZeroPadding2D",
+           "UpSampling2D", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
+           "BatchNormalization", "Normalization"]

@@ -1,0 +1,193 @@
+"""Convolution layers: ``Conv1D`` and ``Conv2D`` (channels-last, Keras's kernel layout)."""
+
+from __future__ import annotations
+
+from profond import activations, initializers, ops, regularizers
+from profond._validation import check_choice, check_int
+from profond.layers.base import Layer
+from profond.ops.conv import conv_output_length, normalize_tuple
+
+__all__ = ["Conv1D", "Conv2D"]
+
+
+def _serialize_init(init):
+    return initializers.serialize(init) if isinstance(init, initializers.Initializer) else init
+
+
+def check_data_format(data_format, owner):
+    """Only channels-last data exist in profond; say so clearly for "channels_first"."""
+    if data_format not in (None, "channels_last"):
+        raise ValueError(f"The 'data_format' parameter of {owner} must be 'channels_last' or "
+                         f"None (profond's data are channels-last). Got {data_format!r} instead.")
+    return "channels_last"
+
+
+class _Conv(Layer):
+    """Shared code of the convolution layers of rank 1 and 2."""
+
+    rank = 2
+    _paddings = ("valid", "same")
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self.filters = check_int(filters, "filters", owner, low=1)
+        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", owner)
+        self.strides = normalize_tuple(strides, self.rank, "strides", owner)
+        self.padding = check_choice(padding.lower() if isinstance(padding, str) else padding,
+                                    "padding", owner, self._paddings)
+        self.data_format = check_data_format(data_format, owner)
+        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", owner)
+        if groups != 1:
+            raise ValueError(f"The 'groups' parameter of {owner} must be 1 (grouped convolutions "
+                             f"are not implemented). Got {groups!r} instead.")
+        self.groups = 1
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
+        self.input_channels = None
+
+    def _describe_input(self):
+        return ("(batch, steps, channels)" if self.rank == 1
+                else "(batch, height, width, channels)")
+
+    def _check_shape(self, input_shape):
+        owner = type(self).__name__
+        if len(input_shape) != self.rank + 2:
+            raise ValueError(f"Input of layer '{self.name}' ({owner}) must have rank "
+                             f"{self.rank + 2} {self._describe_input()}. Got input shape "
+                             f"{tuple(input_shape)}.")
+        if self.padding == "valid":
+            for size, k, d in zip(input_shape[1:-1], self.kernel_size, self.dilation_rate):
+                span = (k - 1) * d + 1
+                if size is not None and size < span:
+                    raise ValueError(
+                        f"Layer '{self.name}' ({owner}): the kernel {self.kernel_size} (dilation "
+                        f"{self.dilation_rate}, span {span}) is larger than the input of shape "
+                        f"{tuple(input_shape)} with padding='valid'. Use a smaller kernel, "
+                        "padding='same', or larger inputs.")
+
+    def build(self, input_shape):
+        self._check_shape(input_shape)
+        if input_shape[-1] is None:
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) needs a known number "
+                             f"of input channels. Got input shape {tuple(input_shape)}.")
+        self.input_channels = int(input_shape[-1])
+        self.kernel = self.add_weight(self.kernel_size + (self.input_channels, self.filters),
+                                      self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
+        self.bias = self.add_weight((self.filters,), self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint,
+                                    name="bias") if self.use_bias else None
+        self.built = True
+
+    def call(self, inputs):
+        shape = tuple(inputs.shape)
+        if len(shape) != self.rank + 2 or shape[-1] != self.input_channels:
+            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) is "
+                             f"incompatible: expected shape {self._expected()}, got {shape}.")
+        self._check_shape(shape)
+        fn = ops.conv2d if self.rank == 2 else ops.conv1d
+        strides = self.strides if self.rank == 2 else self.strides[0]
+        dilation = self.dilation_rate if self.rank == 2 else self.dilation_rate[0]
+        return self.activation(fn(inputs, self.kernel, self.bias, strides, self.padding,
+                                  dilation))
+
+    def _expected(self):
+        return "(None, " + "None, " * self.rank + f"{self.input_channels})"
+
+    def compute_output_shape(self, input_shape):
+        self._check_shape(input_shape)
+        spatial = tuple(
+            None if size is None else conv_output_length(size, k, s, self.padding, d)
+            for size, k, s, d in zip(input_shape[1:-1], self.kernel_size, self.strides,
+                                     self.dilation_rate))
+        return (input_shape[0],) + spatial + (self.filters,)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": list(self.kernel_size), "strides": list(self.strides),
+                "padding": self.padding, "data_format": self.data_format,
+                "dilation_rate": list(self.dilation_rate), "groups": self.groups,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": _serialize_init(self.kernel_initializer),
+                "bias_initializer": _serialize_init(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+
+
+class Conv2D(_Conv):
+    """2-D convolution over channels-last images: ``activation(conv(inputs, kernel) + bias)``.
+
+    One fused node per call (im2col into a single GEMM, see :func:`profond.ops.conv2d`).
+    Weights in Keras order: ``[kernel (kh, kw, in, filters), bias (filters,)]``.
+
+    Parameters
+    ----------
+    filters : int
+        Number of output channels (>= 1).
+    kernel_size : int or (int, int)
+    strides : int or (int, int), default 1
+    padding : {"valid", "same"}, default "valid"
+    data_format : None or "channels_last"
+        profond's data are channels-last; "channels_first" is refused.
+    dilation_rate : int or (int, int), default 1
+    groups : int, default 1
+        Only 1 (no grouped convolutions).
+    activation : str or callable, optional
+    use_bias : bool, default True
+    kernel_initializer, bias_initializer : str or Initializer
+        Default ``"glorot_uniform"`` and ``"zeros"`` (Keras's); ``"he_normal"`` suits ReLU.
+    kernel_regularizer, bias_regularizer, activity_regularizer : str or Regularizer, optional
+
+    Input shape ``(batch, height, width, channels)``; output shape
+    ``(batch, new_height, new_width, filters)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import Conv2D
+    >>> layer = Conv2D(8, 3, activation="relu")
+    >>> layer(np.zeros((2, 28, 28, 1))).shape
+    (2, 26, 26, 8)
+    >>> [w.shape for w in layer.get_weights()]
+    [(3, 3, 1, 8), (8,)]
+    >>> Conv2D(8, 3, strides=2, padding="same").compute_output_shape((None, 28, 28, 1))
+    (None, 14, 14, 8)
+    """
+
+    rank = 2
+
+
+class Conv1D(_Conv):
+    """1-D convolution over channels-last sequences (temporal convolution).
+
+    Weights in Keras order: ``[kernel (kernel_size, in, filters), bias (filters,)]``. The
+    arguments are :class:`Conv2D`'s, with single ints, and ``padding`` may also be
+    ``"causal"`` (output ``t`` depends only on inputs up to ``t``).
+
+    Input shape ``(batch, steps, channels)``; output shape ``(batch, new_steps, filters)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import Conv1D
+    >>> Conv1D(4, 3, padding="causal")(np.zeros((2, 10, 6))).shape
+    (2, 10, 4)
+    """
+
+    rank = 1
+    _paddings = ("valid", "same", "causal")

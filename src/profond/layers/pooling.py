@@ -1,0 +1,228 @@
+"""Pooling layers: local max/average pooling and global pooling, 1-D and 2-D (channels-last)."""
+
+from __future__ import annotations
+
+from profond import ops
+from profond._validation import check_choice
+from profond.layers.base import Layer
+from profond.layers.conv import check_data_format
+from profond.ops.conv import conv_output_length, normalize_tuple
+
+__all__ = ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
+           "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
+           "GlobalMaxPooling2D"]
+
+
+def _check_rank(layer, input_shape, rank):
+    if len(input_shape) != rank + 2:
+        layout = "(batch, steps, channels)" if rank == 1 else "(batch, height, width, channels)"
+        raise ValueError(f"Input of layer '{layer.name}' ({type(layer).__name__}) must have rank "
+                         f"{rank + 2} {layout}. Got input shape {tuple(input_shape)}.")
+
+
+class _Pooling(Layer):
+    """Shared code of the local pooling layers."""
+
+    rank = 2
+    kind = "max"
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self.pool_size = normalize_tuple(pool_size, self.rank, "pool_size", owner)
+        self.strides = self.pool_size if strides is None else normalize_tuple(
+            strides, self.rank, "strides", owner)
+        self.padding = check_choice(padding.lower() if isinstance(padding, str) else padding,
+                                    "padding", owner, ("valid", "same"))
+        self.data_format = check_data_format(data_format, owner)
+
+    def _check(self, input_shape):
+        _check_rank(self, input_shape, self.rank)
+        if self.padding == "valid":
+            for size, p in zip(input_shape[1:-1], self.pool_size):
+                if size is not None and size < p:
+                    raise ValueError(
+                        f"Layer '{self.name}' ({type(self).__name__}): the pool window "
+                        f"{self.pool_size} is larger than the input of shape "
+                        f"{tuple(input_shape)} with padding='valid'.")
+
+    def build(self, input_shape):
+        self._check(input_shape)
+        self.built = True
+
+    def call(self, inputs):
+        self._check(tuple(inputs.shape))
+        fn = {(1, "max"): ops.max_pool1d, (2, "max"): ops.max_pool2d,
+              (1, "avg"): ops.avg_pool1d, (2, "avg"): ops.avg_pool2d}[self.rank, self.kind]
+        return fn(inputs, self.pool_size, self.strides, self.padding)
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        spatial = tuple(None if size is None else conv_output_length(size, p, s, self.padding)
+                        for size, p, s in zip(input_shape[1:-1], self.pool_size, self.strides))
+        return (input_shape[0],) + spatial + (input_shape[-1],)
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": list(self.pool_size),
+                "strides": list(self.strides), "padding": self.padding,
+                "data_format": self.data_format}
+
+
+class MaxPooling2D(_Pooling):
+    """Maximum over ``pool_size`` windows of channels-last images.
+
+    Parameters
+    ----------
+    pool_size : int or (int, int), default 2
+    strides : int or (int, int), optional
+        Defaults to ``pool_size`` (non-overlapping windows, the fast path).
+    padding : {"valid", "same"}, default "valid"
+    data_format : None or "channels_last"
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import MaxPooling2D
+    >>> MaxPooling2D()(np.zeros((2, 11, 11, 3))).shape
+    (2, 5, 5, 3)
+    """
+
+    rank, kind = 2, "max"
+
+
+class AveragePooling2D(_Pooling):
+    """Mean over ``pool_size`` windows of channels-last images (arguments as MaxPooling2D).
+
+    With ``padding="same"``, border windows average their real elements only (Keras's rule).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import AveragePooling2D
+    >>> AveragePooling2D(3, strides=1, padding="same")(np.ones((1, 4, 4, 2))).shape
+    (1, 4, 4, 2)
+    """
+
+    rank, kind = 2, "avg"
+
+
+class MaxPooling1D(_Pooling):
+    """Maximum over windows of ``pool_size`` steps of channels-last sequences.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import MaxPooling1D
+    >>> MaxPooling1D(3)(np.zeros((2, 10, 4))).shape
+    (2, 3, 4)
+    """
+
+    rank, kind = 1, "max"
+
+
+class AveragePooling1D(_Pooling):
+    """Mean over windows of ``pool_size`` steps of channels-last sequences.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import AveragePooling1D
+    >>> AveragePooling1D(2, padding="same")(np.zeros((2, 5, 4))).shape
+    (2, 3, 4)
+    """
+
+    rank, kind = 1, "avg"
+
+
+class _GlobalPooling(Layer):
+    """Shared code of the global pooling layers."""
+
+    rank = 2
+    kind = "avg"
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = check_data_format(data_format, type(self).__name__)
+        self.keepdims = bool(keepdims)
+
+    def build(self, input_shape):
+        _check_rank(self, input_shape, self.rank)
+        self.built = True
+
+    def call(self, inputs):
+        _check_rank(self, tuple(inputs.shape), self.rank)
+        axes = tuple(range(1, self.rank + 1))
+        fn = ops.mean if self.kind == "avg" else ops.max
+        return fn(inputs, axis=axes, keepdims=self.keepdims)
+
+    def compute_output_shape(self, input_shape):
+        _check_rank(self, input_shape, self.rank)
+        if self.keepdims:
+            return (input_shape[0],) + (1,) * self.rank + (input_shape[-1],)
+        return (input_shape[0], input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format,
+                "keepdims": self.keepdims}
+
+
+class GlobalAveragePooling2D(_GlobalPooling):
+    """Mean over height and width: ``(batch, h, w, c)`` to ``(batch, c)``.
+
+    Parameters
+    ----------
+    data_format : None or "channels_last"
+    keepdims : bool, default False
+        Keep the pooled axes with length 1: ``(batch, 1, 1, c)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import GlobalAveragePooling2D
+    >>> GlobalAveragePooling2D()(np.ones((2, 5, 5, 3))).shape
+    (2, 3)
+    """
+
+    rank, kind = 2, "avg"
+
+
+class GlobalMaxPooling2D(_GlobalPooling):
+    """Maximum over height and width: ``(batch, h, w, c)`` to ``(batch, c)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import GlobalMaxPooling2D
+    >>> GlobalMaxPooling2D(keepdims=True)(np.ones((2, 5, 5, 3))).shape
+    (2, 1, 1, 3)
+    """
+
+    rank, kind = 2, "max"
+
+
+class GlobalAveragePooling1D(_GlobalPooling):
+    """Mean over the steps: ``(batch, steps, c)`` to ``(batch, c)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import GlobalAveragePooling1D
+    >>> GlobalAveragePooling1D()(np.ones((2, 7, 3))).shape
+    (2, 3)
+    """
+
+    rank, kind = 1, "avg"
+
+
+class GlobalMaxPooling1D(_GlobalPooling):
+    """Maximum over the steps: ``(batch, steps, c)`` to ``(batch, c)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import GlobalMaxPooling1D
+    >>> GlobalMaxPooling1D()(np.ones((2, 7, 3))).shape
+    (2, 3)
+    """
+
+    rank, kind = 1, "max"

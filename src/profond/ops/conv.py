@@ -1,0 +1,301 @@
+"""Convolutions over channels-last data, each one fused node: im2col into a single GEMM.
+
+The forward pass gathers every receptive field of the (padded) input into one matrix of
+"columns" -- one row per output position, ``kh * kw * in_channels`` values per row, copied from
+sliding windows of the input -- and multiplies it by the kernel seen as a
+``(kh * kw * in_channels, filters)`` matrix. Data are channels-last, so each window row is made
+of contiguous runs of ``kw * in_channels`` values and the kernel of Keras's layout
+``(kh, kw, in, out)`` needs no transposition at all.
+
+The backward pass is two GEMMs and a "col2im":
+
+- ``d kernel = columns.T @ d out`` and ``d bias = sum(d out)``;
+- ``d columns = d out @ kernel.T``, folded back onto the input by adding, for each of the
+  ``kh * kw`` kernel offsets, one strided slice of ``d columns`` into the input's gradient.
+  A slice addition per offset touches every element once and never needs ``np.add.at``.
+
+``conv1d`` runs the same kernel on a height-one image. ``padding="same"`` pads as TensorFlow and
+Keras do (the extra row or column, when the total is odd, goes after).
+
+References
+----------
+K. Chellapilla, S. Puri, P. Simard, "High Performance Convolutional Neural Networks for Document
+Processing", 2006 (the im2col + GEMM formulation).
+"""
+
+from __future__ import annotations
+
+from profond.autograd.tensor import Tensor
+from profond.ops._util import as_tensor, make
+
+__all__ = ["conv1d", "conv2d", "conv_output_length", "same_padding", "normalize_tuple"]
+
+# Below this many contiguous values per window row, the columns are gathered one kernel offset
+# at a time (long contiguous copies); above it, in one copy from the strided window view.
+_ROW_COPY_THRESHOLD = 32
+
+
+def conv_output_length(length: int, kernel: int, stride: int, padding: str,
+                       dilation: int = 1) -> int:
+    """Output length of a convolution or pooling along one axis (Keras's formula).
+
+    Parameters
+    ----------
+    length : int
+        Input length along the axis.
+    kernel, stride, dilation : int
+    padding : {"valid", "same", "causal"}
+
+    Returns
+    -------
+    int
+        ``ceil(length / stride)`` for "same" and "causal", ``floor((length - span) / stride) + 1``
+        for "valid" (``span = (kernel - 1) * dilation + 1``); may be <= 0 when the window does
+        not fit.
+
+    Examples
+    --------
+    >>> conv_output_length(28, 3, 1, "valid"), conv_output_length(28, 3, 2, "same")
+    (26, 14)
+    """
+    span = (kernel - 1) * dilation + 1
+    if padding in ("same", "causal"):
+        return -(-length // stride)
+    return (length - span) // stride + 1
+
+
+def same_padding(length: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """``(before, after)`` zeros that "same" padding adds along one axis (TensorFlow's rule).
+
+    Examples
+    --------
+    >>> same_padding(28, 3, 1), same_padding(28, 4, 2)
+    ((1, 1), (1, 1))
+    """
+    span = (kernel - 1) * dilation + 1
+    out = -(-length // stride)
+    total = max((out - 1) * stride + span - length, 0)
+    return total // 2, total - total // 2
+
+
+def normalize_tuple(value, n: int, name: str, owner: str) -> tuple:
+    """``value`` (an int or ``n`` ints, each >= 1) as a tuple of ``n`` ints, or ``ValueError``.
+
+    Examples
+    --------
+    >>> normalize_tuple(3, 2, "kernel_size", "Conv2D"), normalize_tuple((3,), 1, "strides", "x")
+    ((3, 3), (3,))
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = (value,) * n
+    try:
+        value = tuple(value)
+    except TypeError:
+        value = (value,)
+    if len(value) != n or any(not isinstance(v, int) or isinstance(v, bool) or v < 1
+                              for v in value):
+        ints = "an int" if n == 1 else f"an int or a tuple of {n} ints"
+        raise ValueError(f"The '{name}' parameter of {owner} must be {ints} in [1, inf). "
+                         f"Got {value if len(value) != 1 else value[0]!r} instead.")
+    return value
+
+
+def _im2col(xp, x, kh, kw, oh, ow, sh, sw, dh, dw):
+    """Columns ``(n * oh * ow, kh * kw * c)`` of the windows of ``x`` (n, h, w, c)."""
+    n, _, _, c = x.shape
+    if kw * c >= _ROW_COPY_THRESHOLD:
+        s0, s1, s2, s3 = x.strides
+        windows = xp.lib.stride_tricks.as_strided(
+            x, shape=(n, oh, ow, kh, kw, c),
+            strides=(s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3))
+        return windows.reshape(n * oh * ow, kh * kw * c)
+    cols = xp.empty((n, oh, ow, kh, kw, c), dtype=x.dtype)
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+        for j in range(kw):
+            cols[:, :, :, i, j, :] = x[:, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw, :]
+    return cols.reshape(n * oh * ow, kh * kw * c)
+
+
+def _col2im(xp, dcols, shape, kh, kw, oh, ow, sh, sw, dh, dw):
+    """Fold ``dcols`` (n, oh, ow, kh, kw, c) back onto an array of ``shape``: the adjoint of
+    :func:`_im2col`, one strided slice addition per kernel offset."""
+    out = xp.zeros(shape, dtype=dcols.dtype)
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+        for j in range(kw):
+            out[:, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw, :] += dcols[:, :, :, i, j, :]
+    return out
+
+
+def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=None,
+                 owner="conv2d"):
+    """The fused convolution node.
+
+    ``xd`` (n, h, w, c) and ``kd`` (kh, kw, c, filters) are the 4-D views of ``x``'s and
+    ``kernel``'s data (the data themselves for 2-D; height-one views for 1-D); the gradients are
+    reshaped back to the tensors' own shapes, and ``out_shape`` reshapes the output.
+    """
+    xp = x.xp
+    n, h, w, c = xd.shape
+    kh, kw, kc, filters = kd.shape
+    (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = strides, dilation, pads
+    hp, wp = h + pt + pb, w + pl + pr
+    oh = (hp - (kh - 1) * dh - 1) // sh + 1
+    ow = (wp - (kw - 1) * dw - 1) // sw + 1
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{owner}: the kernel of shape {tuple(kd.shape)} (dilation "
+                         f"{(dh, dw) if owner == 'conv2d' else dw}) is larger than the padded "
+                         f"input of shape {tuple(x.shape)} (padding adds {pt + pb} x {pl + pr}).")
+    if pt or pb or pl or pr:
+        xpad = xp.zeros((n, hp, wp, c), dtype=xd.dtype)
+        xpad[:, pt:pt + h, pl:pl + w, :] = xd
+    else:
+        xpad = xd
+    cols = _im2col(xp, xpad, kh, kw, oh, ow, sh, sw, dh, dw)
+    k2 = kd.reshape(kh * kw * c, filters)
+    out = cols @ k2
+    if bias is not None:
+        out += bias.data
+    out = out.reshape((n, oh, ow, filters) if out_shape is None else out_shape)
+    parents = (x, kernel) if bias is None else (x, kernel, bias)
+
+    def backward(g):
+        g2 = g.reshape(n * oh * ow, filters)
+        gx = gk = gb = None
+        if kernel.requires_grad:
+            gk = (cols.T @ g2).reshape(kernel.data.shape)
+        if x.requires_grad:
+            dcols = (g2 @ k2.T).reshape(n, oh, ow, kh, kw, c)
+            gx = _col2im(xp, dcols, (n, hp, wp, c), kh, kw, oh, ow, sh, sw, dh, dw)
+            if xpad is not xd:
+                gx = gx[:, pt:pt + h, pl:pl + w, :]
+            gx = gx.reshape(x.data.shape)
+        if bias is None:
+            return gx, gk
+        if bias.requires_grad:
+            gb = g2.sum(axis=0)
+        return gx, gk, gb
+
+    return make(out, parents, backward)
+
+
+def _check_inputs(x, kernel, bias, rank, owner):
+    x = as_tensor(x)
+    kernel = as_tensor(kernel, x)
+    bias = None if bias is None else as_tensor(bias, x)
+    layout = "(batch, steps, channels)" if rank == 1 else "(batch, height, width, channels)"
+    klayout = "(kernel_size, in, out)" if rank == 1 else "(kh, kw, in, out)"
+    if x.ndim != rank + 2:
+        raise ValueError(f"{owner} expects an input of rank {rank + 2} {layout}. Got shape "
+                         f"{tuple(x.shape)} instead.")
+    if kernel.ndim != rank + 2 or kernel.shape[-2] != x.shape[-1]:
+        raise ValueError(f"{owner}: the kernel of shape {tuple(kernel.shape)} does not match the "
+                         f"input of shape {tuple(x.shape)} (expected a kernel {klayout} with "
+                         f"in = {x.shape[-1]}).")
+    if bias is not None and tuple(bias.shape) != (kernel.shape[-1],):
+        raise ValueError(f"{owner}: the bias of shape {tuple(bias.shape)} does not match the "
+                         f"kernel of shape {tuple(kernel.shape)} (expected ({kernel.shape[-1]},)).")
+    if x.data.dtype.kind != "f":
+        x = make(x.data.astype(kernel.data.dtype))
+    return x, kernel, bias
+
+
+def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) -> Tensor:
+    """2-D convolution (cross-correlation, as in every framework) of channels-last images.
+
+    Parameters
+    ----------
+    x : Tensor, shape (batch, height, width, in_channels)
+    kernel : Tensor, shape (kh, kw, in_channels, filters)
+        Keras's layout.
+    bias : Tensor, shape (filters,), optional
+    strides : int or (int, int), default 1
+    padding : {"valid", "same"}, default "valid"
+        "valid": no padding; "same": zeros around the input so that the output has
+        ``ceil(size / stride)`` positions along each axis.
+    dilation_rate : int or (int, int), default 1
+        Spacing between the kernel's taps (atrous convolution).
+
+    Returns
+    -------
+    Tensor, shape (batch, out_height, out_width, filters)
+
+    Examples
+    --------
+    >>> import numpy as np, profond
+    >>> from profond import ops
+    >>> x = profond.tensor(np.arange(16.0).reshape(1, 4, 4, 1))
+    >>> k = profond.tensor(np.ones((2, 2, 1, 1)))
+    >>> ops.conv2d(x, k).numpy()[0, :, :, 0]
+    array([[10., 14., 18.],
+           [26., 30., 34.],
+           [42., 46., 50.]], dtype=float32)
+    >>> ops.conv2d(x, k, strides=2, padding="same").shape
+    (1, 2, 2, 1)
+    """
+    x, kernel, bias = _check_inputs(x, kernel, bias, 2, "conv2d")
+    strides = normalize_tuple(strides, 2, "strides", "conv2d")
+    dilation = normalize_tuple(dilation_rate, 2, "dilation_rate", "conv2d")
+    if padding == "same":
+        pads = tuple(same_padding(x.shape[1 + a], kernel.shape[a], strides[a], dilation[a])
+                     for a in range(2))
+    elif padding == "valid":
+        pads = ((0, 0), (0, 0))
+    else:
+        raise ValueError(f"The 'padding' parameter of conv2d must be one of ['valid', 'same']. "
+                         f"Got {padding!r} instead.")
+    return _conv2d_node(x, kernel, bias, x.data, kernel.data, strides, dilation, pads)
+
+
+def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) -> Tensor:
+    """1-D convolution of channels-last sequences.
+
+    Parameters
+    ----------
+    x : Tensor, shape (batch, steps, in_channels)
+    kernel : Tensor, shape (kernel_size, in_channels, filters)
+        Keras's layout.
+    bias : Tensor, shape (filters,), optional
+    strides : int, default 1
+    padding : {"valid", "same", "causal"}, default "valid"
+        "causal" pads ``(kernel_size - 1) * dilation_rate`` zeros before the sequence only, so
+        that output ``t`` never sees inputs after ``t`` (WaveNet, van den Oord et al., 2016).
+    dilation_rate : int, default 1
+
+    Returns
+    -------
+    Tensor, shape (batch, out_steps, filters)
+
+    Examples
+    --------
+    >>> import numpy as np, profond
+    >>> from profond import ops
+    >>> x = profond.tensor(np.arange(5.0).reshape(1, 5, 1))
+    >>> k = profond.tensor(np.ones((2, 1, 1)))
+    >>> ops.conv1d(x, k).numpy().ravel()
+    array([1., 3., 5., 7.], dtype=float32)
+    >>> ops.conv1d(x, k, padding="causal").numpy().ravel()
+    array([0., 1., 3., 5., 7.], dtype=float32)
+    """
+    x, kernel, bias = _check_inputs(x, kernel, bias, 1, "conv1d")
+    (stride,) = normalize_tuple(strides, 1, "strides", "conv1d")
+    (dilation,) = normalize_tuple(dilation_rate, 1, "dilation_rate", "conv1d")
+    k = kernel.shape[0]
+    if padding == "same":
+        pad = same_padding(x.shape[1], k, stride, dilation)
+    elif padding == "causal":
+        pad = ((k - 1) * dilation, 0)
+    elif padding == "valid":
+        pad = (0, 0)
+    else:
+        raise ValueError(f"The 'padding' parameter of conv1d must be one of ['valid', 'same', "
+                         f"'causal']. Got {padding!r} instead.")
+    n, steps, c = x.shape
+    out_steps = (steps + pad[0] + pad[1] - (k - 1) * dilation - 1) // stride + 1
+    # The same node on a height-one image: one node in the graph, reshapes of views only.
+    return _conv2d_node(x, kernel, bias, x.data.reshape(n, 1, steps, c),
+                        kernel.data.reshape((1,) + tuple(kernel.shape)), (1, stride),
+                        (1, dilation), ((0, 0), pad),
+                        out_shape=(n, max(out_steps, 0), kernel.shape[-1]), owner="conv1d")
+

@@ -1,0 +1,218 @@
+"""Max and average pooling over channels-last data, each one fused node.
+
+A pooling window of ``ph x pw`` positions is visited one offset at a time: for the offset
+``(i, j)`` the strided slice ``x[:, i::sh, j::sw]`` holds, for every output position, the input
+element at that offset of its window. The output is the running maximum (or sum) of those
+``ph * pw`` slices -- a handful of whole-array operations, whatever the batch size.
+
+The backward pass walks the same slices. For the maximum, the gradient goes to the *first*
+maximal element of each window (row-major order), as in PyTorch and TensorFlow, so that tied
+inputs (zeros after a ReLU, saturated pixels) never receive it twice. For the average, each
+slice receives ``g / count``, where ``count`` is the number of real (not padded) elements in
+the window, as Keras's "same" padding does.
+
+Non-overlapping windows (``strides == pool_size``, the usual case) take a fast path: the slices
+partition the input, so the gradient is written with plain assignments into an uninitialised
+array, and the input beyond the last whole window (odd sizes) is the only part zero-filled.
+"""
+
+from __future__ import annotations
+
+from profond.autograd.tensor import Tensor
+from profond.ops._util import as_tensor, make
+from profond.ops.conv import normalize_tuple, same_padding
+
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
+
+
+def _offsets(ph, pw, oh, ow, sh, sw):
+    """(row slice, column slice) of every window offset, in row-major order."""
+    for i in range(ph):
+        rows = slice(i, i + sh * (oh - 1) + 1, sh)
+        for j in range(pw):
+            yield rows, slice(j, j + sw * (ow - 1) + 1, sw)
+
+
+def _window_counts(xp, size, pool, stride, out, pad_before, dtype):
+    """Number of real (unpadded) input positions in each window along one axis."""
+    starts = xp.arange(out) * stride - pad_before
+    lo = xp.maximum(starts, 0)
+    hi = xp.minimum(starts + pool, size)
+    return (hi - lo).astype(dtype)
+
+
+def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
+    xp = x.xp
+    n, h, w, c = xd.shape
+    (ph, pw), (sh, sw), ((pt, pb), (pl, pr)) = pool, strides, pads
+    hp, wp = h + pt + pb, w + pl + pr
+    oh = (hp - ph) // sh + 1
+    ow = (wp - pw) // sw + 1
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{owner}: the pool window {pool if owner.endswith('2d') else pool[1:]} "
+                         f"is larger than the input of shape {tuple(x.shape)}.")
+    padded = bool(pt or pb or pl or pr)
+    if padded:
+        fill = -xp.inf if kind == "max" else 0
+        xpad = xp.full((n, hp, wp, c), fill, dtype=xd.dtype)
+        xpad[:, pt:pt + h, pl:pl + w, :] = xd
+    else:
+        xpad = xd
+    offsets = list(_offsets(ph, pw, oh, ow, sh, sw))
+    rows, cols = offsets[0]
+    out = xpad[:, rows, cols, :].copy()
+    for rows, cols in offsets[1:]:
+        if kind == "max":
+            xp.maximum(out, xpad[:, rows, cols, :], out=out)
+        else:
+            out += xpad[:, rows, cols, :]
+    counts = None
+    if kind == "avg":
+        if padded:
+            counts = (_window_counts(xp, h, ph, sh, oh, pt, xd.dtype)[:, None] *
+                      _window_counts(xp, w, pw, sw, ow, pl, xd.dtype)[None, :])[:, :, None]
+            out /= counts
+        else:
+            out *= 1.0 / (ph * pw)
+    result = out if out_shape is None else out.reshape(out_shape)
+    disjoint = (sh, sw) == (ph, pw) and not padded
+
+    def backward(g):
+        g = g.reshape(n, oh, ow, c)
+        if disjoint:
+            gx = xp.empty((n, hp, wp, c), dtype=g.dtype)
+            gx[:, oh * sh:] = 0  # rows and columns past the last whole window
+            gx[:, :oh * sh, ow * sw:] = 0
+        else:
+            gx = xp.zeros((n, hp, wp, c), dtype=g.dtype)
+        if kind == "avg":
+            share = g / counts if counts is not None else g * (1.0 / (ph * pw))
+            for rows, cols in offsets:
+                if disjoint:
+                    gx[:, rows, cols, :] = share
+                else:
+                    gx[:, rows, cols, :] += share
+        else:
+            free = None  # windows whose maximum has not been claimed yet
+            for rows, cols in offsets:
+                hit = xpad[:, rows, cols, :] == out
+                if free is None:
+                    free = ~hit
+                else:
+                    hit &= free
+                    free &= ~hit
+                if disjoint:
+                    xp.multiply(g, hit, out=gx[:, rows, cols, :])
+                else:
+                    gx[:, rows, cols, :] += g * hit
+        if padded:
+            gx = gx[:, pt:pt + h, pl:pl + w, :]
+        return (gx.reshape(x.data.shape),)
+
+    return make(result, (x,), backward)
+
+
+def _pool2d(x, pool_size, strides, padding, kind, owner):
+    x = as_tensor(x)
+    if x.ndim != 4:
+        raise ValueError(f"{owner} expects an input of rank 4 (batch, height, width, channels). "
+                         f"Got shape {tuple(x.shape)} instead.")
+    pool = normalize_tuple(pool_size, 2, "pool_size", owner)
+    strides = pool if strides is None else normalize_tuple(strides, 2, "strides", owner)
+    pads = _pads(x.shape[1:3], pool, strides, padding, owner)
+    return _pool2d_node(x, x.data, pool, strides, pads, kind, None, owner)
+
+
+def _pool1d(x, pool_size, strides, padding, kind, owner):
+    x = as_tensor(x)
+    if x.ndim != 3:
+        raise ValueError(f"{owner} expects an input of rank 3 (batch, steps, channels). Got "
+                         f"shape {tuple(x.shape)} instead.")
+    (pool,) = normalize_tuple(pool_size, 1, "pool_size", owner)
+    (stride,) = (pool,) if strides is None else normalize_tuple(strides, 1, "strides", owner)
+    n, steps, c = x.shape
+    pads = _pads((1, steps), (1, pool), (1, stride), padding, owner)
+    out_steps = (steps + sum(pads[1]) - pool) // stride + 1
+    return _pool2d_node(x, x.data.reshape(n, 1, steps, c), (1, pool), (1, stride), pads, kind,
+                        (n, max(out_steps, 0), c), owner)
+
+
+def _pads(sizes, pool, strides, padding, owner):
+    if padding == "valid":
+        return tuple((0, 0) for _ in sizes)
+    if padding == "same":
+        return tuple(same_padding(s, p, st) for s, p, st in zip(sizes, pool, strides))
+    raise ValueError(f"The 'padding' parameter of {owner} must be one of ['valid', 'same']. "
+                     f"Got {padding!r} instead.")
+
+
+def max_pool2d(x, pool_size=2, strides=None, padding="valid") -> Tensor:
+    """Maximum over ``pool_size`` windows of channels-last images.
+
+    Parameters
+    ----------
+    x : Tensor, shape (batch, height, width, channels)
+    pool_size : int or (int, int), default 2
+    strides : int or (int, int), optional
+        Defaults to ``pool_size`` (non-overlapping windows).
+    padding : {"valid", "same"}, default "valid"
+        "same" pads with -inf so that padding never wins a maximum.
+
+    Returns
+    -------
+    Tensor, shape (batch, out_height, out_width, channels)
+
+    Examples
+    --------
+    >>> import numpy as np, profond
+    >>> from profond import ops
+    >>> x = profond.tensor(np.arange(16.0).reshape(1, 4, 4, 1))
+    >>> ops.max_pool2d(x).numpy()[0, :, :, 0]
+    array([[ 5.,  7.],
+           [13., 15.]], dtype=float32)
+    """
+    return _pool2d(x, pool_size, strides, padding, "max", "max_pool2d")
+
+
+def avg_pool2d(x, pool_size=2, strides=None, padding="valid") -> Tensor:
+    """Mean over ``pool_size`` windows of channels-last images.
+
+    With ``padding="same"`` each window is averaged over its real elements only (Keras's and
+    TensorFlow's rule; PyTorch's default counts the padding).
+
+    Examples
+    --------
+    >>> import numpy as np, profond
+    >>> from profond import ops
+    >>> x = profond.tensor(np.arange(16.0).reshape(1, 4, 4, 1))
+    >>> ops.avg_pool2d(x).numpy()[0, :, :, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]], dtype=float32)
+    """
+    return _pool2d(x, pool_size, strides, padding, "avg", "avg_pool2d")
+
+
+def max_pool1d(x, pool_size=2, strides=None, padding="valid") -> Tensor:
+    """Maximum over windows of ``pool_size`` steps of channels-last sequences.
+
+    Examples
+    --------
+    >>> import numpy as np, profond
+    >>> from profond import ops
+    >>> ops.max_pool1d(profond.tensor([[[1.0], [3.0], [2.0], [0.0], [5.0]]])).numpy().ravel()
+    array([3., 2.], dtype=float32)
+    """
+    return _pool1d(x, pool_size, strides, padding, "max", "max_pool1d")
+
+
+def avg_pool1d(x, pool_size=2, strides=None, padding="valid") -> Tensor:
+    """Mean over windows of ``pool_size`` steps of channels-last sequences.
+
+    Examples
+    --------
+    >>> import numpy as np, profond
+    >>> from profond import ops
+    >>> ops.avg_pool1d(profond.tensor([[[1.0], [3.0], [2.0], [0.0]]]), padding="same").numpy().ravel()
+    array([2., 1.], dtype=float32)
+    """
+    return _pool1d(x, pool_size, strides, padding, "avg", "avg_pool1d")
