@@ -3,14 +3,18 @@
 from profond.layers.base import Input, InputLayer, Layer
 from profond.layers.conv import Conv1D, Conv2D
 from profond.layers.core import Activation, Dense
+from profond.layers.embedding import Embedding
+from profond.layers.masking import Masking
 from profond.layers.normalization import BatchNormalization
 from profond.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
                                     GlobalAveragePooling2D, GlobalMaxPooling1D,
                                     GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
 from profond.layers.preprocessing import Normalization
+from profond.layers.recurrent import GRU, LSTM, SimpleRNN
 from profond.layers.registry import deserialize, get, register, serialize
 from profond.layers.regularization import Dropout, SpatialDropout1D, SpatialDropout2D
 from profond.layers.reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
+from profond.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "register",
            "serialize", "deserialize",
@@ -18,4 +22,5 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Flatten", "Reshape", "ZeroPadding2D",
            "UpSampling2D", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
-           "BatchNormalization", "Normalization"]
+           "BatchNormalization", "Normalization",
+           "SimpleRNN", "GRU", "LSTM", "Bidirectional", "TimeDistributed", "Embedding", "Masking"]

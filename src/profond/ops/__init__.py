@@ -10,12 +10,14 @@ from profond.ops.activation import (elu, gelu, hard_sigmoid, leaky_relu, linear_
 from profond.ops.conv import conv1d, conv2d
 from profond.ops.crossentropy import sigmoid_cross_entropy, softmax_cross_entropy
 from profond.ops.dropout import dropout
+from profond.ops.embedding import embedding
 from profond.ops.elementwise import (abs, add, cast, clip, div, equal, exp, greater,
                                      greater_equal, less, less_equal, log, maximum, minimum, mul,
                                      neg, not_equal, pow, sign, sqrt, square, sub, where)
 from profond.ops.linalg import linear, matmul
 from profond.ops.normalization import batch_norm_inference, batch_norm_train
 from profond.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from profond.ops.recurrent import gru, lstm, simple_rnn
 from profond.ops.reduction import argmax, argmin, logsumexp, max, mean, min, std, sum, var
 from profond.ops.shape import (broadcast_to, concatenate, expand_dims, flatten, getitem, pad,
                                permute, reshape, split, squeeze, stack, swapaxes, transpose)
@@ -66,11 +68,11 @@ __all__ = [
     "avg_pool1d", "avg_pool2d", "batch_norm_inference", "batch_norm_train", "conv1d", "conv2d",
     "dropout", "max_pool1d", "max_pool2d",
     "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "concatenate", "div",
-    "elu", "equal", "exp", "expand_dims", "flatten", "gelu", "getitem", "greater",
-    "greater_equal", "hard_sigmoid", "leaky_relu", "less", "less_equal", "linear",
-    "linear_activation", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean",
-    "min", "minimum", "mul", "neg", "not_equal", "pad", "permute", "pow", "relu", "reshape",
-    "selu", "sigmoid", "sigmoid_cross_entropy", "sign", "silu", "softmax",
+    "elu", "embedding", "equal", "exp", "expand_dims", "flatten", "gelu", "getitem", "greater",
+    "greater_equal", "gru", "hard_sigmoid", "leaky_relu", "less", "less_equal", "linear",
+    "linear_activation", "log", "log_softmax", "logsumexp", "lstm", "matmul", "max", "maximum",
+    "mean", "min", "minimum", "mul", "neg", "not_equal", "pad", "permute", "pow", "relu", "reshape",
+    "selu", "sigmoid", "sigmoid_cross_entropy", "sign", "silu", "simple_rnn", "softmax",
     "softmax_cross_entropy", "softplus", "softsign", "split", "sqrt", "square", "squeeze",
     "stack", "std", "step", "sub", "sum", "swapaxes", "tanh", "transpose", "var", "where",
 ]

@@ -1,0 +1,108 @@
+"""``Embedding``: integer ids (words, categories) to dense trainable vectors."""
+
+from __future__ import annotations
+
+from profond import initializers, regularizers
+from profond._validation import check_int
+from profond.autograd.tensor import Tensor
+from profond.layers.base import Layer
+from profond.ops.embedding import embedding
+
+__all__ = ["Embedding"]
+
+
+class Embedding(Layer):
+    """Turn integer ids into dense vectors: row ``i`` of a trainable table for id ``i``.
+
+    Parameters
+    ----------
+    input_dim : int
+        Size of the vocabulary: ids run from 0 to ``input_dim - 1``.
+    output_dim : int
+        Length of each vector.
+    embeddings_initializer : str or Initializer, default "uniform"
+        Keras's default: uniform in [-0.05, 0.05].
+    embeddings_regularizer, activity_regularizer : optional
+    embeddings_constraint : callable, optional
+    mask_zero : bool, default False
+        Treat id 0 as padding: the layer then outputs a mask ``ids != 0`` that the following
+        layers honour (recurrent layers skip the padded steps, losses leave them out). Id 0 is
+        then not available for a real token, so ``input_dim`` should count it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import Embedding
+    >>> layer = Embedding(10, 3, mask_zero=True)
+    >>> out = layer(np.array([[4, 7, 0, 0]]))
+    >>> out.shape
+    (1, 4, 3)
+    >>> out._keras_mask
+    array([[ True,  True, False, False]])
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
+                 weights=None, activity_regularizer=None, **kwargs):
+        kwargs.pop("input_length", None)  # Keras 2 argument, no longer needed
+        super().__init__(**kwargs)
+        self.input_dim = check_int(input_dim, "input_dim", "Embedding", low=1)
+        self.output_dim = check_int(output_dim, "output_dim", "Embedding", low=1)
+        if isinstance(embeddings_initializer, str) and embeddings_initializer == "uniform":
+            embeddings_initializer = initializers.RandomUniform(-0.05, 0.05)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.embeddings_constraint = embeddings_constraint
+        self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero
+        self._initial_weights = weights
+
+    def build(self, input_shape=None):
+        self.embeddings = self.add_weight((self.input_dim, self.output_dim),
+                                          self.embeddings_initializer,
+                                          regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint,
+                                          name="embeddings")
+        self.built = True
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    def _ids(self, inputs):
+        data = inputs.data if isinstance(inputs, Tensor) else inputs
+        if data.dtype.kind == "f":
+            if bool((data != data.round()).any()):
+                raise ValueError(f"Layer '{self.name}' (Embedding) expects integer ids. Got "
+                                 f"non-integer values of dtype {data.dtype}.")
+            data = data.astype("int64")
+        elif data.dtype.kind not in "iu":
+            raise ValueError(f"Layer '{self.name}' (Embedding) expects integer ids. Got dtype "
+                             f"{data.dtype}.")
+        if data.size and (int(data.min()) < 0 or int(data.max()) >= self.input_dim):
+            raise ValueError(f"Layer '{self.name}' (Embedding) has input_dim={self.input_dim}: "
+                             f"ids must be in [0, {self.input_dim - 1}]. Got ids from "
+                             f"{int(data.min())} to {int(data.max())}.")
+        return data
+
+    def call(self, inputs):
+        return embedding(self._ids(inputs), self.embeddings)
+
+    def compute_mask(self, inputs, mask=None):
+        if not self.mask_zero:
+            return None
+        data = inputs.data if isinstance(inputs, Tensor) else inputs
+        return data != 0
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def get_config(self):
+        init = self.embeddings_initializer
+        return {**super().get_config(), "input_dim": self.input_dim,
+                "output_dim": self.output_dim,
+                "embeddings_initializer": initializers.serialize(init)
+                if isinstance(init, initializers.Initializer) else init,
+                "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "mask_zero": self.mask_zero}

@@ -1,0 +1,420 @@
+"""Recurrent layers: ``SimpleRNN``, ``GRU`` and ``LSTM`` with Keras 3's arguments and weights.
+
+A recurrent layer reads a sequence ``(batch, time, features)`` one step at a time and keeps a
+state: a short-term memory of what it has read. ``SimpleRNN`` overwrites its state at every
+step, so what it saw long ago fades (its gradients vanish through time); ``GRU`` and ``LSTM``
+add gates that decide what to forget and what to keep, and carry information over long spans.
+
+Each layer runs the whole sequence as one fused node of :mod:`profond.ops.recurrent` (one GEMM
+for the input projections of all steps, one recurrent GEMM per step, weight gradients gathered
+in one GEMM over all steps).
+
+Masks (from ``Embedding(mask_zero=True)`` or ``Masking``) are honoured as in Keras: at a padded
+step the states keep their values and the output repeats the previous one (zeros inside
+``Bidirectional`` with ``return_sequences``); the output mask is passed on only with
+``return_sequences=True``.
+"""
+
+from __future__ import annotations
+
+from profond import activations, backend, initializers, random as prandom, regularizers
+from profond._validation import check_float, check_int
+from profond.autograd.tensor import Tensor
+from profond.layers.base import Layer
+from profond.ops import recurrent as rnn_ops
+
+__all__ = ["SimpleRNN", "GRU", "LSTM"]
+
+
+def _serialize_init(init):
+    return initializers.serialize(init) if isinstance(init, initializers.Initializer) else init
+
+
+class _UnitForgetBias:
+    """LSTM bias initializer: ``bias_initializer`` everywhere but ones for the forget gate.
+
+    Jozefowicz et al., "An empirical exploration of recurrent network architectures" (2015).
+    """
+
+    def __init__(self, base, units):
+        self.base, self.units = base, units
+
+    def __call__(self, shape, dtype=None):
+        xp, u = backend.xp(), self.units
+        dtype = dtype or backend.floatx()
+        return xp.concatenate([self.base((u,), dtype=dtype), xp.ones((u,), dtype=dtype),
+                               self.base((2 * u,), dtype=dtype)])
+
+
+class _Recurrent(Layer):
+    """What SimpleRNN, GRU and LSTM share: arguments, weights, checks, states and masks."""
+
+    _gates = 1       # gate blocks in the kernels: 1 (SimpleRNN), 3 (GRU), 4 (LSTM)
+    _n_states = 1    # 1 (h) or 2 (h, c)
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0,
+                 recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
+                 go_backwards=False, stateful=False, unroll=False, zero_output_for_mask=False,
+                 **kwargs):
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self.units = check_int(units, "units", owner, low=1)
+        self.activation = activations.get(activation)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = kernel_constraint
+        self.recurrent_constraint = recurrent_constraint
+        self.bias_constraint = bias_constraint
+        self.dropout = check_float(dropout, "dropout", owner, low=0.0, high=1.0, high_open=True)
+        self.recurrent_dropout = check_float(recurrent_dropout, "recurrent_dropout", owner,
+                                             low=0.0, high=1.0, high_open=True)
+        self.seed = check_int(seed, "seed", owner, low=0, allow_none=True)
+        self._rng = prandom.generator(self.seed) if self.seed is not None else None
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)  # Keras's hint; the fused loop never needs unrolling
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.supports_masking = True
+        self.states = None
+        self.input_dim = None
+
+    # --- weights -----------------------------------------------------------------------------
+    def _bias_shape(self):
+        return (self._gates * self.units,)
+
+    def _bias_init(self):
+        return self.bias_initializer
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        if len(input_shape) != 3 or input_shape[-1] is None:
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) expects inputs of shape "
+                             f"(batch, time, features) with known features. Got input shape "
+                             f"{input_shape}.")
+        self.input_dim = int(input_shape[-1])
+        width = self._gates * self.units
+        self.kernel = self.add_weight((self.input_dim, width), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
+        self.recurrent_kernel = self.add_weight((self.units, width), self.recurrent_initializer,
+                                                regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint,
+                                                name="recurrent_kernel")
+        self.bias = self.add_weight(self._bias_shape(), self._bias_init(),
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint,
+                                    name="bias") if self.use_bias else None
+        self.built = True
+
+    # --- calling -------------------------------------------------------------------------------
+    def _where(self):
+        return f"Layer '{self.name}' ({type(self).__name__})"
+
+    def _check_inputs(self, inputs, initial_state, mask):
+        if inputs.ndim != 3:
+            raise ValueError(f"{self._where()} expects inputs of shape (batch, time, features). "
+                             f"Got shape {tuple(inputs.shape)}" + (
+                                 "; add a feature axis, e.g. x[..., None]." if inputs.ndim == 2
+                                 else "."))
+        B, T, F = inputs.shape
+        if F != self.input_dim:
+            raise ValueError(f"{self._where()} was built for {self.input_dim} features per step. "
+                             f"Got inputs of shape {tuple(inputs.shape)}.")
+        if mask is not None:
+            m_shape = tuple(getattr(mask, "shape", ()))
+            if m_shape != (B, T):
+                raise ValueError(f"{self._where()}: the mask must have shape (batch, time) = "
+                                 f"{(B, T)} for inputs of shape {tuple(inputs.shape)}. Got a "
+                                 f"mask of shape {m_shape}.")
+        if initial_state is None:
+            return None
+        states = list(initial_state) if isinstance(initial_state, (list, tuple)) \
+            else [initial_state]
+        if len(states) != self._n_states:
+            raise ValueError(f"{self._where()} has {self._n_states} state(s) "
+                             f"({'[h, c]' if self._n_states == 2 else '[h]'}); got "
+                             f"{len(states)} initial state(s).")
+        out = []
+        for i, s in enumerate(states):
+            s = s if isinstance(s, Tensor) else Tensor(s)
+            if tuple(s.shape) != (B, self.units):
+                raise ValueError(f"{self._where()}: initial state {i} must have shape (batch, "
+                                 f"units) = {(B, self.units)}. Got {tuple(s.shape)}.")
+            out.append(s)
+        return out
+
+    def _dropout_masks(self, B, training):
+        if not training:
+            return None, None
+        rng = self._rng if self._rng is not None else prandom.generator()
+        dtype = self.kernel.dtype
+
+        def draw(rate, width):
+            if rate <= 0.0:
+                return None
+            keep = rng.random((B, width)) >= rate
+            return backend.asarray(keep / (1.0 - rate), dtype=dtype)
+
+        return draw(self.dropout, self.input_dim), draw(self.recurrent_dropout, self.units)
+
+    def _run(self, inputs, initial_state, mask, dropout_mask, recurrent_dropout_mask):
+        raise NotImplementedError  # pragma: no cover - each cell calls its op
+
+    def call(self, inputs, initial_state=None, mask=None, training=None):
+        initial_state = self._check_inputs(inputs, initial_state, mask)
+        B = inputs.shape[0]
+        if initial_state is None and self.stateful and self.states is not None:
+            if self.states[0].shape[0] != B:
+                raise ValueError(f"{self._where()} is stateful with batch size "
+                                 f"{self.states[0].shape[0]}; got a batch of {B}. Call "
+                                 "reset_state() or keep the batch size fixed.")
+            initial_state = [Tensor._make(s) for s in self.states]
+        dmask, rmask = self._dropout_masks(B, training)
+        output, states = self._run(inputs, initial_state, mask, dmask, rmask)
+        if self.stateful:
+            self.states = [s.data.copy() for s in states]
+        if not self.return_state:
+            return output
+        if mask is not None and self.return_sequences:
+            output._keras_mask = mask
+        return [output, *states]
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None or not self.return_sequences or self.return_state:
+            return None
+        return mask
+
+    def reset_state(self):
+        """Forget the states kept between batches by a ``stateful`` layer."""
+        self.states = None
+
+    reset_states = reset_state
+
+    def compute_output_shape(self, input_shape):
+        batch = input_shape[0]
+        out = (batch, input_shape[1], self.units) if self.return_sequences \
+            else (batch, self.units)
+        if self.return_state:
+            return [out] + [(batch, self.units)] * self._n_states
+        return out
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation),
+                "recurrent_activation": activations.serialize(self.recurrent_activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": _serialize_init(self.kernel_initializer),
+                "recurrent_initializer": _serialize_init(self.recurrent_initializer),
+                "bias_initializer": _serialize_init(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
+                "seed": self.seed, "return_sequences": self.return_sequences,
+                "return_state": self.return_state, "go_backwards": self.go_backwards,
+                "stateful": self.stateful, "unroll": self.unroll,
+                "zero_output_for_mask": self.zero_output_for_mask}
+
+
+
+
+class SimpleRNN(_Recurrent):
+    """Fully connected recurrent layer: ``h_t = activation(x_t @ kernel + h_{t-1} @ U + b)``.
+
+    Weights in Keras order: ``[kernel (in, units), recurrent_kernel (units, units),
+    bias (units,)]``.
+
+    Parameters
+    ----------
+    units : int
+    activation : str or callable, default "tanh"
+    **kwargs
+        The arguments every recurrent layer shares, described under :class:`LSTM`:
+        initializers, regularizers, constraints, ``dropout``, ``recurrent_dropout``, ``seed``,
+        ``return_sequences``, ``return_state``, ``go_backwards``, ``stateful``, ``unroll``,
+        ``zero_output_for_mask``; and those of :class:`~profond.layers.Layer`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import SimpleRNN
+    >>> layer = SimpleRNN(4)
+    >>> layer(np.zeros((2, 7, 3))).shape
+    (2, 4)
+    >>> [w.shape for w in layer.get_weights()]
+    [(3, 4), (4, 4), (4,)]
+    """
+
+    _gates = 1
+    _n_states = 1
+
+    def __init__(self, units, activation="tanh", use_bias=True, **kwargs):
+        kwargs.pop("recurrent_activation", None)
+        super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
+
+    def _run(self, inputs, initial_state, mask, dmask, rmask):
+        return rnn_ops.simple_rnn(
+            inputs, self.kernel, self.recurrent_kernel, self.bias, initial_state, mask,
+            activation=self.activation, go_backwards=self.go_backwards,
+            return_sequences=self.return_sequences,
+            zero_output_for_mask=self.zero_output_for_mask, dropout_mask=dmask,
+            recurrent_dropout_mask=rmask)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("recurrent_activation")
+        return config
+
+
+class LSTM(_Recurrent):
+    """Long short-term memory layer (Hochreiter & Schmidhuber, 1997).
+
+    Gates in Keras's order ``i, f, c, o``; weights ``[kernel (in, 4u), recurrent_kernel
+    (u, 4u), bias (4u,)]``; states ``[h, c]``. See :func:`profond.ops.lstm` for the equations.
+
+    Parameters
+    ----------
+    units : int
+    activation : str or callable, default "tanh"
+        Of the candidate and of the cell state before the output gate.
+    recurrent_activation : str or callable, default "sigmoid"
+        Of the gates.
+    unit_forget_bias : bool, default True
+        Start the forget gate's bias at 1 (Jozefowicz et al., 2015), so that the cell
+        remembers by default.
+    use_bias : bool, default True
+    kernel_initializer : str or Initializer, default "glorot_uniform"
+    recurrent_initializer : str or Initializer, default "orthogonal"
+    bias_initializer : str or Initializer, default "zeros"
+    kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer : optional
+    kernel_constraint, recurrent_constraint, bias_constraint : callable, optional
+    dropout : float in [0, 1), default 0
+        Fraction of the input features dropped in training (one mask per sequence, the same
+        at every step: Gal & Ghahramani, 2016).
+    recurrent_dropout : float in [0, 1), default 0
+        Fraction of the previous state dropped before the recurrent product, in training.
+    seed : int, optional
+        Seed of the dropout masks.
+    return_sequences : bool, default False
+        Return the output of every step ``(batch, time, units)``, not only the last one.
+    return_state : bool, default False
+        Also return the final states: ``[output, h]`` (``[output, h, c]`` for LSTM).
+    go_backwards : bool, default False
+        Read the sequence from its end (the output sequence is then reversed, as in Keras).
+    stateful : bool, default False
+        Start each batch from the final states of the previous one (fixed batch size).
+    unroll : bool, default False
+        Accepted for Keras compatibility; the fused loop is already unrolled in effect.
+    zero_output_for_mask : bool, default False
+        Output zeros, instead of the previous output, at masked steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import LSTM
+    >>> layer = LSTM(4, return_sequences=True, return_state=True)
+    >>> seq, h, c = layer(np.zeros((2, 7, 3)))
+    >>> seq.shape, h.shape, c.shape
+    ((2, 7, 4), (2, 4), (2, 4))
+    >>> [w.shape for w in layer.get_weights()]
+    [(3, 16), (4, 16), (16,)]
+    >>> layer.bias.numpy()[4:8]
+    array([1., 1., 1., 1.], dtype=float32)
+    """
+
+    _gates = 4
+    _n_states = 2
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 unit_forget_bias=True, **kwargs):
+        super().__init__(units, activation=activation,
+                         recurrent_activation=recurrent_activation, use_bias=use_bias, **kwargs)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def _bias_init(self):
+        if self.unit_forget_bias:
+            return _UnitForgetBias(self.bias_initializer, self.units)
+        return self.bias_initializer
+
+    def _run(self, inputs, initial_state, mask, dmask, rmask):
+        return rnn_ops.lstm(
+            inputs, self.kernel, self.recurrent_kernel, self.bias, initial_state, mask,
+            activation=self.activation, recurrent_activation=self.recurrent_activation,
+            go_backwards=self.go_backwards, return_sequences=self.return_sequences,
+            zero_output_for_mask=self.zero_output_for_mask, dropout_mask=dmask,
+            recurrent_dropout_mask=rmask)
+
+    def get_config(self):
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
+
+
+class GRU(_Recurrent):
+    """Gated recurrent unit (Cho et al., 2014).
+
+    Gates in Keras's order ``z, r, h``; weights ``[kernel (in, 3u), recurrent_kernel (u, 3u),
+    bias]`` with bias ``(2, 3u)`` (input and recurrent biases) when ``reset_after=True``, the
+    default and PyTorch's formula, else ``(3u,)``. See :func:`profond.ops.gru`.
+
+    Parameters
+    ----------
+    units : int
+    activation : str or callable, default "tanh"
+        Of the candidate state.
+    recurrent_activation : str or callable, default "sigmoid"
+        Of the update and reset gates.
+    reset_after : bool, default True
+        Apply the reset gate after the recurrent product (True) or before (False).
+    **kwargs
+        The arguments every recurrent layer shares, described under :class:`LSTM`:
+        initializers, regularizers, constraints, ``dropout``, ``recurrent_dropout``, ``seed``,
+        ``return_sequences``, ``return_state``, ``go_backwards``, ``stateful``, ``unroll``,
+        ``zero_output_for_mask``; and those of :class:`~profond.layers.Layer`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import GRU
+    >>> layer = GRU(4)
+    >>> layer(np.zeros((2, 7, 3))).shape
+    (2, 4)
+    >>> [w.shape for w in layer.get_weights()]
+    [(3, 12), (4, 12), (2, 12)]
+    """
+
+    _gates = 3
+    _n_states = 1
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 reset_after=True, **kwargs):
+        super().__init__(units, activation=activation,
+                         recurrent_activation=recurrent_activation, use_bias=use_bias, **kwargs)
+        self.reset_after = bool(reset_after)
+
+    def _bias_shape(self):
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def _run(self, inputs, initial_state, mask, dmask, rmask):
+        return rnn_ops.gru(
+            inputs, self.kernel, self.recurrent_kernel, self.bias, initial_state, mask,
+            activation=self.activation, recurrent_activation=self.recurrent_activation,
+            reset_after=self.reset_after, go_backwards=self.go_backwards,
+            return_sequences=self.return_sequences,
+            zero_output_for_mask=self.zero_output_for_mask, dropout_mask=dmask,
+            recurrent_dropout_mask=rmask)
+
+    def get_config(self):
+        return {**super().get_config(), "reset_after": self.reset_after}

@@ -1,0 +1,683 @@
+"""Recurrent sequence kernels: a whole SimpleRNN, GRU or LSTM pass as one fused node.
+
+A recurrent layer applied to a sequence of ``T`` steps would make ``T`` small graphs of a dozen
+nodes each if written with tensor operations. Here the whole pass is a single node with a
+hand-written backward pass through time (BPTT):
+
+* the input projections ``x_t @ kernel + bias`` of all steps are one GEMM, done before the loop;
+* each step makes one recurrent GEMM ``h_{t-1} @ recurrent_kernel`` for all the gates at once
+  and applies the gate activations in place;
+* the backward pass first computes, for all steps at once, every factor that does not depend
+  on the gradient flowing back through time (gate derivatives, masks); the loop over time then
+  does a handful of multiplications and one GEMM per step;
+* the weight gradients are gathered after the loop as one GEMM over all steps:
+  ``kernel.grad = X^T @ dZ`` with ``X`` of shape ``(T*B, in)`` and ``dZ`` of shape
+  ``(T*B, gates*units)``, and the same for the recurrent kernel.
+
+Weight layouts and gate orders are Keras's: ``kernel (in, G*units)``, ``recurrent_kernel
+(units, G*units)``; LSTM gates ``i, f, c, o``; GRU gates ``z, r, h``. The numbers equal
+PyTorch's ``nn.RNN``/``nn.GRU``/``nn.LSTM`` once the weights are mapped (PyTorch's GRU is
+Keras's ``reset_after=True`` variant with the gates ordered ``r, z, n``).
+
+Masks follow Keras: at a masked step the states keep their previous values, and the output is
+the previous output (or zeros with ``zero_output_for_mask=True``).
+
+Each function returns ``(output, states)``: ``output`` is ``(batch, time, units)`` with
+``return_sequences=True`` (in processing order, so reversed when ``go_backwards=True``, as in
+Keras) or the last output ``(batch, units)``; ``states`` is the list of final states.
+
+References
+----------
+Elman, "Finding structure in time", Cognitive Science 14 (1990).
+Hochreiter & Schmidhuber, "Long short-term memory", Neural Computation 9 (1997); the forget gate
+of Gers, Schmidhuber & Cummins (2000).
+Cho et al., "Learning phrase representations using RNN encoder-decoder", EMNLP 2014.
+Werbos, "Backpropagation through time: what it does and how to do it", Proc. IEEE 78 (1990).
+"""
+
+from __future__ import annotations
+
+from profond import activations
+from profond.autograd import engine
+from profond.autograd.tensor import Tensor
+from profond.ops._util import as_tensor, make
+
+__all__ = ["simple_rnn", "gru", "lstm"]
+
+
+# --- activations on raw arrays ----------------------------------------------------------------
+_FAST = {activations.tanh: "tanh", activations.sigmoid: "sigmoid", activations.relu: "relu",
+         activations.hard_sigmoid: "hard_sigmoid", activations.linear: "linear"}
+
+
+class _Activation:
+    """An elementwise activation applied in place on arrays, with its derivative.
+
+    The usual recurrent activations (tanh, sigmoid, hard_sigmoid, relu, linear) give their
+    derivative from their output alone. Any other elementwise callable works too: its input is
+    kept, and its derivative comes from its own backward pass, for all steps at once.
+    """
+
+    def __init__(self, fn, what: str):
+        fn = activations.get(fn)
+        if fn in (activations.softmax, activations.log_softmax):
+            raise ValueError(f"The '{what}' of a recurrent layer must be elementwise. Got "
+                             f"{activations.serialize(fn)!r} instead.")
+        self.fn = fn
+        self.kind = _FAST.get(fn)
+
+    @property
+    def keeps_input(self) -> bool:
+        """True when the derivative needs the pre-activation (a generic callable)."""
+        return self.kind is None
+
+    def __call__(self, xp, a):
+        """Overwrite ``a`` with ``f(a)`` and return it."""
+        kind = self.kind
+        if kind == "tanh":
+            xp.tanh(a, out=a)
+        elif kind == "sigmoid":  # sigmoid(a) = (1 + tanh(a / 2)) / 2: no overflow, in place
+            a *= 0.5
+            xp.tanh(a, out=a)
+            a *= 0.5
+            a += 0.5
+        elif kind == "hard_sigmoid":
+            a /= 6
+            a += 0.5
+            xp.clip(a, 0, 1, out=a)
+        elif kind == "relu":
+            xp.maximum(a, 0, out=a)
+        elif kind is None:
+            with engine.no_grad():
+                a[...] = self.fn(Tensor._make(a)).data
+        return a
+
+    def derivative(self, xp, y, a=None):
+        """``f'(a)`` elementwise, from the output ``y`` (or the kept input ``a``)."""
+        kind = self.kind
+        if kind == "tanh":
+            return 1 - y * y
+        if kind == "sigmoid":
+            return y * (1 - y)
+        if kind == "hard_sigmoid":
+            return ((y > 0) & (y < 1)).astype(y.dtype) / 6
+        if kind == "relu":
+            return (y > 0).astype(y.dtype)
+        if kind == "linear":
+            return xp.ones_like(y)
+        leaf = Tensor._make(xp.ascontiguousarray(a))
+        leaf.requires_grad = True
+        with engine.enable_grad():
+            out = self.fn(leaf)
+            if out.requires_grad:
+                out.backward(xp.ones_like(out.data))
+        return leaf.grad if leaf.grad is not None else xp.zeros_like(y)
+
+
+# --- shared set-up and outputs -----------------------------------------------------------------
+def _data(a):
+    return a.data if isinstance(a, Tensor) else a
+
+
+class _Pass:
+    """What every cell needs: time-major inputs, masks, initial states, the state buffer."""
+
+    def __init__(self, name, x, kernel, recurrent_kernel, bias, initial_state, mask, n_states,
+                 gates, go_backwards, dropout_mask, recurrent_dropout_mask):
+        x = as_tensor(x)
+        if x.ndim != 3:
+            raise ValueError(f"{name} expects inputs of shape (batch, time, features). Got shape "
+                             f"{tuple(x.shape)}.")
+        B, T, F = x.shape
+        U = recurrent_kernel.shape[0]
+        if tuple(kernel.shape) != (F, gates * U) or \
+                tuple(recurrent_kernel.shape[1:]) != (gates * U,):
+            raise ValueError(f"{name}: kernel {tuple(kernel.shape)} and recurrent kernel "
+                             f"{tuple(recurrent_kernel.shape)} do not fit inputs with {F} "
+                             f"features (expected ({F}, {gates * U}) and ({U}, {gates * U})).")
+        if T == 0:
+            raise ValueError(f"{name} needs at least one time step. Got input shape "
+                             f"{tuple(x.shape)}.")
+        self.x, self.kernel, self.recurrent_kernel, self.bias = x, kernel, recurrent_kernel, bias
+        self.B, self.T, self.F, self.U, self.S = B, T, F, U, n_states
+        self.reverse = bool(go_backwards)
+        xp = self.xp = x.xp
+        dtype = self.dtype = kernel.data.dtype
+
+        # inputs, time-major and in processing order: (T*B, F), one contiguous copy
+        xt = x.data.transpose(1, 0, 2)
+        if self.reverse:
+            xt = xt[::-1]
+        self.dropout_mask = None if dropout_mask is None else xp.asarray(_data(dropout_mask),
+                                                                         dtype=dtype)
+        if self.dropout_mask is not None:
+            xt = xt * self.dropout_mask
+        self.x2 = xp.ascontiguousarray(xt, dtype=dtype).reshape(T * B, F)
+
+        # mask, time-major (T, B, 1): boolean for the forward pass, float for the backward
+        self.mask = self.maskf = None
+        if mask is not None:
+            m = xp.asarray(_data(mask))
+            if m.shape != (B, T):
+                raise ValueError(f"{name}: the mask must have shape (batch, time) = {(B, T)}. "
+                                 f"Got {tuple(m.shape)}.")
+            m = m.astype(bool).T
+            if self.reverse:
+                m = m[::-1]
+            self.mask = xp.ascontiguousarray(m)[..., None]
+            self.maskf = self.mask.astype(dtype)
+
+        self.rec_mask = None if recurrent_dropout_mask is None else \
+            xp.asarray(_data(recurrent_dropout_mask), dtype=dtype)
+
+        # states: P[s, 0] initial, P[s, t + 1] after step t (carried through masked steps)
+        self.P = xp.empty((n_states, T + 1, B, U), dtype=dtype)
+        self.initial = []
+        states = [] if initial_state is None else list(initial_state)
+        if states and len(states) != n_states:
+            raise ValueError(f"{name} has {n_states} state(s); got {len(states)} initial "
+                             f"state(s).")
+        for s in range(n_states):
+            if states:
+                st = as_tensor(states[s])
+                if tuple(st.shape) != (B, U):
+                    raise ValueError(f"{name}: initial state {s} must have shape (batch, units) "
+                                     f"= {(B, U)}. Got {tuple(st.shape)}.")
+                self.P[s, 0] = st.data
+                self.initial.append(st)
+            else:
+                self.P[s, 0] = 0
+        self.keep = engine.is_grad_enabled() and any(
+            t is not None and t.requires_grad
+            for t in (x, kernel, recurrent_kernel, bias, *self.initial))
+
+    def project(self, bias_row=None):
+        """Input projections of all steps, one GEMM: (T, B, G*units)."""
+        xw = self.x2 @ self.kernel.data
+        if bias_row is not None:
+            xw += bias_row
+        return xw.reshape(self.T, self.B, -1)
+
+    def hidden_inputs(self, HR):
+        """The recurrent GEMM's inputs of all steps as (T*B, units)."""
+        return (self.P[0, :-1] if HR is None else HR).reshape(self.T * self.B, self.U)
+
+    def input_grads(self, dZ2):
+        """Gradients of x and kernel from the gate gradients of all steps, (T*B, G*units)."""
+        xp = self.xp
+        gk = self.x2.T @ dZ2 if self.kernel.requires_grad else None
+        gx = None
+        if self.x.requires_grad:
+            gxt = (dZ2 @ self.kernel.data.T).reshape(self.T, self.B, self.F)
+            if self.dropout_mask is not None:
+                gxt *= self.dropout_mask
+            if self.reverse:
+                gxt = gxt[::-1]
+            gx = xp.ascontiguousarray(gxt.transpose(1, 0, 2), dtype=self.x.dtype)
+        return gx, gk
+
+    def finish(self, backward, return_sequences, zero_output_for_mask):
+        """The fused node and its outputs: (output, [final states])."""
+        parents = tuple(p for p in (self.x, self.kernel, self.recurrent_kernel, self.bias)
+                        if p is not None) + tuple(self.initial)
+        has_bias = self.bias is not None
+
+        def node_backward(gP):
+            grads = backward(gP)  # (gx, gk, grk, gb, [g_initial...])
+            out = [grads[0], grads[1], grads[2]]
+            if has_bias:
+                out.append(grads[3])
+            return tuple(out) + tuple(grads[4])
+
+        core = make(self.P, parents, node_backward if self.keep else None)
+        P, T, xp = self.P, self.T, self.xp
+        zm = self.maskf if zero_output_for_mask else None
+        if return_sequences:
+            seq = P[0, 1:] if zm is None else P[0, 1:] * zm
+            out = xp.ascontiguousarray(seq.transpose(1, 0, 2))
+
+            def seq_backward(g):
+                gP = xp.zeros_like(P)
+                gt = g.transpose(1, 0, 2)
+                gP[0, 1:] = gt if zm is None else gt * zm
+                return (gP,)
+
+            output = make(out, (core,), seq_backward)
+        else:
+            last = P[0, T] if zm is None else P[0, T] * zm[T - 1]
+
+            def last_backward(g):
+                gP = xp.zeros_like(P)
+                gP[0, T] = g if zm is None else g * zm[T - 1]
+                return (gP,)
+
+            output = make(last, (core,), last_backward)
+        states = []
+        for s in range(self.S):
+            def state_backward(g, s=s):
+                gP = xp.zeros_like(P)
+                gP[s, T] = g
+                return (gP,)
+
+            states.append(make(P[s, T], (core,), state_backward))
+        return output, states
+
+
+def _check_bias(name, bias, shape):
+    if bias is not None and tuple(bias.shape) != shape:
+        raise ValueError(f"{name}: bias must have shape {shape}. Got {tuple(bias.shape)}.")
+
+
+# --- SimpleRNN ---------------------------------------------------------------------------------
+def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, *,
+               activation="tanh", go_backwards=False, return_sequences=False,
+               zero_output_for_mask=False, dropout_mask=None, recurrent_dropout_mask=None):
+    """Fully connected recurrence ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent + b)``.
+
+    Parameters
+    ----------
+    x : Tensor, shape (batch, time, features)
+    kernel : Tensor, shape (features, units)
+    recurrent_kernel : Tensor, shape (units, units)
+    bias : Tensor, shape (units,), optional
+    initial_state : list of one Tensor (batch, units), optional
+        Zeros when omitted.
+    mask : array of bool, shape (batch, time), optional
+        False marks padded steps: the state is carried over them unchanged.
+    activation : str or callable, default "tanh"
+    go_backwards : bool, default False
+        Process the sequence from its end; the output sequence is then in reversed order.
+    return_sequences : bool, default False
+        Output every step ``(batch, time, units)`` rather than the last ``(batch, units)``.
+    zero_output_for_mask : bool, default False
+        Output zeros at masked steps (else the previous output).
+    dropout_mask, recurrent_dropout_mask : array, shape (batch, features) / (batch, units)
+        Multiply the inputs / the previous state before their projection (the same mask at
+        every step, as in Gal & Ghahramani, 2016).
+
+    Returns
+    -------
+    output : Tensor
+    states : list of one Tensor, shape (batch, units)
+
+    Examples
+    --------
+    >>> import numpy as np, profond
+    >>> from profond.ops.recurrent import simple_rnn
+    >>> x = profond.tensor(np.ones((2, 5, 3)))
+    >>> k, r = profond.tensor(np.full((3, 4), 0.1)), profond.tensor(np.eye(4) * 0.5)
+    >>> out, (h,) = simple_rnn(x, k, r)
+    >>> out.shape, bool((out.data == h.data).all())
+    ((2, 4), True)
+    """
+    name = "simple_rnn"
+    kernel, recurrent_kernel = as_tensor(kernel), as_tensor(recurrent_kernel)
+    bias = None if bias is None else as_tensor(bias)
+    ps = _Pass(name, x, kernel, recurrent_kernel, bias, initial_state, mask, 1, 1,
+               go_backwards, dropout_mask, recurrent_dropout_mask)
+    _check_bias(name, bias, (ps.U,))
+    act = _Activation(activation, "activation")
+    xp, T, B, U, P, keep = ps.xp, ps.T, ps.B, ps.U, ps.P, ps.keep
+    XW = ps.project(None if bias is None else bias.data)
+    Rk = recurrent_kernel.data
+    n = T if keep else 1
+    masked = ps.mask is not None
+    HN = xp.empty((n, B, U), dtype=ps.dtype) if masked else None  # new outputs before masking
+    A = xp.empty((n, B, U), dtype=ps.dtype) if act.keeps_input and keep else None
+    HR = xp.empty((n, B, U), dtype=ps.dtype) if ps.rec_mask is not None else None
+    for t in range(T):
+        k = t if keep else 0
+        h_prev = P[0, t]
+        hr = h_prev if HR is None else xp.multiply(h_prev, ps.rec_mask, out=HR[k])
+        a = P[0, t + 1] if HN is None else HN[k]
+        xp.matmul(hr, Rk, out=a)
+        a += XW[t]
+        if A is not None:
+            A[k] = a
+        act(xp, a)
+        if HN is not None:
+            P[0, t + 1] = a if not masked else xp.where(ps.mask[t], a, h_prev)
+
+    def backward(gP):
+        Y = P[0, 1:] if HN is None else HN
+        F = act.derivative(xp, Y, A)  # d h_new / d pre-activation, all steps at once
+        carry = None
+        if masked:
+            F *= ps.maskf
+            carry = 1 - ps.maskf
+        gseq = gP[0, 1:]
+        dA = xp.empty((T, B, U), dtype=ps.dtype)
+        dh = xp.zeros((B, U), dtype=ps.dtype)
+        for t in range(T - 1, -1, -1):
+            dh += gseq[t]
+            xp.multiply(dh, F[t], out=dA[t])
+            dprev = dA[t] @ Rk.T
+            if ps.rec_mask is not None:
+                dprev *= ps.rec_mask
+            if carry is not None:
+                dprev += dh * carry[t]
+            dh = dprev
+        dZ2 = dA.reshape(T * B, U)
+        gx, gk = ps.input_grads(dZ2)
+        grk = ps.hidden_inputs(HR).T @ dZ2 if recurrent_kernel.requires_grad else None
+        gb = dZ2.sum(axis=0) if bias is not None and bias.requires_grad else None
+        return gx, gk, grk, gb, [dh] if ps.initial else []
+
+    return ps.finish(backward, return_sequences, zero_output_for_mask)
+
+
+# --- LSTM --------------------------------------------------------------------------------------
+def lstm(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, *,
+         activation="tanh", recurrent_activation="sigmoid", go_backwards=False,
+         return_sequences=False, zero_output_for_mask=False, dropout_mask=None,
+         recurrent_dropout_mask=None):
+    """Long short-term memory over a whole sequence (Keras's gate order i, f, c, o).
+
+    For each step, with ``z = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias`` split in four::
+
+        i = recurrent_activation(z_i)       # input gate
+        f = recurrent_activation(z_f)       # forget gate
+        g = activation(z_c)                 # candidate
+        o = recurrent_activation(z_o)       # output gate
+        c_t = f * c_{t-1} + i * g
+        h_t = o * activation(c_t)
+
+    Parameters
+    ----------
+    x : Tensor, shape (batch, time, features)
+    kernel : Tensor, shape (features, 4 * units)
+    recurrent_kernel : Tensor, shape (units, 4 * units)
+    bias : Tensor, shape (4 * units,), optional
+    initial_state : list of two Tensors ``[h0, c0]``, each (batch, units), optional
+    mask, go_backwards, return_sequences, zero_output_for_mask, dropout_mask, \
+recurrent_dropout_mask
+        As in :func:`simple_rnn`.
+    activation, recurrent_activation : str or callable, default "tanh" and "sigmoid"
+
+    Returns
+    -------
+    output : Tensor
+    states : list ``[h, c]`` of Tensors, shape (batch, units)
+
+    Examples
+    --------
+    >>> import numpy as np, profond
+    >>> from profond.ops.recurrent import lstm
+    >>> rng = np.random.default_rng(0)
+    >>> x = profond.tensor(rng.normal(size=(2, 6, 3)))
+    >>> k = profond.tensor(rng.normal(size=(3, 8)) * 0.3, requires_grad=True)
+    >>> r = profond.tensor(rng.normal(size=(2, 8)) * 0.3, requires_grad=True)
+    >>> seq, (h, c) = lstm(x, k, r, return_sequences=True)
+    >>> seq.shape, h.shape, c.shape
+    ((2, 6, 2), (2, 2), (2, 2))
+    >>> (seq.sum() + c.sum()).backward()
+    >>> k.grad.shape, r.grad.shape
+    ((3, 8), (2, 8))
+    """
+    name = "lstm"
+    kernel, recurrent_kernel = as_tensor(kernel), as_tensor(recurrent_kernel)
+    bias = None if bias is None else as_tensor(bias)
+    ps = _Pass(name, x, kernel, recurrent_kernel, bias, initial_state, mask, 2, 4,
+               go_backwards, dropout_mask, recurrent_dropout_mask)
+    _check_bias(name, bias, (4 * ps.U,))
+    act = _Activation(activation, "activation")
+    ract = _Activation(recurrent_activation, "recurrent_activation")
+    xp, T, B, U, P, keep, dtype = ps.xp, ps.T, ps.B, ps.U, ps.P, ps.keep, ps.dtype
+    XW = ps.project(None if bias is None else bias.data)
+    Rk = recurrent_kernel.data
+    n = T if keep else 1
+    masked = ps.mask is not None
+    G = xp.empty((n, B, 4 * U), dtype=dtype)     # activated gates i, f, g, o
+    TC = xp.empty((n, B, U), dtype=dtype)        # activation(c_new)
+    Z = xp.empty((n, B, 4 * U), dtype=dtype) if keep and (act.keeps_input or
+                                                         ract.keeps_input) else None
+    CN = xp.empty((n, B, U), dtype=dtype) if keep and act.keeps_input else None
+    HR = xp.empty((n, B, U), dtype=dtype) if ps.rec_mask is not None else None
+    for t in range(T):
+        k = t if keep else 0
+        h_prev, c_prev = P[0, t], P[1, t]
+        hr = h_prev if HR is None else xp.multiply(h_prev, ps.rec_mask, out=HR[k])
+        z = G[k]
+        xp.matmul(hr, Rk, out=z)
+        z += XW[t]
+        if Z is not None:
+            Z[k] = z
+        ract(xp, z[:, :2 * U])
+        act(xp, z[:, 2 * U:3 * U])
+        ract(xp, z[:, 3 * U:])
+        i, f, g, o = z[:, :U], z[:, U:2 * U], z[:, 2 * U:3 * U], z[:, 3 * U:]
+        c = xp.multiply(f, c_prev, out=P[1, t + 1]) if not masked else f * c_prev
+        c += i * g
+        if CN is not None:
+            CN[k] = c
+        tc = TC[k]
+        tc[...] = c
+        act(xp, tc)
+        if not masked:
+            xp.multiply(o, tc, out=P[0, t + 1])
+        else:
+            m = ps.mask[t]
+            P[1, t + 1] = xp.where(m, c, c_prev)
+            P[0, t + 1] = xp.where(m, o * tc, h_prev)
+
+    def backward(gP):
+        # factors of every step at once: nothing here depends on the gradient through time
+        gi, gf, gg, go = G[..., :U], G[..., U:2 * U], G[..., 2 * U:3 * U], G[..., 3 * U:]
+        za = (lambda j: Z[..., j * U:(j + 1) * U]) if Z is not None else (lambda j: None)
+        d_i = ract.derivative(xp, gi, za(0))
+        d_f = ract.derivative(xp, gf, za(1))
+        d_g = act.derivative(xp, gg, za(2))
+        d_o = ract.derivative(xp, go, za(3))
+        d_c = act.derivative(xp, TC, CN)
+        Bc = go * d_c                          # d c_new / d h_new, through h = o * act(c)
+        Ao = TC * d_o                          # d z_o / d h_new
+        K = xp.empty((T, B, 3, U), dtype=dtype)
+        K[:, :, 0] = gg * d_i                  # d z_i / d c_new
+        K[:, :, 1] = P[1, :-1] * d_f           # d z_f / d c_new
+        K[:, :, 2] = gi * d_g                  # d z_c / d c_new
+        if masked:
+            Ao *= ps.maskf
+            keep_f = 1 - ps.maskf
+        gh_seq, gc_seq = gP[0, 1:], gP[1, 1:]
+        dZ = xp.empty((T, B, 4 * U), dtype=dtype)
+        dZ4 = dZ.reshape(T, B, 4, U)
+        dh = xp.zeros((B, U), dtype=dtype)
+        dc = xp.zeros((B, U), dtype=dtype)
+        RkT = Rk.T
+        for t in range(T - 1, -1, -1):
+            dh += gh_seq[t]
+            dc += gc_seq[t]
+            dcn = dh * Bc[t]
+            dcn += dc
+            if masked:
+                dcn *= ps.maskf[t]
+            xp.multiply(dcn[:, None, :], K[t], out=dZ4[t, :, :3])
+            xp.multiply(dh, Ao[t], out=dZ4[t, :, 3])
+            dc_prev = dcn * gf[t]
+            dh_prev = dZ[t] @ RkT
+            if ps.rec_mask is not None:
+                dh_prev *= ps.rec_mask
+            if masked:
+                dc_prev += dc * keep_f[t]
+                dh_prev += dh * keep_f[t]
+            dh, dc = dh_prev, dc_prev
+        dZ2 = dZ.reshape(T * B, 4 * U)
+        gx, gk = ps.input_grads(dZ2)
+        grk = ps.hidden_inputs(HR).T @ dZ2 if recurrent_kernel.requires_grad else None
+        gb = dZ2.sum(axis=0) if bias is not None and bias.requires_grad else None
+        return gx, gk, grk, gb, [dh, dc] if ps.initial else []
+
+    return ps.finish(backward, return_sequences, zero_output_for_mask)
+
+
+# --- GRU ---------------------------------------------------------------------------------------
+def gru(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, *,
+        activation="tanh", recurrent_activation="sigmoid", reset_after=True, go_backwards=False,
+        return_sequences=False, zero_output_for_mask=False, dropout_mask=None,
+        recurrent_dropout_mask=None):
+    """Gated recurrent unit over a whole sequence (Keras's gate order z, r, h).
+
+    With ``reset_after=True`` (Keras's default, and PyTorch's formula)::
+
+        mx = x_t @ kernel + b_input             # (batch, 3u), split in x_z, x_r, x_h
+        mh = h_{t-1} @ recurrent_kernel + b_rec  # split in h_z, h_r, h_h
+        z = recurrent_activation(x_z + h_z)      # update gate
+        r = recurrent_activation(x_r + h_r)      # reset gate
+        hh = activation(x_h + r * h_h)           # candidate
+        h_t = z * h_{t-1} + (1 - z) * hh
+
+    With ``reset_after=False`` the reset gate applies before the product:
+    ``hh = activation(x_h + (r * h_{t-1}) @ recurrent_kernel[:, 2u:])``, and there is one bias.
+
+    Parameters
+    ----------
+    x : Tensor, shape (batch, time, features)
+    kernel : Tensor, shape (features, 3 * units)
+    recurrent_kernel : Tensor, shape (units, 3 * units)
+    bias : Tensor, shape (2, 3 * units) with ``reset_after`` (input and recurrent biases),
+        else (3 * units,); optional
+    initial_state : list of one Tensor (batch, units), optional
+    activation, recurrent_activation : str or callable, default "tanh" and "sigmoid"
+    reset_after : bool, default True
+    mask, go_backwards, return_sequences, zero_output_for_mask, dropout_mask, \
+recurrent_dropout_mask
+        As in :func:`simple_rnn`.
+
+    Returns
+    -------
+    output : Tensor
+    states : list of one Tensor, shape (batch, units)
+
+    Examples
+    --------
+    >>> import numpy as np, profond
+    >>> from profond.ops.recurrent import gru
+    >>> rng = np.random.default_rng(0)
+    >>> x = profond.tensor(rng.normal(size=(2, 6, 3)))
+    >>> k, r = profond.tensor(rng.normal(size=(3, 6))), profond.tensor(rng.normal(size=(2, 6)))
+    >>> out, (h,) = gru(x, k, r, bias=profond.tensor(np.zeros((2, 6))))
+    >>> out.shape
+    (2, 2)
+    """
+    name = "gru"
+    kernel, recurrent_kernel = as_tensor(kernel), as_tensor(recurrent_kernel)
+    bias = None if bias is None else as_tensor(bias)
+    ps = _Pass(name, x, kernel, recurrent_kernel, bias, initial_state, mask, 1, 3,
+               go_backwards, dropout_mask, recurrent_dropout_mask)
+    U = ps.U
+    _check_bias(name, bias, (2, 3 * U) if reset_after else (3 * U,))
+    act = _Activation(activation, "activation")
+    ract = _Activation(recurrent_activation, "recurrent_activation")
+    xp, T, B, P, keep, dtype = ps.xp, ps.T, ps.B, ps.P, ps.keep, ps.dtype
+    if bias is None:
+        b_in = b_rec = None
+    elif reset_after:
+        b_in, b_rec = bias.data[0], bias.data[1]
+    else:
+        b_in, b_rec = bias.data, None
+    XW = ps.project(b_in)
+    Rk = recurrent_kernel.data
+    n = T if keep else 1
+    masked = ps.mask is not None
+    G = xp.empty((n, B, 3 * U), dtype=dtype)      # z, r, hh (activated)
+    Z = xp.empty((n, B, 3 * U), dtype=dtype) if keep and (act.keeps_input or
+                                                         ract.keeps_input) else None
+    MH = xp.empty((n, B, 3 * U if reset_after else 2 * U), dtype=dtype)  # h_{t-1} @ Rk (+ b)
+    RH = xp.empty((n, B, U), dtype=dtype) if not reset_after else None   # r * h_{t-1}
+    HR = xp.empty((n, B, U), dtype=dtype) if ps.rec_mask is not None else None
+    Rzr, Rh = Rk[:, :2 * U], Rk[:, 2 * U:]
+    for t in range(T):
+        k = t if keep else 0
+        h_prev = P[0, t]
+        hr = h_prev if HR is None else xp.multiply(h_prev, ps.rec_mask, out=HR[k])
+        g, mh, xw = G[k], MH[k], XW[t]
+        if reset_after:
+            xp.matmul(hr, Rk, out=mh)
+            if b_rec is not None:
+                mh += b_rec
+        else:
+            xp.matmul(hr, Rzr, out=mh)
+        xp.add(xw[:, :2 * U], mh[:, :2 * U], out=g[:, :2 * U])
+        if Z is not None:
+            Z[k, :, :2 * U] = g[:, :2 * U]
+        ract(xp, g[:, :2 * U])
+        zg, r, hh = g[:, :U], g[:, U:2 * U], g[:, 2 * U:]
+        if reset_after:
+            xp.multiply(r, mh[:, 2 * U:], out=hh)
+        else:
+            xp.matmul(xp.multiply(r, hr, out=RH[k]), Rh, out=hh)
+        hh += xw[:, 2 * U:]
+        if Z is not None:
+            Z[k, :, 2 * U:] = hh
+        act(xp, hh)
+        out = P[0, t + 1] if not masked else xp.empty((B, U), dtype=dtype)
+        xp.subtract(h_prev, hh, out=out)  # h = hh + z * (h_prev - hh)
+        out *= zg
+        out += hh
+        if masked:
+            P[0, t + 1] = xp.where(ps.mask[t], out, h_prev)
+
+    def backward(gP):
+        gz, gr, ghh = G[..., :U], G[..., U:2 * U], G[..., 2 * U:]
+        za = (lambda j: Z[..., j * U:(j + 1) * U]) if Z is not None else (lambda j: None)
+        d_z = ract.derivative(xp, gz, za(0))
+        d_r = ract.derivative(xp, gr, za(1))
+        d_h = act.derivative(xp, ghh, za(2))
+        H_prev = P[0, :-1]
+        Fz = (H_prev - ghh) * d_z          # d z_pre / d h_new
+        Fh = (1 - gz) * d_h                # d hh_pre / d h_new
+        Cz = gz.copy()                     # d h_new / d h_prev, the direct path
+        if masked:
+            Fz *= ps.maskf
+            Fh *= ps.maskf
+            Cz *= ps.maskf
+            Cz += 1 - ps.maskf
+        if reset_after:
+            Fr = MH[..., 2 * U:] * d_r     # d r_pre / d (hh_pre gradient)
+        else:
+            Fr = (H_prev if HR is None else HR) * d_r
+        gseq = gP[0, 1:]
+        dX = xp.empty((T, B, 3 * U), dtype=dtype)      # gradients of x-projections z, r, h
+        dM = xp.empty((T, B, 3 * U), dtype=dtype) if reset_after else None
+        dh = xp.zeros((B, U), dtype=dtype)
+        for t in range(T - 1, -1, -1):
+            dh += gseq[t]
+            dx = dX[t]
+            xp.multiply(dh, Fz[t], out=dx[:, :U])
+            dah = xp.multiply(dh, Fh[t], out=dx[:, 2 * U:])
+            dprev = dh * Cz[t]
+            if reset_after:
+                dm = dM[t]
+                xp.multiply(dah, Fr[t], out=dx[:, U:2 * U])
+                dm[:, :2 * U] = dx[:, :2 * U]
+                xp.multiply(dah, gr[t], out=dm[:, 2 * U:])
+                drec = dm @ Rk.T
+            else:
+                drh = dah @ Rh.T
+                xp.multiply(drh, Fr[t], out=dx[:, U:2 * U])
+                drec = dx[:, :2 * U] @ Rzr.T
+                drec += drh * gr[t]
+            if ps.rec_mask is not None:
+                drec *= ps.rec_mask
+            dprev += drec
+            dh = dprev
+        dX2 = dX.reshape(T * B, 3 * U)
+        gx, gk = ps.input_grads(dX2)
+        grk = gb = None
+        HR2 = ps.hidden_inputs(HR)
+        if reset_after:
+            dM2 = dM.reshape(T * B, 3 * U)
+            if recurrent_kernel.requires_grad:
+                grk = HR2.T @ dM2
+            if bias is not None and bias.requires_grad:
+                gb = xp.stack([dX2.sum(axis=0), dM2.sum(axis=0)])
+        else:
+            if recurrent_kernel.requires_grad:
+                grk = xp.empty_like(Rk)
+                grk[:, :2 * U] = HR2.T @ dX2[:, :2 * U]
+                grk[:, 2 * U:] = RH.reshape(T * B, U).T @ dX2[:, 2 * U:]
+            if bias is not None and bias.requires_grad:
+                gb = dX2.sum(axis=0)
+        return gx, gk, grk, gb, [dh] if ps.initial else []
+
+    return ps.finish(backward, return_sequences, zero_output_for_mask)
