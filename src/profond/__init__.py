@@ -20,10 +20,11 @@ from profond import (activations, callbacks, initializers, layers, losses, metri
                      regularizers, schedules)
 from profond.layers import Input
 from profond.models import Model, Sequential
+from profond.lr_finder import find_learning_rate
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Variable", "tensor", "no_grad", "enable_grad", "is_grad_enabled",
            "set_grad_enabled", "backend", "random", "ops", "activations", "callbacks",
            "initializers", "layers", "losses", "metrics", "optimizers", "regularizers",
-           "schedules", "Input", "Model", "Sequential", "__version__"]
+           "schedules", "Input", "Model", "Sequential", "find_learning_rate", "__version__"]
