@@ -19,10 +19,15 @@ def output_names(y_pred) -> list[str] | None:
     return None
 
 
+# Specs whose list form is a list of things for every output, not one entry per output.
+_LIST_SPECS = ("metrics", "weighted_metrics")
+
+
 def _per_output(spec, names, what):
     """Spread a per-output spec (single value, list or dict) over the output names."""
     if names is None:
-        if isinstance(spec, dict) or (isinstance(spec, (list, tuple)) and what != "metrics"):
+        if isinstance(spec, dict) or (isinstance(spec, (list, tuple)) and
+                                      what not in _LIST_SPECS):
             raise ValueError(f"The model has one output, but {what} was given per output: "
                              f"{spec!r}.")
         return {None: spec}
@@ -32,11 +37,23 @@ def _per_output(spec, names, what):
             raise ValueError(f"{what} names unknown outputs {sorted(unknown)}; the model's "
                              f"outputs are {names}.")
         return {n: spec.get(n) for n in names}
-    if isinstance(spec, (list, tuple)) and what != "metrics":
+    if isinstance(spec, (list, tuple)) and what not in _LIST_SPECS:
         if len(spec) != len(names):
             raise ValueError(f"{what} has {len(spec)} entries for {len(names)} outputs.")
         return dict(zip(names, spec))
     return {n: spec for n in names}
+
+
+def _weight_leaf(sample_weight, name):
+    """The sample weights of output ``name``: per output (dict by name, list by position), or
+    the same array for every output."""
+    if name is None or sample_weight is None:
+        return sample_weight
+    if isinstance(sample_weight, dict):
+        return sample_weight.get(name)
+    if isinstance(sample_weight, (list, tuple)):
+        return _leaf(sample_weight, name)
+    return sample_weight
 
 
 def _leaf(structure, name):
@@ -53,8 +70,12 @@ def _leaf(structure, name):
 class CompiledLoss:
     """Total training loss: ``sum_k loss_weights[k] * loss_k(y_true_k, y_pred_k, w_k)``.
 
-    ``loss_weights`` may also be an array over the last axis of a single output, which weights
-    its columns (favouring the precision of one output value, as the deck suggests).
+    ``loss_weights`` may also be an array over the last axis of an output, which weights its
+    columns (favouring the precision of one output value, as the deck suggests). Sample weights
+    ``w_k`` are per output (a dict by output name, a list by position) or one array shared by
+    all outputs. With several outputs, each output's loss is averaged over the samples seen
+    since :meth:`reset_trackers` and logged as ``{output}_loss`` (before a scalar loss weight;
+    column weights included).
     """
 
     def __init__(self, loss, loss_weights=None):
@@ -63,6 +84,7 @@ class CompiledLoss:
         self.names = None
         self.losses = None
         self.built = False
+        self._tracked = {}
 
     def build(self, y_pred):
         self.names = output_names(y_pred)
@@ -92,18 +114,33 @@ class CompiledLoss:
                 continue
             yt = _leaf(y_true, name)
             yp = _leaf(y_pred, name)
-            sw = sample_weight.get(name) if isinstance(sample_weight, dict) and \
-                name is not None else sample_weight
+            sw = _weight_leaf(sample_weight, name)
             w = self.weights[name]
             if w is not None and not isinstance(w, (int, float)):
-                value = self._column_weighted(loss, yt, yp, sw, w)
+                value = unweighted = self._column_weighted(loss, yt, yp, sw, w)
             else:
-                value = loss(yt, yp, sw)
+                value = unweighted = loss(yt, yp, sw)
                 if w != 1.0:
                     value = value * float(w)
+            if len(self.losses) > 1:
+                self._track(name, unweighted, yp)
             parts[name] = value
             total = value if total is None else total + value
         return total, parts
+
+    def _track(self, name, value, y_pred):
+        n = int(y_pred.shape[0]) if getattr(y_pred, "ndim", 0) else 1
+        total, count = self._tracked.get(name, (0.0, 0))
+        self._tracked[name] = (total + float(value.data) * n, count + n)
+
+    def reset_trackers(self):
+        """Start a new average of each output's loss (at each epoch and evaluation)."""
+        self._tracked = {}
+
+    def tracker_results(self) -> dict:
+        """``{"{output}_loss": mean}`` for each output of a several-output model."""
+        return {f"{name}_loss": total / count for name, (total, count) in self._tracked.items()
+                if count}
 
     @staticmethod
     def _column_weighted(loss, yt, yp, sw, w):
@@ -128,33 +165,52 @@ class CompiledLoss:
 
 
 class CompiledMetrics:
-    """Metric objects per output, with Keras's names in the logs."""
+    """Metric objects per output, with Keras's names in the logs.
 
-    def __init__(self, metrics, loss: CompiledLoss):
+    As in Keras, ``metrics`` ignore sample and class weights (they measure the model on the
+    data as they are) and ``weighted_metrics`` apply them; a weighted metric whose name is also
+    an unweighted one's is logged with a ``weighted_`` prefix.
+    """
+
+    def __init__(self, metrics, loss: CompiledLoss, weighted_metrics=None):
         self.spec = metrics
+        self.weighted_spec = weighted_metrics
         self.loss = loss
         self.metrics = None
+        self._weighted = set()
+
+    def _build_list(self, spec, name, y_pred):
+        spec = spec or []
+        if not isinstance(spec, (list, tuple)):
+            spec = [spec]
+        loss = self.loss.losses.get(name)
+        yp = _leaf(y_pred, name)
+        built = []
+        for m in spec:
+            if isinstance(m, str) and m.lower() in ("accuracy", "acc"):
+                built.append(metrics_mod.resolve_accuracy(loss, tuple(yp.shape)))
+            else:
+                built.append(metrics_mod.get(m, loss))
+        return built
 
     def build(self, y_pred):
         names = self.loss.names
         specs = _per_output(self.spec or [], names, "metrics")
+        weighted = _per_output(self.weighted_spec or [], names, "weighted_metrics")
         self.metrics = {}
-        for name, spec in specs.items():
-            spec = spec or []
-            if not isinstance(spec, (list, tuple)):
-                spec = [spec]
-            loss = self.loss.losses.get(name)
-            yp = _leaf(y_pred, name)
-            built = []
-            for m in spec:
-                if isinstance(m, str) and m.lower() in ("accuracy", "acc"):
-                    metric = metrics_mod.resolve_accuracy(loss, tuple(yp.shape))
-                else:
-                    metric = metrics_mod.get(m, loss)
-                built.append(metric)
-            self.metrics[name] = built
+        self._weighted = set()
+        for name in specs:
+            plain = self._build_list(specs[name], name, y_pred)
+            extra = self._build_list(weighted.get(name), name, y_pred)
+            taken = {m.name for m in plain}
+            for m in extra:
+                if m.name in taken:
+                    m.name = f"weighted_{m.name}"
+                self._weighted.add(id(m))
+            self.metrics[name] = plain + extra
 
     def reset(self):
+        self.loss.reset_trackers()
         if self.metrics:
             for ms in self.metrics.values():
                 for m in ms:
@@ -169,13 +225,13 @@ class CompiledMetrics:
             yt = _leaf(y_true, name)
             yp = _leaf(y_pred, name)
             yp = yp.data if isinstance(yp, Tensor) else yp
-            sw = sample_weight.get(name) if isinstance(sample_weight, dict) and \
-                name is not None else sample_weight
+            sw = _weight_leaf(sample_weight, name)
             for m in ms:
-                m.update_state(yt, yp, sw)
+                m.update_state(yt, yp, sw if id(m) in self._weighted else None)
 
     def results(self) -> dict:
-        out = {}
+        """Per-output losses (several outputs only), then the metrics."""
+        out = self.loss.tracker_results()
         if not self.metrics:
             return out
         for name, ms in self.metrics.items():

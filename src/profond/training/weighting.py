@@ -130,7 +130,7 @@ def balanced_class_weight(labels, classes=None) -> dict:
     return {c: n / (k * count[c]) for c in classes.tolist()}
 
 
-def _check_class_weight(class_weight, labels, n_classes, where):
+def _check_class_weight(class_weight, labels, n_classes, where, strict=True):
     """Validate a ``{class: weight}`` dict against the labels; return a lookup table."""
     if not isinstance(class_weight, dict):
         raise TypeError(f"class_weight{where} must be a dict {{class_index: weight}} or "
@@ -153,7 +153,7 @@ def _check_class_weight(class_weight, labels, n_classes, where):
             raise ValueError(f"class_weight{where} names classes {unknown} that do not exist: "
                              f"the one-hot targets have {n_classes} classes (0 to "
                              f"{n_classes - 1}).")
-    else:
+    elif strict:
         unknown = sorted(int(c) for c in class_weight if c not in set(present.tolist()))
         if unknown:
             raise ValueError(f"class_weight{where} names classes {unknown} that do not occur in "
@@ -168,7 +168,7 @@ def _check_class_weight(class_weight, labels, n_classes, where):
     return table
 
 
-def _weights_for(class_weight, y, kind, where):
+def _weights_for(class_weight, y, kind, where, strict=True):
     labels = labels_of(y, kind)
     if isinstance(class_weight, str):
         if class_weight != "balanced":
@@ -176,7 +176,8 @@ def _weights_for(class_weight, y, kind, where):
                              f"{class_weight!r} instead.")
         class_weight = balanced_class_weight(labels)
     onehot = labels.ndim == len(y.shape) - 1 and y.shape[-1] > 1
-    table = _check_class_weight(class_weight, labels, y.shape[-1] if onehot else None, where)
+    table = _check_class_weight(class_weight, labels, y.shape[-1] if onehot else None, where,
+                                strict)
     return table[labels]
 
 
@@ -200,7 +201,7 @@ def _multiply(weights, sample_weight):
     return weights * sw
 
 
-def class_weight_to_sample_weight(class_weight, y, sample_weight=None, loss=None):
+def class_weight_to_sample_weight(class_weight, y, sample_weight=None, loss=None, strict=True):
     """Per-target weights ``class_weight[label]``, times ``sample_weight`` when given.
 
     Parameters
@@ -215,6 +216,9 @@ def class_weight_to_sample_weight(class_weight, y, sample_weight=None, loss=None
         Multiplied in (per output when given per output).
     loss : loss spec, optional
         The compiled loss (one, or one per output), which says how to read the labels.
+    strict : bool, default True
+        Refuse weights for classes that do not occur in ``y`` (sparse labels). False for one
+        batch of a generator, which need not hold every class.
 
     Returns
     -------
@@ -236,7 +240,8 @@ def class_weight_to_sample_weight(class_weight, y, sample_weight=None, loss=None
                              "model has a single target array. Give {class_index: weight}.")
         if isinstance(sample_weight, (dict, list, tuple)):
             sample_weight = flatten(sample_weight)[0]
-        return _multiply(_weights_for(class_weight, y, label_kind(loss), ""), sample_weight)
+        return _multiply(_weights_for(class_weight, y, label_kind(loss), "", strict),
+                         sample_weight)
 
     if not isinstance(class_weight, dict) or not all(isinstance(k, str) for k in class_weight):
         raise ValueError(f"The model has {len(names)} outputs {names}: give class_weight per "
@@ -264,7 +269,8 @@ def class_weight_to_sample_weight(class_weight, y, sample_weight=None, loss=None
         sw = given.get(name)
         if name in class_weight:
             out[name] = _multiply(_weights_for(class_weight[name], targets[name],
-                                               label_kind(losses.get(name)), f"['{name}']"), sw)
+                                               label_kind(losses.get(name)), f"['{name}']",
+                                               strict), sw)
         elif sw is not None:
             out[name] = np.asarray(backend.to_numpy(sw), dtype=np.float64)
     return out
