@@ -170,6 +170,9 @@ class Model(Layer):
         x = as_array_structure(x, "x")
         y = as_array_structure(y, "y")
         sample_weight = as_array_structure(sample_weight, "sample_weight")
+        from profond.models.checks import check_cardinality
+
+        check_cardinality(x=x, y=y, sample_weight=sample_weight)
         check_finite(x, "x")
         if y is not None:
             check_finite(y, "y")
