@@ -80,6 +80,11 @@ class CompiledLoss:
 
     def __init__(self, loss, loss_weights=None):
         self.spec = loss
+        specs = loss.values() if isinstance(loss, dict) and "class_name" not in loss else \
+            loss if isinstance(loss, (list, tuple)) else [loss]
+        for s in specs:
+            if isinstance(s, str):
+                losses_mod.get(s)  # an unknown name fails here, at compile, listing valid ones
         self.loss_weights = loss_weights
         self.names = None
         self.losses = None
