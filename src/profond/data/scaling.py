@@ -271,15 +271,15 @@ class MinMaxScaler(_FittedScaler):
         self.data_max_ = np.full(shape, -np.inf)
 
     def _update(self, chunk, reduced):
-        self.data_min_ = np.minimum(self.data_min_, chunk.min(axis=reduced))
-        self.data_max_ = np.maximum(self.data_max_, chunk.max(axis=reduced))
+        self.data_min_ = np.asarray(np.minimum(self.data_min_, chunk.min(axis=reduced)))
+        self.data_max_ = np.asarray(np.maximum(self.data_max_, chunk.max(axis=reduced)))
 
     def _finalize(self):
         low, high = self.feature_range
         self.data_range_ = self.data_max_ - self.data_min_
-        span = self.data_range_.copy()
         # A constant feature (zero range, or one lost in rounding) is not scaled.
-        span[span < 10 * np.finfo(np.float64).eps] = 1.0
+        span = np.where(self.data_range_ < 10 * np.finfo(np.float64).eps, 1.0,
+                        self.data_range_)
         self.scale_ = (high - low) / span
         self.min_ = low - self.data_min_ * self.scale_
 
@@ -353,8 +353,8 @@ class StandardScaler(_FittedScaler):
         self._count = total
 
     def _finalize(self):
-        mean = self._mean
-        var = self._m2 / self._count
+        mean = np.asarray(self._mean)
+        var = np.asarray(self._m2 / self._count)
         self.mean_ = mean.copy() if self.with_mean else None
         if self.with_std:
             self.var_ = var
@@ -362,9 +362,7 @@ class StandardScaler(_FittedScaler):
             eps = np.finfo(np.float64).eps
             n = self._count
             constant = var <= n * eps * var + (n * mean * eps) ** 2
-            scale = np.sqrt(var)
-            scale[constant | (scale == 0)] = 1.0
-            self.scale_ = scale
+            self.scale_ = np.where(constant | (var == 0), 1.0, np.sqrt(var))
         else:
             self.var_ = None
             self.scale_ = None
