@@ -31,7 +31,8 @@ def save_figure(fig, path) -> None:
 
 def plot_history(history, path=None, title=None):
     """Learning curves: one panel per quantity (loss, each metric, learning rate), train
-    and validation together.
+    and validation together; per-layer gradient norms (``"grad_norm/<layer>"`` keys, from
+    :class:`~profond.callbacks.GradientHealth`) share one log-scale panel.
 
     Parameters
     ----------
@@ -47,9 +48,22 @@ def plot_history(history, path=None, title=None):
     plt = _pyplot()
     logs = history.history if hasattr(history, "history") else dict(history)
     epochs_axis = getattr(history, "epoch", None)
-    keys = [k for k in logs if not k.startswith("val_")]
-    n = max(len(keys), 1)
+    keys = [k for k in logs if not k.startswith("val_") and "/" not in k]
+    grad_keys = [k for k in logs if k.startswith("grad_norm/")]
+    n = max(len(keys) + bool(grad_keys), 1)
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4), squeeze=False)
+    if grad_keys:
+        ax = axes[0][-1]
+        for key in grad_keys:
+            values = logs[key]
+            xs = [e + 1 for e in epochs_axis][:len(values)] if epochs_axis else \
+                list(range(1, len(values) + 1))
+            ax.plot(xs, values, marker="o", ms=3, label=key.split("/", 1)[1])
+        ax.set_yscale("log")
+        ax.set_title("gradient norm per layer")
+        ax.set_xlabel("epoch")
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
     for ax, key in zip(axes[0], keys):
         xs = [e + 1 for e in epochs_axis] if epochs_axis else list(range(1, len(logs[key]) + 1))
         ax.plot(xs[:len(logs[key])], logs[key], marker="o", ms=3, label="train")

@@ -51,8 +51,11 @@ class Callback:
 
 
 def _overrides(cb, hook):
+    """Whether ``cb`` does something in ``hook``: a method overridden in its class, or a
+    function set on the instance (as :class:`~profond.callbacks.LambdaCallback` does)."""
     names = (hook, hook.replace("train_", "")) if hook.startswith("on_train_batch") else (hook,)
-    return any(getattr(type(cb), n) is not getattr(Callback, n) for n in names)
+    return any(getattr(type(cb), n) is not getattr(Callback, n) or n in vars(cb)
+               for n in names)
 
 
 class CallbackList:

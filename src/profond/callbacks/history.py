@@ -15,16 +15,21 @@ class History(Callback):
     history : dict[str, list[float]]
     epoch : list[int]
         The epoch indices recorded (they start at ``initial_epoch``).
+    events : list[dict]
+        What happened besides the epochs: each probe attempt and rollback of the divergence
+        guard (``{"kind": "probe" | "rollback", "message": ..., ...}``).
     """
 
     def __init__(self):
         super().__init__()
         self.history: dict[str, list] = {}
         self.epoch: list[int] = []
+        self.events: list[dict] = []
 
     def on_train_begin(self, logs=None):
         self.epoch = []
         self.history = {}
+        self.events = []
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
@@ -44,10 +49,28 @@ class History(Callback):
         atomic_write_text(path, "\n".join(lines) + "\n")
 
     def plot(self, path=None, title=None):
-        """Plot loss and metrics, train vs validation (matplotlib); save to ``path`` if given.
+        """Plot loss and metrics, train vs validation, and the learning rate (matplotlib);
+        save to ``path`` if given.
 
         Returns the matplotlib ``Figure``.
         """
         from profond.plotting import plot_history
 
         return plot_history(self, path=path, title=title)
+
+    def diagnose(self, **thresholds):
+        """Read the learning curves: underfitting, overfitting from epoch k, balanced,
+        diverged or still improving, with the figures behind the verdict and advice.
+
+        Parameters
+        ----------
+        **thresholds
+            Overrides of :func:`profond.diagnosis.diagnose`'s thresholds.
+
+        Returns
+        -------
+        profond.diagnosis.Diagnosis
+        """
+        from profond.diagnosis import diagnose
+
+        return diagnose(self, **thresholds)

@@ -11,7 +11,9 @@ __all__ = ["ProgressBar"]
 
 
 def _fmt(logs):
-    return " - ".join(f"{k}: {v:.4g}" for k, v in logs.items() if isinstance(v, (int, float)))
+    # Keys with a "/" are detail series (per-layer gradient norms): kept out of the line.
+    return " - ".join(f"{k}: {v:.4g}" for k, v in logs.items()
+                      if isinstance(v, (int, float)) and "/" not in k)
 
 
 class ProgressBar(Callback):

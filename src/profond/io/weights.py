@@ -1,7 +1,10 @@
 """Weight files in the safetensors format: plain tensors and a JSON header, never pickle.
 
 Tensors are keyed ``"{index:04d}/{layer}/{name}"`` so the file keeps Keras's ``get_weights``
-order and stays readable by any safetensors reader.
+order and layouts (``Dense`` kernel ``(in, out)`` ...) and stays readable by any safetensors
+reader: ``keras_model.set_weights(read_weights_list(path))`` loads them into an equivalent Keras
+model. A whole-model file (:mod:`profond.io.model_file`) uses the same keys for its weights, so
+``load_weights`` reads it too (its ``"optimizer/..."`` tensors are skipped).
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import numpy as np
 
 from profond.io.atomic import atomic_path
 
-__all__ = ["save_weights", "load_weights", "weights_to_dict", "read_safetensors"]
+__all__ = ["save_weights", "load_weights", "weights_to_dict", "read_safetensors",
+           "read_weights_list"]
 
 
 def _safetensors_numpy():
@@ -56,10 +60,18 @@ def read_safetensors(filepath) -> dict:
                          f"corrupted?): {err}") from None
 
 
-def load_weights(model, filepath) -> None:
-    """Load a file written by :func:`save_weights` into ``model`` (all or nothing)."""
+def read_weights_list(filepath) -> list:
+    """The weights of a weights or model file as NumPy arrays, in Keras's ``get_weights``
+    order (what ``set_weights`` of an equivalent Keras or profond model takes)."""
     tensors = read_safetensors(filepath)
-    keys = sorted(tensors)
+    return [tensors[k] for k in sorted(tensors) if not k.startswith("optimizer/")]
+
+
+def load_weights(model, filepath) -> None:
+    """Load a file written by :func:`save_weights` (or ``model.save``) into ``model``, all
+    or nothing: names and shapes are checked before any weight changes."""
+    tensors = read_safetensors(filepath)
+    keys = sorted(k for k in tensors if not k.startswith("optimizer/"))
     variables = model.weights
     if not variables:
         raise ValueError(f"Model '{model.name}' is not built: build it (or call it on data) "

@@ -1,0 +1,86 @@
+"""``CSVLogger``: one CSV row per epoch, written as training goes."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+
+from profond.callbacks.base import Callback
+
+__all__ = ["CSVLogger"]
+
+
+def _cell(value):
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else repr(value)
+    return str(value)
+
+
+class CSVLogger(Callback):
+    """Stream the epoch logs to a CSV file: an ``epoch`` column, then the log keys, sorted.
+
+    Each row is flushed when written, so the file is up to date if the run is killed. Keys
+    that appear after the first epoch are dropped, and missing values are written ``NA``, as
+    in Keras.
+
+    Parameters
+    ----------
+    filename : str or path-like
+    separator : str, default ","
+    append : bool, default False
+        Append to an existing file (no second header) instead of overwriting it: use it when
+        resuming a run.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, profond
+    >>> from profond import layers
+    >>> from profond.callbacks import CSVLogger
+    >>> model = profond.Sequential([layers.Input((2,)), layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> path = os.path.join(tempfile.mkdtemp(), "log.csv")
+    >>> _ = model.fit(np.ones((4, 2)), np.ones(4), epochs=2, verbose=0,
+    ...               callbacks=[CSVLogger(path)])
+    >>> open(path).read().splitlines()[0]
+    'epoch,learning_rate,loss'
+    """
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        self.filename = os.fspath(filename)
+        self.sep = separator
+        self.append = bool(append)
+        self.keys = None
+        self._file = None
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        folder = os.path.dirname(os.path.abspath(self.filename))
+        os.makedirs(folder, exist_ok=True)
+        has_header = self.append and os.path.exists(self.filename) and \
+            os.path.getsize(self.filename) > 0
+        self.keys = None
+        if has_header:
+            with open(self.filename, newline="", encoding="utf-8") as fh:
+                header = next(csv.reader(fh, delimiter=self.sep), None)
+            if header and header[0] == "epoch":
+                self.keys = header[1:]
+        self._file = open(self.filename, "a" if self.append else "w", newline="",
+                          encoding="utf-8")
+        self._writer = csv.writer(self._file, delimiter=self.sep, lineterminator="\n")
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+            self._writer.writerow(["epoch"] + self.keys)
+        self._writer.writerow([epoch] + [_cell(logs[k]) if k in logs else "NA"
+                                         for k in self.keys])
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+            self._writer = None

@@ -1,0 +1,446 @@
+"""The divergence guard: the deck's recipe for models that will not converge, built in.
+
+    "To force convergence, start training on a small part of the data (or one epoch), and
+    re-create the model if it diverges."
+
+``fit(..., divergence_guard=True)`` does exactly that, and keeps guarding the full run:
+
+1. **Probe.** Before the first epoch, train a copy of the run on a small random part of the
+   training data (``probe_fraction``, at least a few batches) for ``probe_epochs`` epochs.
+2. **Detect.** A probe (or an epoch of the full run) diverges when the loss or a weight
+   becomes NaN or infinite, when the loss climbs above ``loss_factor`` times its starting
+   value, or when the global gradient norm grows above ``grad_factor`` times its starting
+   value (or becomes non-finite).
+3. **Re-create.** A diverging probe re-creates the model's weights with a new seed (each layer
+   re-initialised from its own config), multiplies the learning rate by ``retry_lr_factor``
+   and probes again, up to ``max_retries`` times; then :class:`DivergenceError` says what was
+   tried. A successful probe is undone: the full run starts from the weights, optimizer state
+   and random stream the successful attempt started from, so a guarded run that never
+   diverges is identical to an unguarded one.
+4. **Roll back.** During the full run, an epoch that diverges is undone: the weights and the
+   optimizer state go back to the end of the last good epoch, the learning rate is multiplied
+   by ``rollback_lr_factor``, and training goes on (at most ``max_rollbacks`` times, then it
+   stops on the last good weights). The best weights seen are kept in ``best_weights``.
+
+Every probe attempt and every rollback is logged in ``history.events``.
+
+Defaults are chosen to be turned on blindly: a run that trains normally is never touched (its
+loss never goes 10 times above where it started, its gradient norm never 1000 times above).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+
+import numpy as np
+
+from profond import backend
+from profond import random as prandom
+from profond._validation import check_float, check_int
+from profond.callbacks.base import Callback
+
+__all__ = ["DivergenceGuard", "DivergenceError", "attach_guard", "recreate_weights"]
+
+
+class DivergenceError(RuntimeError):
+    """Every probe of the divergence guard diverged."""
+
+
+def _walk(layer):
+    stack, seen = [layer], set()
+    while stack:
+        current = stack.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        stack.extend(current._sublayers)
+
+
+@contextlib.contextmanager
+def _global_rng_seeded(seed):
+    """Draw from profond's global generator as if it had been seeded with ``seed``, then put
+    its previous state back (in place, so holders of the generator see both changes)."""
+    gen = prandom.generator()
+    saved = gen.bit_generator.state
+    gen.bit_generator.state = np.random.default_rng(seed).bit_generator.state
+    try:
+        yield
+    finally:
+        gen.bit_generator.state = saved
+
+
+def recreate_weights(model, seed: int) -> None:
+    """Re-initialise every weight of ``model`` as a fresh model would be, drawing with ``seed``.
+
+    Each layer that owns weights is re-created from its config (``type(layer).from_config(
+    layer.get_config())``) and built for the same input shape; its fresh weights are copied
+    into the existing variables, so optimizers and callbacks holding them keep working.
+
+    Raises
+    ------
+    RuntimeError
+        When a layer cannot be re-created from its config.
+    """
+    with _global_rng_seeded(seed):
+        for layer in _walk(model):
+            own = layer._own_weights
+            if not own:
+                continue
+            try:
+                fresh = type(layer).from_config(layer.get_config())
+                fresh.build(layer._build_input_shape)
+            except Exception as err:
+                raise RuntimeError(f"The divergence guard cannot re-create layer "
+                                   f"'{layer.name}' ({type(layer).__name__}) from its config "
+                                   f"({type(err).__name__}: {err}). Give it a get_config() "
+                                   "that its __init__ accepts.") from err
+            new = fresh._own_weights
+            if [tuple(v.shape) for v in new] != [tuple(v.shape) for v in own]:
+                raise RuntimeError(f"The divergence guard re-created layer '{layer.name}' with "
+                                   "different weight shapes; it cannot re-initialise it.")
+            for var, value in zip(own, new):
+                var.assign(value.numpy())
+
+
+def _finite(value) -> bool:
+    return value is not None and math.isfinite(float(value))
+
+
+def _weights_finite(model) -> bool:
+    for v in model.weights:
+        xp = backend.get_array_module(v.data)
+        if not bool(xp.isfinite(v.data).all()):
+            return False
+    return True
+
+
+def _fresh_state(state, lr):
+    return {"iterations": 0, "learning_rate": lr,
+            "slots": [{k: np.zeros_like(v) for k, v in s.items()} for s in state["slots"]]}
+
+
+class DivergenceGuard(Callback):
+    """Probe, detect divergence, re-create the model or roll back (see the module docstring).
+
+    Parameters
+    ----------
+    probe_fraction : float in (0, 1], default 0.1
+        Part of the training data the probe trains on (at least ``8 * batch_size`` samples,
+        when there are that many).
+    probe_epochs : int, default 1
+        Epochs over that part.
+    max_retries : int, default 3
+        Re-creations of the model after a diverging probe before giving up.
+    retry_lr_factor : float in (0, 1], default 0.1
+        Learning-rate factor at each re-creation (1.0 re-seeds only).
+    loss_factor : float > 1, default 10
+        The loss diverges when it climbs above this many times its starting value.
+    grad_factor : float > 1, default 1000
+        The gradients explode when their global norm exceeds this many times its starting
+        value.
+    rollback_lr_factor : float in (0, 1], default 0.5
+        Learning-rate factor at each rollback of the full run.
+    max_rollbacks : int, default 5
+        Rollbacks before training stops (on the last good weights).
+    monitor : str, default "val_loss"
+        The quantity whose best epoch ``best_weights`` keeps (``"loss"`` when absent).
+    restore_best_weights : bool, default False
+        Put the best weights back at the end of training.
+    seed : int, optional
+        Seeds the probe's subset and the re-creations (drawn from profond's generator when
+        None, so ``profond.random.seed`` makes guarded runs reproducible).
+    verbose : int, default 1
+        1 prints a line for each failed probe and each rollback.
+
+    Attributes
+    ----------
+    events : list of dict
+        The probe attempts and rollbacks of the last run (also in ``history.events``).
+    best_weights : list of ndarray or None
+    best : float
+        The best value of ``monitor``.
+    rollbacks : int
+
+    Examples
+    --------
+    A learning rate far too large: the guard re-creates the model with a smaller one.
+
+    >>> import numpy as np, profond
+    >>> from profond import layers
+    >>> profond.random.seed(0)
+    >>> x = np.random.default_rng(0).normal(size=(256, 4)).astype("float32")
+    >>> y = x @ np.array([1.0, -2.0, 0.5, 3.0], dtype="float32")
+    >>> model = profond.Sequential([layers.Input((4,)), layers.Dense(16, activation="relu"),
+    ...                             layers.Dense(1)])
+    >>> model.compile(optimizer=profond.optimizers.SGD(learning_rate=1.0), loss="mse")
+    >>> history = model.fit(x, y, epochs=3, verbose=0, divergence_guard={"verbose": 0})
+    >>> [e["ok"] for e in history.events if e["kind"] == "probe"][-1]
+    True
+    >>> bool(np.isfinite(history.history["loss"]).all())
+    True
+    """
+
+    def __init__(self, probe_fraction=0.1, probe_epochs=1, max_retries=3, retry_lr_factor=0.1,
+                 loss_factor=10.0, grad_factor=1e3, rollback_lr_factor=0.5, max_rollbacks=5,
+                 monitor="val_loss", restore_best_weights=False, seed=None, verbose=1):
+        super().__init__()
+        owner = "DivergenceGuard"
+        self.probe_fraction = check_float(probe_fraction, "probe_fraction", owner, low=0,
+                                          high=1, low_open=True)
+        self.probe_epochs = check_int(probe_epochs, "probe_epochs", owner, low=1)
+        self.max_retries = check_int(max_retries, "max_retries", owner, low=0)
+        self.retry_lr_factor = check_float(retry_lr_factor, "retry_lr_factor", owner, low=0,
+                                           high=1, low_open=True)
+        self.loss_factor = check_float(loss_factor, "loss_factor", owner, low=1, low_open=True)
+        self.grad_factor = check_float(grad_factor, "grad_factor", owner, low=1, low_open=True)
+        self.rollback_lr_factor = check_float(rollback_lr_factor, "rollback_lr_factor", owner,
+                                              low=0, high=1, low_open=True)
+        self.max_rollbacks = check_int(max_rollbacks, "max_rollbacks", owner, low=0)
+        self.monitor = monitor
+        self.restore_best_weights = bool(restore_best_weights)
+        self.seed = check_int(seed, "seed", owner, low=0, allow_none=True)
+        self.verbose = verbose
+        self.events: list = []
+        self.best_weights = None
+        self.best = math.inf
+        self.rollbacks = 0
+        self._reset_run()
+
+    def _reset_run(self):
+        self.reference_loss = None
+        self.reference_grad_norm = None
+        self._grad_problem = None
+        self._good = None
+
+    # --- gradient watch --------------------------------------------------------------------
+    def _observe(self, grads, variables):
+        if self._grad_problem is not None:
+            return
+        total = 0.0
+        for g in grads:
+            if g is not None:
+                flat = g.reshape(-1)
+                total += float(flat @ flat)
+        norm = math.sqrt(total) if math.isfinite(total) else math.inf
+        if not math.isfinite(norm):
+            self._grad_problem = "the gradient norm is not finite"
+        elif self.reference_grad_norm is None:
+            self.reference_grad_norm = max(norm, 1e-12)
+        elif norm > self.grad_factor * self.reference_grad_norm:
+            self._grad_problem = (f"the gradient norm {norm:.3g} exploded to more than "
+                                  f"{self.grad_factor:g} times its starting value "
+                                  f"{self.reference_grad_norm:.3g}")
+
+    def _log(self, event):
+        self.events.append(event)
+        history = getattr(self.model, "history", None)
+        if history is not None and hasattr(history, "events") and history.events is not \
+                self.events:
+            history.events.append(event)
+        if self.verbose and not event.get("ok", False):
+            print(f"DivergenceGuard: {event['message']}", file=sys.stderr)
+
+    def _snapshot(self):
+        return self.model.get_weights(), self.model.optimizer.get_state()
+
+    def _restore(self, snapshot):
+        weights, state = snapshot
+        self.model.set_weights(weights)
+        self.model.optimizer.set_state(state, self.model.trainable_weights)
+
+    def _scale_lr(self, base: float, factor: float) -> float | None:
+        """Set the learning rate to ``base * factor``; None when it is a schedule (which
+        cannot be set to a number: the re-creation or rollback alone must do)."""
+        opt = self.model.optimizer
+        try:
+            opt.learning_rate = base * factor
+        except TypeError:
+            return None
+        return float(opt.learning_rate)
+
+    # --- hooks -----------------------------------------------------------------------------
+    def on_train_begin(self, logs=None):
+        self.events = []
+        self.best_weights = None
+        self.best = math.inf
+        self.rollbacks = 0
+        self._reset_run()
+        observers = self.model.__dict__.setdefault("_gradient_observers", [])
+        if self._observe not in observers:
+            observers.append(self._observe)
+        self._good = self._snapshot()
+
+    def on_train_end(self, logs=None):
+        observers = getattr(self.model, "_gradient_observers", [])
+        if self._observe in observers:
+            observers.remove(self._observe)
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+    def probe(self, data, batch_size: int) -> None:
+        """Run the probe (``fit`` calls it before the first epoch).
+
+        Parameters
+        ----------
+        data : tuple
+            ``(x, y, sample_weight)`` as ``fit`` prepared them.
+        batch_size : int
+
+        Raises
+        ------
+        DivergenceError
+            When every attempt diverged.
+        """
+        from profond.training.batching import ArrayBatches, num_samples
+        from profond.training.structure import map_structure
+
+        model, opt = self.model, self.model.optimizer
+        n = num_samples(*[(f"data[{i}]", d) for i, d in enumerate(data)])
+        size = min(n, max(math.ceil(self.probe_fraction * n), 8 * batch_size))
+        gen = prandom.generator()
+        saved_rng = gen.bit_generator.state
+        try:
+            private = np.random.default_rng(prandom.draw_seed() if self.seed is None
+                                            else self.seed)
+            idx = np.sort(private.permutation(n)[:size])
+            subset = tuple(map_structure(lambda a, idx=idx: a[idx], d) for d in data)
+            start = self._snapshot()
+            for attempt in range(self.max_retries + 1):
+                seed = None
+                if attempt:
+                    seed = int(private.integers(0, 2**31 - 1))
+                    recreate_weights(model, seed)
+                    lr = self._scale_lr(float(opt.learning_rate), self.retry_lr_factor)
+                    opt.set_state(_fresh_state(start[1], lr), model.trainable_weights)
+                begin = self._snapshot()
+                problem, losses = self._run_probe(ArrayBatches(subset, batch_size=batch_size,
+                                                               shuffle=True, seed=private))
+                lr = float(opt.learning_rate)
+                message = (f"probe {attempt + 1}/{self.max_retries + 1} (learning rate "
+                           f"{lr:.3g}{'' if seed is None else f', new seed {seed}'}) "
+                           + ("trained normally" if problem is None else f"diverged: {problem}"))
+                self._log({"kind": "probe", "attempt": attempt + 1, "seed": seed,
+                           "learning_rate": lr, "ok": problem is None, "reason": problem,
+                           "losses": losses, "message": message})
+                if problem is None:
+                    break
+            else:
+                raise DivergenceError(
+                    f"Every probe of the divergence guard diverged ({self.max_retries + 1} "
+                    f"attempts, learning rate down to {lr:.3g}); last: {problem}. Try a much "
+                    "lower learning rate, inputs scaled to about [-1, 1] (standardise them), an "
+                    "initialisation suited to the activations (He for ReLU, Glorot for tanh), "
+                    "or gradient clipping (clipnorm=1.0).")
+        finally:
+            gen.bit_generator.state = saved_rng
+        self._restore(begin)
+        self._good = begin
+
+    def _run_probe(self, batches):
+        model = self.model
+        losses = []
+        self._grad_problem = None
+        self.reference_grad_norm = None
+        for _ in range(self.probe_epochs):
+            for xb, yb, swb in batches:
+                loss, _ = model.train_step(xb, yb, swb)
+                value = float(loss.data)
+                losses.append(value)
+                if not math.isfinite(value):
+                    return f"the loss became {value}", losses
+                if self._grad_problem is not None:
+                    return self._grad_problem, losses
+                if len(losses) == 1:
+                    self.reference_loss = abs(value)
+                elif value > self.loss_factor * max(self.reference_loss, 1e-12):
+                    return (f"the loss {value:.4g} climbed above {self.loss_factor:g} times its "
+                            f"starting value {self.reference_loss:.4g}"), losses
+        if not _weights_finite(model):
+            return "some weights are not finite", losses
+        return None, losses
+
+    def _epoch_problem(self, logs):
+        loss = logs.get("loss")
+        if loss is not None and not _finite(loss):
+            return f"the loss is {loss}"
+        val = logs.get("val_loss")
+        if val is not None and not _finite(val):
+            return f"the validation loss is {val}"
+        if self._grad_problem is not None:
+            return self._grad_problem
+        if loss is not None and self.reference_loss is not None and \
+                loss > self.loss_factor * max(self.reference_loss, 1e-12):
+            return (f"the loss {loss:.4g} climbed above {self.loss_factor:g} times its "
+                    f"starting value {self.reference_loss:.4g}")
+        if not _weights_finite(self.model):
+            return "some weights are not finite"
+        return None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        problem = self._epoch_problem(logs)
+        self._grad_problem = None
+        if problem is None:
+            if self.reference_loss is None and _finite(logs.get("loss")):
+                self.reference_loss = abs(float(logs["loss"]))
+            self._good = self._snapshot()
+            key = self.monitor if self.monitor in logs else "loss"
+            value = logs.get(key)
+            if _finite(value) and float(value) < self.best:
+                self.best = float(value)
+                self.best_weights = self._good[0]
+            return
+        lr_before = float(self.model.optimizer.learning_rate)
+        self._restore(self._good)
+        self.rollbacks += 1
+        if self.rollbacks > self.max_rollbacks:
+            self.model.stop_training = True
+            message = (f"epoch {epoch + 1} diverged ({problem}); rolled back to the last good "
+                       f"weights and stopped after {self.max_rollbacks} rollbacks.")
+            lr = float(self.model.optimizer.learning_rate)
+        else:
+            lr = self._scale_lr(lr_before, self.rollback_lr_factor)
+            message = (f"epoch {epoch + 1} diverged ({problem}); rolled back to the last good "
+                       f"weights and optimizer state, learning rate "
+                       + (f"lowered to {lr:.3g}." if lr is not None
+                          else "left to its schedule."))
+        self._log({"kind": "rollback", "epoch": epoch, "reason": problem, "learning_rate": lr,
+                   "ok": False, "message": message})
+
+
+def attach_guard(divergence_guard, callbacks: list):
+    """Resolve ``fit``'s ``divergence_guard`` argument and put the guard first in
+    ``callbacks`` (so it undoes a diverged epoch before any other callback sees it).
+
+    Parameters
+    ----------
+    divergence_guard : None, bool, dict or DivergenceGuard
+        ``True`` for the defaults, a dict of :class:`DivergenceGuard` arguments, or a guard.
+    callbacks : list
+        ``fit``'s callbacks, modified in place; a guard already there is used.
+
+    Returns
+    -------
+    DivergenceGuard or None
+    """
+    present = [cb for cb in callbacks if isinstance(cb, DivergenceGuard)]
+    if divergence_guard is None or divergence_guard is False:
+        guard = present[0] if present else None
+    elif divergence_guard is True:
+        guard = present[0] if present else DivergenceGuard()
+    elif isinstance(divergence_guard, dict):
+        guard = DivergenceGuard(**divergence_guard)
+    elif isinstance(divergence_guard, DivergenceGuard):
+        guard = divergence_guard
+    else:
+        raise ValueError("The 'divergence_guard' parameter of fit must be a bool, a dict of "
+                         f"DivergenceGuard arguments or a DivergenceGuard. Got "
+                         f"{divergence_guard!r} instead.")
+    if guard is not None:
+        for cb in present:
+            callbacks.remove(cb)
+        callbacks.insert(0, guard)
+    return guard

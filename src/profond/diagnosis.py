@@ -1,0 +1,275 @@
+"""Diagnosis of a training run from its learning curves (the deck's underfitting, balance and
+overfitting, plus divergence and runs stopped too early).
+
+The rules, in the order they are tried (epochs are 1-based, as ``fit`` prints them):
+
+1. **diverged** — the last loss is NaN or infinite, or the training loss gave back more than
+   ``diverge_rise`` of the progress it had made (training loss should not climb).
+2. **overfitting from epoch k** — the validation loss ended more than ``overfit_rise`` above
+   its minimum, reached at epoch k, while the training loss went on falling; or the gap
+   between validation and training losses is above ``gap_tol`` times the training loss of the
+   first epoch while the validation loss no longer improves.
+3. **still improving** — the training loss (and the validation loss, if any) still fell by
+   more than ``improve_tol`` per epoch, relative, over the last ``window`` epochs: train longer
+   before judging.
+4. **underfitting** — the curves have flattened but the model is poor on its own training
+   data: train accuracy below ``min_accuracy`` when an accuracy is logged, else a training
+   loss still above ``underfit_ratio`` times its starting value (or ``baseline_loss``, the loss
+   of a trivial predictor, when given).
+5. **balanced** — otherwise: low, flat losses, validation close to training.
+
+Every threshold is an argument of :func:`diagnose` (and of ``history.diagnose``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from profond._validation import check_float, check_int
+
+__all__ = ["diagnose", "Diagnosis"]
+
+VERDICTS = ("diverged", "overfitting", "still improving", "underfitting", "balanced")
+
+
+@dataclass
+class Diagnosis:
+    """The verdict on a run.
+
+    Attributes
+    ----------
+    verdict : str
+        One of ``"diverged"``, ``"overfitting"``, ``"still improving"``, ``"underfitting"``,
+        ``"balanced"``.
+    epoch : int or None
+        For overfitting, the (1-based) epoch k of the lowest validation loss: stop there.
+    evidence : dict
+        The figures the verdict rests on.
+    advice : list of str
+    reason : str
+        One sentence saying why.
+    """
+
+    verdict: str
+    epoch: int | None
+    evidence: dict
+    advice: list = field(default_factory=list)
+    reason: str = ""
+    _history: object = field(default=None, repr=False)
+
+    def __str__(self) -> str:
+        head = self.verdict + (f" from epoch {self.epoch}" if self.epoch else "")
+        lines = [f"Verdict: {head}. {self.reason}", "Evidence:"]
+        for k, v in self.evidence.items():
+            lines.append(f"  {k}: {v:.4g}" if isinstance(v, float) else f"  {k}: {v}")
+        lines.append("Advice:")
+        lines.extend(f"  - {a}" for a in self.advice)
+        return "\n".join(lines)
+
+    def plot(self, path=None):
+        """The learning curves with the verdict as title and epoch k marked (matplotlib)."""
+        from profond.plotting import plot_history, save_figure
+
+        fig = plot_history(self._history, title=f"{self.verdict}"
+                           + (f" from epoch {self.epoch}" if self.epoch else ""))
+        if self.epoch:
+            for ax in fig.axes:
+                ax.axvline(self.epoch, color="grey", linestyle="--", linewidth=1)
+        if path is not None:
+            save_figure(fig, path)
+        return fig
+
+
+def _finite(v) -> bool:
+    return v is not None and math.isfinite(float(v))
+
+
+def _rel_decrease(values, window) -> float:
+    """Mean relative decrease per epoch over the last ``window`` epochs (positive = falling)."""
+    if len(values) < 2:
+        return math.inf
+    w = min(window, len(values) - 1)
+    old, new = values[-1 - w], values[-1]
+    scale = max(abs(old), abs(new), 1e-12)
+    return (old - new) / (w * scale)
+
+
+def _accuracy_key(logs):
+    for k in logs:
+        if not k.startswith("val_") and ("acc" in k) and "/" not in k:
+            return k
+    return None
+
+
+def diagnose(history, window=None, improve_tol=0.01, overfit_rise=0.1, gap_tol=0.25,
+             underfit_ratio=0.5, min_accuracy=0.9, baseline_loss=None, diverge_rise=0.5):
+    """Judge a run from its curves.
+
+    Parameters
+    ----------
+    history : History or dict
+        ``fit``'s return value, or its ``.history`` dict (``"loss"`` required).
+    window : int, optional
+        Epochs over which the trend at the end is measured (a fifth of the run, at least 2).
+    improve_tol : float, default 0.01
+        Relative decrease per epoch above which a curve is still improving.
+    overfit_rise : float, default 0.1
+        Rise of the validation loss above its minimum (relative) that means overfitting.
+    gap_tol : float, default 0.25
+        Validation-minus-training gap, relative to the first epoch's training loss, that means
+        overfitting once the validation loss has stopped improving.
+    underfit_ratio : float, default 0.5
+        A flat training loss above this fraction of its starting value (or of
+        ``baseline_loss``) means underfitting.
+    min_accuracy : float, default 0.9
+        A flat training accuracy below this means underfitting (used when logged).
+    baseline_loss : float, optional
+        Loss of a trivial predictor (the mean for regression, ``log(n_classes)`` for balanced
+        classification), the reference of ``underfit_ratio``.
+    diverge_rise : float, default 0.5
+        Share of its progress the training loss must give back to count as diverged.
+
+    Returns
+    -------
+    Diagnosis
+
+    Examples
+    --------
+    >>> from profond.diagnosis import diagnose
+    >>> curves = {"loss": [1.0, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01],
+    ...           "val_loss": [1.0, 0.6, 0.45, 0.4, 0.45, 0.55, 0.7, 0.9]}
+    >>> d = diagnose(curves)
+    >>> d.verdict, d.epoch
+    ('overfitting', 4)
+    """
+    owner = "diagnose"
+    improve_tol = check_float(improve_tol, "improve_tol", owner, low=0)
+    overfit_rise = check_float(overfit_rise, "overfit_rise", owner, low=0, low_open=True)
+    gap_tol = check_float(gap_tol, "gap_tol", owner, low=0, low_open=True)
+    underfit_ratio = check_float(underfit_ratio, "underfit_ratio", owner, low=0, high=1,
+                                 low_open=True)
+    min_accuracy = check_float(min_accuracy, "min_accuracy", owner, low=0, high=1)
+    baseline_loss = check_float(baseline_loss, "baseline_loss", owner, low=0, low_open=True,
+                                allow_none=True)
+    diverge_rise = check_float(diverge_rise, "diverge_rise", owner, low=0, low_open=True)
+    logs = history.history if hasattr(history, "history") else dict(history)
+    if not logs.get("loss"):
+        raise ValueError("diagnose needs a history with a 'loss' curve of at least one epoch.")
+    first_epoch = (getattr(history, "epoch", None) or [0])[0]
+    loss = [float(v) for v in logs["loss"]]
+    val = [float(v) for v in logs["val_loss"]] if logs.get("val_loss") else None
+    n = len(loss)
+    window = check_int(window, "window", owner, low=1, allow_none=True) or \
+        max(2, math.ceil(n / 5))
+
+    def epoch_no(i):
+        return first_epoch + i + 1
+
+    finite = [v for v in loss if _finite(v)]
+    ev = {"epochs": n, "first_loss": loss[0], "final_loss": loss[-1]}
+    if finite:
+        i_min = min(range(n), key=lambda i: loss[i] if _finite(loss[i]) else math.inf)
+        ev.update(min_loss=loss[i_min], min_loss_epoch=epoch_no(i_min))
+    if val is not None:
+        finite_val = [i for i in range(len(val)) if _finite(val[i])]
+        if finite_val:
+            j = min(finite_val, key=lambda i: val[i])
+            ev.update(final_val_loss=val[-1], min_val_loss=val[j], best_val_epoch=epoch_no(j))
+    acc_key = _accuracy_key(logs)
+    if acc_key:
+        ev[f"final_{acc_key}"] = float(logs[acc_key][-1])
+        if logs.get(f"val_{acc_key}"):
+            ev[f"final_val_{acc_key}"] = float(logs[f"val_{acc_key}"][-1])
+    events = [e for e in getattr(history, "events", []) if e.get("kind") == "rollback"]
+    if events:
+        ev["rollbacks"] = len(events)
+
+    def verdict(name, reason, advice, epoch=None):
+        return Diagnosis(name, epoch, ev, advice, reason, history)
+
+    # 1. diverged
+    last_bad = not _finite(loss[-1]) or (val is not None and not _finite(val[-1]))
+    gave_back = False
+    if finite and _finite(loss[-1]) and _finite(loss[0]) and loss[0] > ev["min_loss"]:
+        progress = loss[0] - ev["min_loss"]
+        gave_back = loss[-1] - ev["min_loss"] > diverge_rise * progress
+    if last_bad or gave_back or not finite:
+        reason = ("the last loss is not finite." if last_bad or not finite else
+                  f"the training loss climbed back from {ev['min_loss']:.4g} (epoch "
+                  f"{ev['min_loss_epoch']}) to {loss[-1]:.4g}, giving back more than "
+                  f"{diverge_rise:.0%} of its progress.")
+        return verdict("diverged", "The run diverged: " + reason, [
+            "Lower the learning rate (by 10x to start with).",
+            "Scale the inputs (standardise them) and use an initialisation suited to the "
+            "activations (He for ReLU, Glorot for tanh/sigmoid).",
+            "Clip gradients (clipnorm=1.0) or turn on fit(..., divergence_guard=True), which "
+            "re-creates the model and rolls back diverged epochs."])
+
+    train_trend = _rel_decrease(loss, window)
+    ev["train_decrease_per_epoch"] = train_trend
+    # 2. overfitting
+    if val is not None and "min_val_loss" in ev:
+        val_trend = _rel_decrease(val, window)
+        ev["val_decrease_per_epoch"] = val_trend
+        rise = (val[-1] - ev["min_val_loss"]) / max(abs(ev["min_val_loss"]), 1e-12)
+        gap = (val[-1] - loss[-1]) / max(abs(loss[0]), 1e-12)
+        ev.update(val_rise=rise, generalization_gap=gap)
+        k = ev["best_val_epoch"]
+        j = k - first_epoch - 1
+        train_fell = loss[-1] < loss[j]
+        if (rise > overfit_rise and train_fell) or (gap > gap_tol and val_trend <= improve_tol):
+            reason = (f"the validation loss was lowest at epoch {k} ({ev['min_val_loss']:.4g}) "
+                      f"and ended {rise:.0%} higher ({val[-1]:.4g}) while the training loss "
+                      f"kept falling to {loss[-1]:.4g}." if rise > overfit_rise and train_fell
+                      else f"the validation loss ({val[-1]:.4g}) has stopped improving far "
+                      f"above the training loss ({loss[-1]:.4g}).")
+            return verdict("overfitting", "The model learns its training set by heart: "
+                           + reason, [
+                               f"Stop at epoch {k}: EarlyStopping(monitor='val_loss', "
+                               "patience=..., restore_best_weights=True).",
+                               "More training data (or data augmentation).",
+                               "Regularise: Dropout layers, L2 weight penalties "
+                               "(kernel_regularizer=L2(1e-4)).",
+                               "A smaller model (fewer units or layers)."], epoch=k)
+    else:
+        val_trend = None
+    # 3. still improving
+    improving = train_trend > improve_tol and (val_trend is None or val_trend > improve_tol)
+    if improving:
+        return verdict("still improving", f"The loss still falls by {train_trend:.1%} per "
+                       f"epoch over the last {min(window, n - 1)} epochs: the run stopped "
+                       "before its curves flattened.", [
+                           "Train for more epochs (with EarlyStopping to stop at the right "
+                           "time), then diagnose again.",
+                           "If it is slow, a larger learning rate or an adaptive optimizer "
+                           "(Adam) gets there sooner."])
+    # 4. underfitting
+    if acc_key:
+        acc = ev[f"final_{acc_key}"]
+        under = acc < min_accuracy
+        why = (f"its training {acc_key} is only {acc:.3g} (below {min_accuracy:g}) and no "
+               "longer improves.")
+    else:
+        reference = baseline_loss if baseline_loss is not None else loss[0]
+        ratio = loss[-1] / max(abs(reference), 1e-12)
+        ev["final_to_reference_loss"] = ratio
+        under = ratio > underfit_ratio
+        why = (f"its training loss flattened at {loss[-1]:.4g}, still {ratio:.0%} of "
+               f"{'the baseline' if baseline_loss is not None else 'its starting value'} "
+               f"{reference:.4g}.")
+    if under:
+        return verdict("underfitting", "The model is too weak for its own training data: "
+                       + why, [
+                           "More capacity: more units per layer, or more layers.",
+                           "Train longer, or with a better-tuned learning rate/optimizer.",
+                           "Less regularisation (lower dropout or L2), better-scaled inputs "
+                           "or more informative features."])
+    # 5. balanced
+    return verdict("balanced", "Training and validation losses are low, flat and close: the "
+                   "model fits without memorising." if val is not None else
+                   "The training loss is low and flat (no validation curve: overfitting cannot "
+                   "be judged; pass validation_split or validation_data).", [
+                       "Keep this setting; evaluate once on the held-out test set.",
+                       "For more, try a slightly larger model with regularisation, or more "
+                       "data."])
