@@ -20,6 +20,7 @@ from profond import (activations, callbacks, initializers, layers, losses, metri
                      regularizers, schedules)
 from profond.layers import Input
 from profond.models import Model, Sequential
+from profond.io.model_file import load_model
 from profond.lr_finder import find_learning_rate
 
 __version__ = "0.1.0"
@@ -27,4 +28,5 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "Variable", "tensor", "no_grad", "enable_grad", "is_grad_enabled",
            "set_grad_enabled", "backend", "random", "ops", "activations", "callbacks",
            "initializers", "layers", "losses", "metrics", "optimizers", "regularizers",
-           "schedules", "Input", "Model", "Sequential", "find_learning_rate", "__version__"]
+           "schedules", "Input", "Model", "Sequential", "load_model", "find_learning_rate",
+           "__version__"]
