@@ -12,6 +12,7 @@ Examples
 ([16, 16, 3], True)
 """
 
+from profond.pruning.gradual import NeuronPruning, adopt_layers
 from profond.pruning.magnitude import (ConstantSparsity, PolynomialDecay, PruningCallback,
                                        PruningSchedule, UpdatePruningStep, get_sparsity,
                                        prunable_weights, prune_low_magnitude, strip_pruning)
@@ -22,5 +23,5 @@ from profond.pruning.structured import (CRITERIA, neuron_scores, prunable_layers
 
 __all__ = ["prune_low_magnitude", "strip_pruning", "PruningCallback", "UpdatePruningStep",
            "PruningSchedule", "ConstantSparsity", "PolynomialDecay", "get_sparsity",
-           "prunable_weights", "prune_neurons", "neuron_scores", "prunable_layers", "CRITERIA",
+           "prunable_weights", "prune_neurons", "neuron_scores", "prunable_layers", "CRITERIA", "NeuronPruning", "adopt_layers",
            "report", "PruningReport", "count_flops", "weights_file_size", "nonzero_params"]

@@ -552,7 +552,13 @@ def prune_neurons(model, threshold=None, amount=None, criterion="l2", layers=Non
     if (threshold is None) == (amount is None):
         raise ValueError("prune_neurons needs exactly one of 'threshold' (remove units scoring "
                          "<= threshold) and 'amount' (fraction or number of units per layer).")
-    removed, ops = _plan(model, amount, threshold, criterion, layers, fold_bias)
-    new = _rebuild(model, removed, ops)
+    new, _, _ = _prune(model, threshold, amount, criterion, layers, fold_bias)
     _copy_compile(model, new)
     return new
+
+
+def _prune(model, threshold, amount, criterion, layers, fold_bias):
+    """``(new_model, removed, ops)``: the smaller model, the removed units per layer, and the
+    slicing operations per weight (also used to slice an optimizer's slots)."""
+    removed, ops = _plan(model, amount, threshold, criterion, layers, fold_bias)
+    return _rebuild(model, removed, ops), removed, ops
