@@ -37,6 +37,9 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         arr = backend.asarray(data, dtype=dtype)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"The 'data' argument of tensor must hold numbers (bool, int or "
+                            f"float). Got dtype {arr.dtype}.")
         if requires_grad and arr.dtype.kind != "f":
             raise TypeError(
                 "Only floating-point tensors can require gradients. Got dtype "
