@@ -28,11 +28,14 @@ CATALOGUE = {
     "diabetes": ("load_diabetes", "regression",
                  "Diabetes progression (Efron et al., 2004), bundled with scikit-learn"),
     "fashion_mnist": ("load_fashion_mnist", "classification",
-                      "Fashion-MNIST, Zalando Research (Xiao, Rasul & Vollgraf, 2017)"),
+                      "Fashion-MNIST, Zalando Research (Xiao, Rasul & Vollgraf, 2017), read from "
+                      "its IDX files on disk"),
 }
 
-# Loaders that fetch files on first use: described without loading them.
-_NOT_BUNDLED = {"fashion_mnist"}
+# Datasets read from files outside profond: listed with their documented shapes, and loaded
+# only when described one by one (60,000 images take a moment).
+_ON_DISK = {"fashion_mnist": {"x_shape": {"train": [60000, 28, 28], "test": [10000, 28, 28]},
+                              "y_shape": {"train": [60000], "test": [10000]}, "classes": 10}}
 
 
 def add_parser(subparsers) -> None:
@@ -62,14 +65,28 @@ def describe(name: str, load: bool = True) -> dict:
         raise ValueError(f"Unknown dataset {name!r}. Available: {sorted(entries)}.")
     loader, task, source = entries[name]
     info = {"name": name, "loader": f"profond.datasets.{loader}()", "task": task,
-            "source": source, "bundled": name not in _NOT_BUNDLED}
+            "source": source, "bundled": name not in _ON_DISK}
     doc = (getattr(datasets, loader).__doc__ or "").strip().splitlines()
     info["summary"] = doc[0] if doc else ""
-    if not load or name in _NOT_BUNDLED:
+    if name in _ON_DISK:
+        info.update(_ON_DISK[name])
+        if not load:
+            return info
+        try:
+            (x, y), (x_test, y_test) = getattr(datasets, loader)()
+        except FileNotFoundError as err:
+            info["files"] = f"not found: {err}"
+            return info
+        info.update({"x_shape": {"train": list(x.shape), "test": list(x_test.shape)},
+                     "y_shape": {"train": list(y.shape), "test": list(y_test.shape)}})
+    elif not load:
         return info
-    x, y = getattr(datasets, loader)()
-    info.update({"x_shape": list(x.shape), "y_shape": list(y.shape), "x_dtype": str(x.dtype),
-                 "y_dtype": str(y.dtype), "x_range": [float(x.min()), float(x.max())]})
+    else:
+        x, y = getattr(datasets, loader)()
+    if name not in _ON_DISK:
+        info.update({"x_shape": list(x.shape), "y_shape": list(y.shape)})
+    info.update({"x_dtype": str(x.dtype), "y_dtype": str(y.dtype),
+                 "x_range": [float(x.min()), float(x.max())]})
     if task == "classification":
         classes, counts = np.unique(y, return_counts=True)
         info["classes"] = len(classes)
@@ -80,7 +97,12 @@ def describe(name: str, load: bool = True) -> dict:
 
 
 def _shape(info, key):
-    return str(tuple(info[key])) if key in info else "-"
+    if key not in info:
+        return "-"
+    value = info[key]
+    if isinstance(value, dict):  # train and test parts
+        return " + ".join(str(tuple(v)) for v in value.values())
+    return str(tuple(value))
 
 
 def run(args) -> int:
@@ -95,14 +117,14 @@ def run(args) -> int:
         for key, value in info.items():
             print(f"{key:<{width}}  {value}")
         return 0
-    rows = [describe(name) for name in available()]
+    rows = [describe(name, load=name not in _ON_DISK) for name in available()]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     header = ("name", "task", "x", "y", "classes", "source")
     table = [header] + [(r["name"], r["task"], _shape(r, "x_shape"), _shape(r, "y_shape"),
                          str(r.get("classes", "-")),
-                         r["source"] + ("" if r["bundled"] else " (downloaded on first use)"))
+                         r["source"])
                         for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
     for row in table:
