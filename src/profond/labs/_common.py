@@ -123,7 +123,7 @@ def fmt(x, digits: int = 3) -> str:
     x = float(x)
     if x == 0 or not math.isfinite(x):
         return str(x)
-    if abs(x) < 10 ** -(digits + 1) or abs(x) >= 1e6:
+    if abs(x) < 10 ** -(digits - 1) or abs(x) >= 1e6:
         return f"{x:.{max(digits - 1, 1)}e}"
     return f"{x:.{digits}g}" if abs(x) >= 1 else f"{x:.{digits}f}"
 
