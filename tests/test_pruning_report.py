@@ -57,3 +57,27 @@ def test_report_binary_and_one_hot_accuracy_and_no_labels(rng):
     assert "accuracy" not in report(multi, multi, x, repeats=1).to_dict()
     with pytest.raises(ValueError, match="The 'repeats' parameter of report"):
         report(multi, multi, x, repeats=0)
+
+
+def test_cli_prune_prints_the_report_and_saves(rng, tmp_path, capsys):
+    from profond.cli.main import main
+
+    model = profond.Sequential([L.Input((6,)), L.Dense(12, activation="relu", name="h"),
+                                L.Dense(3, activation="softmax", name="out")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.save(str(tmp_path / "m.safetensors"))
+    x = rng.normal(size=(40, 6)).astype("float32")
+    y = rng.integers(0, 3, size=40)
+    np.savez(tmp_path / "d.npz", x=x, y=y, x_train=x, y_train=y)
+    out = tmp_path / "small.safetensors"
+    code = main(["prune", str(tmp_path / "m.safetensors"), "--data", str(tmp_path / "d.npz"),
+                 "--amount", "0.25", "--fine-tune-epochs", "1", "--repeats", "1",
+                 "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "pruned: h 12->9" in text and "fine-tuned for 1 epoch" in text
+    assert "parameters" in text and "accuracy" in text
+    assert profond.load_model(str(out)).layers[0].units == 9
+    assert main(["prune", str(tmp_path / "m.safetensors"), "--data", str(tmp_path / "d.npz"),
+                 "--layers", "out", "--repeats", "1"]) == 2
+    assert "Layer 'out' (Dense) gives the model's outputs" in capsys.readouterr().err

@@ -180,6 +180,12 @@ def test_layers_that_cannot_be_pruned_are_named():
     assert prunable_layers(reshaped) == []
     with pytest.raises(ValueError, match="flow into layer 'rs' \\(Reshape\\)"):
         prune_neurons(reshaped, amount=0.5, layers=["h"])
+    mixing = profond.Sequential([L.Input((5,)), L.Dense(4, activation="softmax", name="sm"),
+                                 L.Dense(2, name="out")])
+    assert prunable_layers(mixing) == []
+    with pytest.raises(ValueError, match="Layer 'sm' \\(Dense\\) cannot be pruned: its "
+                                         "'softmax' activation mixes its units"):
+        prune_neurons(mixing, amount=0.5, layers=["sm"])
     with pytest.raises(ValueError, match="does not have"):
         prune_neurons(model, amount=0.5, layers=["nope"])
     with pytest.raises(ValueError, match="exactly one of 'threshold'"):

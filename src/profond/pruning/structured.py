@@ -217,7 +217,8 @@ def prunable_layers(model) -> list:
     """Names of the layers whose units :func:`prune_neurons` can remove.
 
     A Dense, convolution or recurrent layer whose outputs reach another weight layer through
-    channel-wise layers only (the last weight layer gives the model's outputs and keeps them).
+    channel-wise layers only (the last weight layer gives the model's outputs and keeps them),
+    and whose activation does not mix its units (softmax).
 
     Examples
     --------
@@ -235,7 +236,8 @@ def prunable_layers(model) -> list:
     for i, layer in enumerate(layers):
         if _kind(layer) in _WEIGHT_LAYERS:
             _, consumer, blocker = _chain(layers, i)
-            if consumer is not None and blocker is None:
+            if consumer is not None and blocker is None and \
+                    _activation_name(layer) not in _MIXING_ACTIVATIONS:
                 names.append(layer.name)
     return names
 
@@ -247,10 +249,6 @@ def _check_selectable(layers, i):
     if kind not in _WEIGHT_LAYERS:
         raise ValueError(f"Layer '{layer.name}' ({kind}) has no units that prune_neurons can "
                          f"remove: it can prune {sorted(_WEIGHT_LAYERS)}.")
-    if _activation_name(layer) in _MIXING_ACTIVATIONS:
-        raise ValueError(f"Layer '{layer.name}' ({kind}) cannot be pruned: its "
-                         f"'{_activation_name(layer)}' activation mixes its units, so removing "
-                         "one changes the others.")
     between, consumer, blocker = _chain(layers, i)
     if blocker is not None:
         raise ValueError(f"Layer '{layer.name}' ({kind}) cannot be pruned: its units flow into "
@@ -260,6 +258,10 @@ def _check_selectable(layers, i):
     if consumer is None:
         raise ValueError(f"Layer '{layer.name}' ({kind}) gives the model's outputs: its units "
                          "cannot be removed. Prune the hidden layers before it.")
+    if _activation_name(layer) in _MIXING_ACTIVATIONS:
+        raise ValueError(f"Layer '{layer.name}' ({kind}) cannot be pruned: its "
+                         f"'{_activation_name(layer)}' activation mixes its units, so removing "
+                         "one changes the others.")
     return between, consumer
 
 
