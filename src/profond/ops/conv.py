@@ -86,6 +86,7 @@ def normalize_tuple(value, n: int, name: str, owner: str) -> tuple:
     >>> normalize_tuple(3, 2, "kernel_size", "Conv2D"), normalize_tuple((3,), 1, "strides", "x")
     ((3, 3), (3,))
     """
+    given = value
     if isinstance(value, int) and not isinstance(value, bool):
         value = (value,) * n
     try:
@@ -96,7 +97,7 @@ def normalize_tuple(value, n: int, name: str, owner: str) -> tuple:
                               for v in value):
         ints = "an int" if n == 1 else f"an int or a tuple of {n} ints"
         raise ValueError(f"The '{name}' parameter of {owner} must be {ints} in [1, inf). "
-                         f"Got {value if len(value) != 1 else value[0]!r} instead.")
+                         f"Got {given!r} instead.")
     return value
 
 
