@@ -22,11 +22,12 @@ from profond.layers import Input
 from profond.models import Model, Sequential
 from profond.io.model_file import load_model
 from profond.lr_finder import find_learning_rate
+from profond import pruning
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Variable", "tensor", "no_grad", "enable_grad", "is_grad_enabled",
            "set_grad_enabled", "backend", "random", "ops", "activations", "callbacks",
            "initializers", "layers", "losses", "metrics", "optimizers", "regularizers",
-           "schedules", "Input", "Model", "Sequential", "load_model", "find_learning_rate",
+           "schedules", "Input", "Model", "Sequential", "load_model", "find_learning_rate", "pruning",
            "__version__"]
