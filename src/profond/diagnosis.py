@@ -6,12 +6,13 @@ The rules, in the order they are tried (epochs are 1-based, as ``fit`` prints th
 1. **diverged** — the last loss is NaN or infinite, or the training loss gave back more than
    ``diverge_rise`` of the progress it had made (training loss should not climb).
 2. **overfitting from epoch k** — the validation loss ended more than ``overfit_rise`` above
-   its minimum, reached at epoch k, while the training loss went on falling; or the gap
-   between validation and training losses is above ``gap_tol`` times the training loss of the
-   first epoch while the validation loss no longer improves.
-3. **still improving** — the training loss (and the validation loss, if any) still fell by
-   more than ``improve_tol`` per epoch, relative, over the last ``window`` epochs: train longer
-   before judging.
+   its minimum, reached at epoch k, while the training loss went on falling; or, once the
+   validation loss no longer improves, the training accuracy exceeds the validation accuracy
+   by more than ``acc_gap_tol`` (when accuracies are logged), or the gap between validation and
+   training losses is above ``gap_tol`` times the training loss of the first epoch.
+3. **still improving** — over the last ``window`` epochs, the training loss (and the
+   validation loss, if any) still fell each epoch by more than ``improve_tol`` of all it had
+   fallen since the first epoch: train longer before judging.
 4. **underfitting** — the curves have flattened but the model is poor on its own training
    data: train accuracy below ``min_accuracy`` when an accuracy is logged, else a training
    loss still above ``underfit_ratio`` times its starting value (or ``baseline_loss``, the loss
@@ -85,14 +86,18 @@ def _finite(v) -> bool:
     return v is not None and math.isfinite(float(v))
 
 
-def _rel_decrease(values, window) -> float:
-    """Mean relative decrease per epoch over the last ``window`` epochs (positive = falling)."""
+def _trend(values, window) -> float:
+    """Mean decrease per epoch over the last ``window`` epochs, as a fraction of the curve's
+    whole fall so far (its first value minus its minimum): 0.1 means the curve still falls
+    by a tenth of all it has fallen each epoch; near 0, it has flattened. Measuring against
+    the fall rather than the level keeps losses close to zero from looking busy."""
     if len(values) < 2:
         return math.inf
     w = min(window, len(values) - 1)
-    old, new = values[-1 - w], values[-1]
-    scale = max(abs(old), abs(new), 1e-12)
-    return (old - new) / (w * scale)
+    fall = values[0] - min(values)
+    if fall <= 0:
+        return 0.0
+    return (values[-1 - w] - values[-1]) / (w * fall)
 
 
 def _accuracy_key(logs):
@@ -102,8 +107,9 @@ def _accuracy_key(logs):
     return None
 
 
-def diagnose(history, window=None, improve_tol=0.01, overfit_rise=0.1, gap_tol=0.25,
-             underfit_ratio=0.5, min_accuracy=0.9, baseline_loss=None, diverge_rise=0.5):
+def diagnose(history, window=None, improve_tol=0.02, overfit_rise=0.1, gap_tol=0.25,
+             acc_gap_tol=0.1, underfit_ratio=0.5, min_accuracy=0.9, baseline_loss=None,
+             diverge_rise=0.5):
     """Judge a run from its curves.
 
     Parameters
@@ -112,13 +118,17 @@ def diagnose(history, window=None, improve_tol=0.01, overfit_rise=0.1, gap_tol=0
         ``fit``'s return value, or its ``.history`` dict (``"loss"`` required).
     window : int, optional
         Epochs over which the trend at the end is measured (a fifth of the run, at least 2).
-    improve_tol : float, default 0.01
-        Relative decrease per epoch above which a curve is still improving.
+    improve_tol : float, default 0.02
+        Decrease per epoch, as a fraction of the curve's whole fall since the first epoch,
+        above which a curve is still improving.
     overfit_rise : float, default 0.1
         Rise of the validation loss above its minimum (relative) that means overfitting.
     gap_tol : float, default 0.25
         Validation-minus-training gap, relative to the first epoch's training loss, that means
         overfitting once the validation loss has stopped improving.
+    acc_gap_tol : float, default 0.1
+        Training-minus-validation accuracy that means overfitting once the validation loss
+        has stopped improving.
     underfit_ratio : float, default 0.5
         A flat training loss above this fraction of its starting value (or of
         ``baseline_loss``) means underfitting.
@@ -147,6 +157,7 @@ def diagnose(history, window=None, improve_tol=0.01, overfit_rise=0.1, gap_tol=0
     improve_tol = check_float(improve_tol, "improve_tol", owner, low=0)
     overfit_rise = check_float(overfit_rise, "overfit_rise", owner, low=0, low_open=True)
     gap_tol = check_float(gap_tol, "gap_tol", owner, low=0, low_open=True)
+    acc_gap_tol = check_float(acc_gap_tol, "acc_gap_tol", owner, low=0, low_open=True)
     underfit_ratio = check_float(underfit_ratio, "underfit_ratio", owner, low=0, high=1,
                                  low_open=True)
     min_accuracy = check_float(min_accuracy, "min_accuracy", owner, low=0, high=1)
@@ -206,24 +217,37 @@ def diagnose(history, window=None, improve_tol=0.01, overfit_rise=0.1, gap_tol=0
             "Clip gradients (clipnorm=1.0) or turn on fit(..., divergence_guard=True), which "
             "re-creates the model and rolls back diverged epochs."])
 
-    train_trend = _rel_decrease(loss, window)
-    ev["train_decrease_per_epoch"] = train_trend
+    train_trend = _trend(loss, window)
+    ev["train_trend"] = train_trend
     # 2. overfitting
     if val is not None and "min_val_loss" in ev:
-        val_trend = _rel_decrease(val, window)
-        ev["val_decrease_per_epoch"] = val_trend
+        val_trend = _trend(val, window)
+        ev["val_trend"] = val_trend
         rise = (val[-1] - ev["min_val_loss"]) / max(abs(ev["min_val_loss"]), 1e-12)
         gap = (val[-1] - loss[-1]) / max(abs(loss[0]), 1e-12)
         ev.update(val_rise=rise, generalization_gap=gap)
         k = ev["best_val_epoch"]
         j = k - first_epoch - 1
         train_fell = loss[-1] < loss[j]
-        if (rise > overfit_rise and train_fell) or (gap > gap_tol and val_trend <= improve_tol):
+        acc_gap = None
+        if acc_key and f"final_val_{acc_key}" in ev:
+            acc_gap = ev[f"final_{acc_key}"] - ev[f"final_val_{acc_key}"]
+            ev["accuracy_gap"] = acc_gap
+        flat = val_trend <= improve_tol
+        if rise > overfit_rise and train_fell:
             reason = (f"the validation loss was lowest at epoch {k} ({ev['min_val_loss']:.4g}) "
                       f"and ended {rise:.0%} higher ({val[-1]:.4g}) while the training loss "
-                      f"kept falling to {loss[-1]:.4g}." if rise > overfit_rise and train_fell
-                      else f"the validation loss ({val[-1]:.4g}) has stopped improving far "
-                      f"above the training loss ({loss[-1]:.4g}).")
+                      f"kept falling to {loss[-1]:.4g}.")
+        elif flat and acc_gap is not None and acc_gap > acc_gap_tol:
+            reason = (f"the validation loss no longer improves and the training {acc_key} "
+                      f"({ev[f'final_{acc_key}']:.3g}) is {acc_gap:.3g} above the validation "
+                      f"one ({ev[f'final_val_{acc_key}']:.3g}).")
+        elif flat and gap > gap_tol:
+            reason = (f"the validation loss ({val[-1]:.4g}) has stopped improving far above "
+                      f"the training loss ({loss[-1]:.4g}).")
+        else:
+            reason = None
+        if reason is not None:
             return verdict("overfitting", "The model learns its training set by heart: "
                            + reason, [
                                f"Stop at epoch {k}: EarlyStopping(monitor='val_loss', "
@@ -237,9 +261,9 @@ def diagnose(history, window=None, improve_tol=0.01, overfit_rise=0.1, gap_tol=0
     # 3. still improving
     improving = train_trend > improve_tol and (val_trend is None or val_trend > improve_tol)
     if improving:
-        return verdict("still improving", f"The loss still falls by {train_trend:.1%} per "
-                       f"epoch over the last {min(window, n - 1)} epochs: the run stopped "
-                       "before its curves flattened.", [
+        return verdict("still improving", f"Over the last {min(window, n - 1)} epochs the "
+                       f"loss still fell by {train_trend:.1%} of its whole fall each epoch: "
+                       "the run stopped before its curves flattened.", [
                            "Train for more epochs (with EarlyStopping to stop at the right "
                            "time), then diagnose again.",
                            "If it is slow, a larger learning rate or an adaptive optimizer "

@@ -142,7 +142,8 @@ class GradientHealth(Callback):
                            "normalisation, or residual connections.")
         elif ratio > self.max_ratio or not math.isfinite(ratio):
             self.warned = (f"Exploding gradients at epoch {epoch + 1}: {figures}, above "
-                           f"{self.max_ratio:g}. Try a lower learning rate, gradient clipping "
-                           "(clipnorm=1.0), Glorot/He initialisation or batch normalisation.")
+                           f"{self.max_ratio:g}. Standardise the inputs, and try a lower learning "
+                           "rate, gradient clipping (clipnorm=1.0), Glorot/He initialisation "
+                           "or batch normalisation.")
         if self.warned is not None:
             warnings.warn(self.warned, RuntimeWarning, stacklevel=2)
