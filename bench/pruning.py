@@ -22,8 +22,7 @@ import time
 import numpy as np
 
 import profond
-from profond import datasets
-from profond import layers
+from profond import datasets, layers
 from profond.pruning import NeuronPruning, prune_neurons, report
 
 

@@ -5,8 +5,15 @@ import pytest
 
 import profond
 from profond import layers as L
-from profond.pruning import (ConstantSparsity, PolynomialDecay, PruningCallback, get_sparsity,
-                             prune_low_magnitude, prune_neurons, strip_pruning)
+from profond.pruning import (
+    ConstantSparsity,
+    PolynomialDecay,
+    PruningCallback,
+    get_sparsity,
+    prune_low_magnitude,
+    prune_neurons,
+    strip_pruning,
+)
 
 
 def model_and_data(rng, optimizer="adam"):
@@ -57,7 +64,7 @@ def test_masks_stay_zero_through_training(rng, optimizer):
 
 
 def test_the_smallest_weights_are_pruned(rng):
-    model, x, y = model_and_data(rng)
+    model, _, _ = model_and_data(rng)
     kernel = model.layers[0].kernel.numpy().copy()
     prune_low_magnitude(model, sparsity=0.25, layers=["h"])
     model._pruning.update_masks(0.25)

@@ -31,7 +31,7 @@ def test_report_rows_and_table(rng):
     assert d["FLOPs per sample"]["after"] < d["FLOPs per sample"]["before"]
     assert d["weights file (KiB)"]["after"] < d["weights file (KiB)"]["before"]
     assert d["weights file (KiB)"]["before"] == weights_file_size(model) / 1024
-    timing = [k for k in d if k.startswith("predict")][0]
+    timing = next(k for k in d if k.startswith("predict"))
     assert timing == "predict (ms, 50 samples)" and d[timing]["before"] > 0
     expected = [float(np.mean(m.predict(x, verbose=0).argmax(axis=1) == y)) for m in (model, small)]
     assert [d["accuracy"]["before"], d["accuracy"]["after"]] == expected

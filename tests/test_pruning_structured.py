@@ -5,7 +5,7 @@ import pytest
 
 import profond
 from profond import layers as L
-from profond.pruning import (NeuronPruning, neuron_scores, prunable_layers, prune_neurons)
+from profond.pruning import NeuronPruning, neuron_scores, prunable_layers, prune_neurons
 
 GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
 

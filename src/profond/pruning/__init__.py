@@ -18,10 +18,10 @@ from profond.pruning.magnitude import (ConstantSparsity, PolynomialDecay, Prunin
                                        prunable_weights, prune_low_magnitude, strip_pruning)
 from profond.pruning.report import (PruningReport, count_flops, nonzero_params, report,
                                     weights_file_size)
-from profond.pruning.structured import (CRITERIA, neuron_scores, prunable_layers,
-                                        prune_neurons)
+from profond.pruning.structured import CRITERIA, neuron_scores, prunable_layers, prune_neurons
 
 __all__ = ["prune_low_magnitude", "strip_pruning", "PruningCallback", "UpdatePruningStep",
            "PruningSchedule", "ConstantSparsity", "PolynomialDecay", "get_sparsity",
-           "prunable_weights", "prune_neurons", "neuron_scores", "prunable_layers", "CRITERIA", "NeuronPruning", "adopt_layers",
-           "report", "PruningReport", "count_flops", "weights_file_size", "nonzero_params"]
+           "prunable_weights", "prune_neurons", "neuron_scores", "prunable_layers", "CRITERIA",
+           "NeuronPruning", "adopt_layers", "report", "PruningReport", "count_flops",
+           "weights_file_size", "nonzero_params"]

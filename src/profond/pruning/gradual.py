@@ -131,7 +131,7 @@ class NeuronPruning(Callback):
         by_name = {layer.name: layer for layer in self.model.layers}
         amounts = {}
         for name, units in self._original.items():
-            target = units - int(round(self.final_amount * units * self._done / self.steps))
+            target = units - round(self.final_amount * units * self._done / self.steps)
             amounts[name] = max(_units(by_name[name]) - max(target, 1), 0)
         if any(amounts.values()):
             new, _, ops = _prune(self.model, None, amounts, self.criterion, list(amounts),

@@ -179,7 +179,7 @@ class _PruningState:
         for v, c in zip(self.variables, self.constraints):
             xp = backend.get_array_module(v.data)
             flat = v.data.reshape(-1)
-            k = int(round(sparsity * flat.size))
+            k = round(sparsity * flat.size)
             mask = xp.ones(flat.size, dtype=v.data.dtype)
             if k > 0:
                 smallest = xp.argpartition(xp.abs(flat), k - 1)[:k]

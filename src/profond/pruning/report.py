@@ -11,7 +11,7 @@ import numpy as np
 
 from profond._validation import check_int
 
-__all__ = ["report", "PruningReport", "count_flops", "weights_file_size", "nonzero_params"]
+__all__ = ["PruningReport", "count_flops", "nonzero_params", "report", "weights_file_size"]
 
 
 def _leaf_layers(model):

@@ -39,7 +39,7 @@ from profond._validation import check_choice, check_float, check_int
 from profond.autograd.engine import no_grad
 from profond.autograd.tensor import Tensor
 
-__all__ = ["prune_neurons", "neuron_scores", "prunable_layers", "CRITERIA"]
+__all__ = ["CRITERIA", "neuron_scores", "prunable_layers", "prune_neurons"]
 
 # Layers whose units can be removed, and the number of gate blocks of their kernels.
 _GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
@@ -209,7 +209,7 @@ def _activation_name(layer):
 
     try:
         return activations.serialize(layer.activation)
-    except Exception:  # a custom callable: assume it is elementwise
+    except (ValueError, TypeError, KeyError):  # a custom callable: assume elementwise
         return None
 
 
@@ -273,7 +273,7 @@ def _removal(scores, name, kind, amount, threshold, units):
             n = check_int(amount, "amount", "prune_neurons", low=0)
         else:
             frac = check_float(amount, "amount", "prune_neurons", low=0, high=1, high_open=True)
-            n = int(round(frac * units))
+            n = round(frac * units)
         removed = np.sort(order[:n])
     else:
         removed = np.flatnonzero(scores <= threshold)
