@@ -1,0 +1,133 @@
+"""Every lab runs in quick mode with a fixed seed, returns plain data, plots, and its claim's
+checks hold on the numbers it computed.
+
+To keep the whole file well under two minutes on two cores, some labs get smaller settings
+than their quick mode through their documented ``run()`` arguments (fewer epochs or points);
+the claims are checked on those runs all the same.
+"""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+pytest.importorskip("sklearn")
+
+from profond import labs  # noqa: E402
+
+# Test-only settings (documented arguments of each lab's run()).
+SMALL = {
+    "width-vs-depth": {"epochs": 25, "widths": (4, 16), "depths": (1, 3)},
+    "fitting": {},
+    "batch-epochs": {"epochs": 5},
+    "balancing": {"epochs": 10},
+    "activations": {"epochs": 10},
+    "gradients": {"epochs": 6},
+}
+
+_CACHE = {}
+
+
+def result_of(name):
+    """Run a lab once per test session (quick mode, seed 0)."""
+    if name not in _CACHE:
+        module = labs.get(name)
+        _CACHE[name] = module.run(quick=True, seed=0, **SMALL.get(name, {}))
+    return _CACHE[name]
+
+
+AVAILABLE = labs.names()
+
+
+def test_registry_lists_the_deck_in_order():
+    assert labs.names(include_missing=True)[0] == "classical-vs-deep"
+    assert len(labs.names(include_missing=True)) == 15
+    assert set(AVAILABLE) <= set(labs.LABS)
+    for name in ("classical-vs-deep", "backprop", "activations", "losses", "balancing"):
+        assert name in AVAILABLE
+
+
+def test_unknown_lab_names_the_close_match():
+    with pytest.raises(ValueError, match="did you mean 'losses'"):
+        labs.get("loses")
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_lab_result_is_plain_data_and_its_claim_holds(name):
+    r = result_of(name)
+    json.dumps(r)  # plain data only
+    module = labs.get(name)
+    assert r["lab"] == module.NAME == name
+    assert r["claim"] == module.CLAIM and r["claim"]
+    assert r["table"]["rows"] and all(len(row) == len(r["table"]["columns"])
+                                      for row in r["table"]["rows"])
+    assert r["checks"], "a lab must test its claim on its numbers"
+    failed = [k for k, ok in r["checks"].items() if not ok]
+    assert not failed, f"{name}: {failed}\n{r['verdict']}"
+    assert r["holds"] is True
+    assert r["verdict"].startswith("The figures bear the claim out")
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_lab_plots_png_files(name, tmp_path):
+    paths = labs.get(name).plot(result_of(name), tmp_path)
+    assert paths
+    for p in paths:
+        with open(p, "rb") as fh:
+            assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+# --- the claims, on the figures themselves -------------------------------------------------
+
+def _rows(name):
+    r = result_of(name)
+    return {row[0]: dict(zip(r["table"]["columns"], row)) for row in r["table"]["rows"]}
+
+
+def test_losses_mae_slope_error_below_mse():
+    rows = _rows("losses")
+    assert rows["mae"]["slope error"] < rows["mse"]["slope error"]
+    assert rows["huber"]["slope error"] < rows["mse"]["slope error"]
+    assert rows["mse"]["slope error"] > 0.3  # the outliers really pull the MSE line
+
+
+def test_activations_step_far_below_relu():
+    rows = _rows("activations")
+    assert rows["step"]["max hidden weight change"] == 0.0
+    assert rows["relu"]["test accuracy"] > 0.9
+    assert rows["step"]["test accuracy"] < rows["relu"]["test accuracy"] - 0.25
+
+
+def test_backprop_gradients_agree():
+    r = result_of("backprop")
+    assert max(row[4] for row in r["table"]["rows"]) < 1e-8
+    assert r["data"]["loss_after"] < r["data"]["loss_before"]
+
+
+def test_gradients_vanish_in_deep_sigmoid():
+    nets = result_of("gradients")["data"]["networks"]
+    sig, relu = nets["sigmoid + Glorot"]["grad_norms"], nets["ReLU + He"]["grad_norms"]
+    assert sig[0] < 0.01 * sig[-1]
+    assert relu[0] > 0.1 * relu[-1]
+
+
+def test_balancing_weights_raise_rare_recall():
+    runs = result_of("balancing")["data"]["runs"]
+    base, cw = runs["no weights"], runs["class_weight='balanced'"]
+    assert cw["rare_recall"] > base["rare_recall"] + 0.1
+
+
+def test_same_seed_same_figures():
+    a = labs.get("losses").run(quick=True, seed=3, n=100, epochs=100)
+    b = labs.get("losses").run(quick=True, seed=3, n=100, epochs=100)
+    assert a["table"] == b["table"]
+
+
+def test_run_lab_writes_result_and_images(tmp_path):
+    r = labs.run_lab("backprop", quick=True, seed=0, out_dir=tmp_path)
+    assert r["images"] and all(os.path.exists(tmp_path / p) for p in r["images"])
+    saved = json.loads((tmp_path / "result.json").read_text())
+    assert saved["verdict"] == r["verdict"]
+    assert np.isclose(saved["data"]["loss_after"], r["data"]["loss_after"])
