@@ -76,11 +76,12 @@ class _Activation:
         kind = self.kind
         if kind == "tanh":
             xp.tanh(a, out=a)
-        elif kind == "sigmoid":  # sigmoid(a) = (1 + tanh(a / 2)) / 2: no overflow, in place
-            a *= 0.5
-            xp.tanh(a, out=a)
-            a *= 0.5
-            a += 0.5
+        elif kind == "sigmoid":  # 1 / (1 + exp(-a)); exp is cheaper than tanh in NumPy
+            xp.negative(a, out=a)
+            xp.minimum(a, 88.0, out=a)  # exp(88) still fits in float32: no overflow
+            xp.exp(a, out=a)
+            a += 1
+            xp.reciprocal(a, out=a)
         elif kind == "hard_sigmoid":
             a /= 6
             a += 0.5
