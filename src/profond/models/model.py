@@ -11,6 +11,7 @@ from profond._validation import check_float, check_int
 from profond.autograd.engine import no_grad
 from profond.autograd.tensor import Tensor
 from profond.callbacks import CallbackList, History, ProgressBar
+from profond.callbacks.divergence import attach_guard
 from profond.layers.base import Layer
 from profond.models.checks import as_array_structure, check_finite
 from profond.models.compile_utils import CompiledLoss, CompiledMetrics
@@ -69,6 +70,9 @@ class Model(Layer):
         self.stop_training = False
         self.history = None
         self._compile_config = None
+        # Functions fn(grads, variables) called after each backward pass, before the update
+        # (the divergence guard and GradientHealth watch gradient norms through it).
+        self._gradient_observers = []
 
     # --- compile ---------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -147,7 +151,10 @@ class Model(Layer):
         for v in variables:
             v.grad = None
         loss.backward()
-        self.optimizer.apply([v.grad for v in variables], variables)
+        grads = [v.grad for v in variables]
+        for observe in self.__dict__.get("_gradient_observers", ()):
+            observe(grads, variables)
+        self.optimizer.apply(grads, variables)
         for v in variables:
             v.grad = None
         return loss, y_pred
@@ -194,7 +201,7 @@ class Model(Layer):
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_batch_size=None,
-            validation_freq=1):
+            validation_freq=1, divergence_guard=None):
         """Train the model for a number of epochs.
 
         Parameters
@@ -218,7 +225,13 @@ class Model(Layer):
             ``{class_index: weight}`` multiplying each sample's loss by its class's weight.
         sample_weight : array-like, shape (n_samples,), optional
         initial_epoch : int, default 0
-            Epoch at which to start (to resume a run).
+            Epoch at which to start (to resume a run: see
+            :func:`profond.callbacks.load_checkpoint`).
+        divergence_guard : bool, dict or DivergenceGuard, optional
+            ``True`` first trains a probe on a small part of the data, re-creates the model
+            (new seed, lower learning rate) if it diverges, and during the run rolls a diverged
+            epoch back to the last good weights with a lower learning rate; a dict gives
+            :class:`~profond.callbacks.DivergenceGuard` arguments.
 
         Returns
         -------
@@ -261,6 +274,7 @@ class Model(Layer):
         self.optimizer.steps_per_epoch = steps  # lets unit="epoch" schedules count epochs
         history = History()
         cbs = list(callbacks or [])
+        guard = attach_guard(divergence_guard, cbs)
         verbose = 1 if verbose == "auto" else int(verbose)
         if verbose:
             cbs.append(ProgressBar(verbose=verbose))
@@ -279,6 +293,8 @@ class Model(Layer):
             callback_list.has("on_train_batch_begin")
 
         callback_list.on_train_begin()
+        if guard is not None and initial_epoch == 0:
+            guard.probe((x, y, sample_weight), batch_size)
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.compiled_metrics.reset()
@@ -417,7 +433,15 @@ class Model(Layer):
 
         print_fn(format_summary(self, line_length))
 
-    # --- weights files -------------------------------------------------------------------------
+    # --- model and weights files ---------------------------------------------------------------
+    def save(self, filepath, overwrite=True) -> None:
+        """Write the whole model to one ``.safetensors`` file, atomically: architecture and
+        compile settings (JSON), weights and optimizer state. ``profond.load_model(path)``
+        reads it back (see :mod:`profond.io.model_file`)."""
+        from profond.io.model_file import save_model
+
+        save_model(self, filepath, overwrite=overwrite)
+
     def save_weights(self, filepath) -> None:
         """Write the weights to a ``.safetensors`` file (atomically; no pickle)."""
         from profond.io.weights import save_weights
