@@ -35,7 +35,8 @@ class TerminateOnNaN(Callback):
     >>> model.compile(optimizer=profond.optimizers.SGD(1e30), loss="mse")
     >>> x = np.full((64, 1), 1e3, dtype="float32")
     >>> stop = TerminateOnNaN()
-    >>> history = model.fit(x, x, epochs=5, batch_size=8, verbose=0, callbacks=[stop])
+    >>> with np.errstate(all="ignore"):
+    ...     history = model.fit(x, x, epochs=5, batch_size=8, verbose=0, callbacks=[stop])
     >>> stop.stopped_batch is not None, len(history.epoch)
     (True, 1)
     """

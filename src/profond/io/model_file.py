@@ -363,7 +363,6 @@ def load_model(filepath, compile=True):
 
     filepath = os.fspath(filepath)
     meta = read_metadata(filepath)
-    _, infos = _read_header(filepath)
     st = _safetensors_numpy()
     try:
         tensors = st.load_file(filepath)
