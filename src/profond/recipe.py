@@ -87,7 +87,9 @@ def _check_table(table, section, source):
         types = types if isinstance(types, tuple) else (types,)
         ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
         if not ok:
-            raise RecipeError(f"{source}: key '{key}' in {where} must be a {_type_names(types)}."
+            names = _type_names(types)
+            article = "an" if names[0] in "aeiou" else "a"
+            raise RecipeError(f"{source}: key '{key}' in {where} must be {article} {names}."
                               f" Got {value!r} ({type(value).__name__}).")
     for key, (_, required) in spec.items():
         if required and key not in table:
@@ -120,18 +122,73 @@ def parse_recipe(recipe: dict, source: str = "recipe") -> dict:
         if key in data and not 0 <= data[key] < 1:
             raise RecipeError(f"{source}: key '{key}' in [data] must be in [0, 1). Got "
                               f"{data[key]!r}.")
+    if "scaling" in data:
+        _scaler(data["scaling"], source)
+    if "dataset" in data:
+        _check_dataset_name(data["dataset"], source)
     from profond.layers import registry
 
     _check_typed_list(recipe["model"]["layers"], "[model] layers", source, registry.get)
     if not recipe["model"]["layers"]:
         raise RecipeError(f"{source}: [model] layers is empty: give at least one layer.")
+    for i, item in enumerate(recipe["model"]["layers"]):
+        _check_arguments(registry.get(item["type"]), item, f"[model] layers[{i}]", source)
     callbacks = recipe.get("fit", {}).get("callbacks", [])
     _check_typed_list(callbacks, "[fit] callbacks", source, _callback_class)
+    for i, item in enumerate(callbacks):
+        _check_arguments(_callback_class(item["type"]), item, f"[fit] callbacks[{i}]", source)
+    optimizer = recipe["compile"].get("optimizer")
+    if isinstance(optimizer, (str, dict)):
+        _optimizer(optimizer, source)
     out = dict(recipe)
     out.setdefault("name", os.path.splitext(os.path.basename(source))[0])
     out.setdefault("seed", 0)
     out.setdefault("fit", {})
     return out
+
+
+def _check_arguments(cls, item, where, source):
+    """Build ``cls(**arguments)`` once, so that a wrong argument name or value is reported at
+    load time, naming its key (``[model] layers[1].units``)."""
+    import inspect
+
+    kwargs = {k: v for k, v in item.items() if k != "type"}
+    params = inspect.signature(cls.__init__).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    named = [n for n, p in params.items() if n != "self" and p.kind in
+             (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    for key in kwargs:
+        if key not in named and not (takes_any and key in ("name", "trainable", "dtype",
+                                                            "input_shape")):
+            hint = difflib.get_close_matches(key, named, n=1)
+            raise RecipeError(f"{source}: unknown key '{key}' in {where} ({cls.__name__})"
+                              + (f" (did you mean '{hint[0]}'?)" if hint else "")
+                              + f". {cls.__name__} takes: {named}.")
+    try:
+        cls(**kwargs)
+    except (TypeError, ValueError) as err:
+        key = f"{where}.{_culprit(kwargs, err)}" if _culprit(kwargs, err) else where
+        raise RecipeError(f"{source}: {key} ({cls.__name__}): {err}") from None
+
+
+def _culprit(kwargs, err):
+    """The argument an error message is about: named in quotes, else whose value it quotes."""
+    text = str(err)
+    for key in kwargs:
+        if f"'{key}'" in text:
+            return key
+    for key, value in kwargs.items():
+        if isinstance(value, str) and repr(value) in text:
+            return key
+    return None
+
+
+def _check_dataset_name(name, source):
+    if name not in _BUNDLED:
+        hint = difflib.get_close_matches(name, _BUNDLED, n=1)
+        raise RecipeError(f"{source}: [data] dataset {name!r} is unknown"
+                          + (f" (did you mean '{hint[0]}'?)" if hint else "")
+                          + f". Bundled datasets: {list(_BUNDLED)}.")
 
 
 def _callback_class(name):
@@ -176,11 +233,7 @@ def load_data(data: dict, source: str = "recipe"):
 
     if "dataset" in data:
         name = data["dataset"]
-        if name not in _BUNDLED:
-            hint = difflib.get_close_matches(name, _BUNDLED, n=1)
-            raise RecipeError(f"{source}: [data] dataset {name!r} is unknown"
-                              + (f" (did you mean '{hint[0]}'?)" if hint else "")
-                              + f". Bundled datasets: {list(_BUNDLED)}.")
+        _check_dataset_name(name, source)
         if name == "digits":
             return datasets.load_digits(images=bool(data.get("images", False)))
         if name == "fashion_mnist":
@@ -262,7 +315,9 @@ def _optimizer(spec, source):
     try:
         return optimizers.get({"class_name": kind, "config": kwargs})
     except (TypeError, ValueError) as err:
-        raise RecipeError(f"{source}: [compile] optimizer: {err}") from None
+        key = _culprit(kwargs, err)
+        raise RecipeError(f"{source}: [compile] optimizer" + (f".{key}" if key else "")
+                          + f": {err}") from None
 
 
 def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=None, seed=None,
