@@ -25,6 +25,7 @@ SMALL = {
     "balancing": {"epochs": 10},
     "activations": {"epochs": 10},
     "gradients": {"epochs": 6},
+    "learning-rate": {"epochs": 6},
 }
 
 _CACHE = {}
