@@ -215,9 +215,13 @@ def test_checkpoint_weights_only_and_bad_arguments(tmp_path):
 
 def test_checkpoint_leaves_no_temporary_files(tmp_path):
     x, y = _data()
+    # What a SIGKILL in the middle of a write leaves behind; the next run clears it.
+    (tmp_path / ".tmp-m-3.safetensors-k1ll3d").write_bytes(b"half a file")
+    (tmp_path / ".tmp-unrelated.txt-x").write_bytes(b"not ours")
     _model().fit(x, y, epochs=2, verbose=0,
-                 callbacks=[ModelCheckpoint(str(tmp_path / "m.safetensors"))])
-    assert os.listdir(tmp_path) == ["m.safetensors"]
+                 callbacks=[ModelCheckpoint(str(tmp_path / "m-{epoch}.safetensors"))])
+    assert sorted(os.listdir(tmp_path)) == [".tmp-unrelated.txt-x", "m-1.safetensors",
+                                            "m-2.safetensors"]
 
 
 # --- CSVLogger -------------------------------------------------------------------------------------

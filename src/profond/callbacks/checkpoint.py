@@ -157,6 +157,14 @@ class ModelCheckpoint(Callback):
             self.best = math.inf if self.mode == "min" else -math.inf
         self.last_saved = None
 
+    def on_train_begin(self, logs=None):
+        # A run killed in the middle of a write leaves its temporary file: clear them.
+        import re
+
+        from profond.io.atomic import remove_stale_temporaries
+
+        remove_stale_temporaries(re.sub(r"\{[^{}]*\}", "*", self.filepath))
+
     def _improved(self, value) -> bool:
         return value < self.best if self.mode == "min" else value > self.best
 
