@@ -101,9 +101,7 @@ class _Recurrent(Layer):
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         if len(input_shape) != 3 or input_shape[-1] is None:
-            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) expects inputs of shape "
-                             f"(batch, time, features) with known features. Got input shape "
-                             f"{input_shape}.")
+            raise ValueError(self._rank_message(input_shape))
         self.input_dim = int(input_shape[-1])
         width = self._gates * self.units
         self.kernel = self.add_weight((self.input_dim, width), self.kernel_initializer,
@@ -123,12 +121,14 @@ class _Recurrent(Layer):
     def _where(self):
         return f"Layer '{self.name}' ({type(self).__name__})"
 
+    def _rank_message(self, shape):
+        hint = "; add a feature axis, e.g. x[..., None]" if len(shape) == 2 else ""
+        return (f"{self._where()} expects inputs of shape (batch, time, features). Got input "
+                f"shape {tuple(shape)}{hint}.")
+
     def _check_inputs(self, inputs, initial_state, mask):
         if inputs.ndim != 3:
-            raise ValueError(f"{self._where()} expects inputs of shape (batch, time, features). "
-                             f"Got shape {tuple(inputs.shape)}" + (
-                                 "; add a feature axis, e.g. x[..., None]." if inputs.ndim == 2
-                                 else "."))
+            raise ValueError(self._rank_message(tuple(inputs.shape)))
         B, T, F = inputs.shape
         if F != self.input_dim:
             raise ValueError(f"{self._where()} was built for {self.input_dim} features per step. "
