@@ -26,6 +26,7 @@ SMALL = {
     "activations": {"epochs": 10},
     "gradients": {"epochs": 6},
     "learning-rate": {"epochs": 6},
+    "schedules": {"epochs": 8},
 }
 
 _CACHE = {}
