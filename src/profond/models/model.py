@@ -13,9 +13,9 @@ from profond.autograd.tensor import Tensor
 from profond.callbacks import CallbackList, History, ProgressBar
 from profond.callbacks.divergence import attach_guard
 from profond.layers.base import Layer
-from profond.models.checks import as_array_structure, check_finite
+from profond.models.checks import as_array_structure, check_finite, check_sample_weight
 from profond.models.compile_utils import CompiledLoss, CompiledMetrics
-from profond.training.batching import ArrayBatches
+from profond.training.batching import ArrayBatches, GeneratorBatches, is_batch_source
 from profond.training.structure import flatten, map_structure
 
 __all__ = ["Model"]
@@ -88,7 +88,9 @@ class Model(Layer):
             output column favours some columns over others.
         metrics : list, optional
             Names (``"accuracy"``, ``"mae"`` ...), Metric objects or functions; a dict maps
-            output names to lists.
+            output names to lists. They ignore sample and class weights (as in Keras).
+        weighted_metrics : list or dict, optional (keyword)
+            Metrics that apply sample and class weights.
         """
         unknown = set(kwargs) - {"run_eagerly", "jit_compile", "steps_per_execution",
                                  "weighted_metrics", "auto_scale_loss"}
@@ -99,7 +101,8 @@ class Model(Layer):
                              "loss='sparse_categorical_crossentropy'.")
         self.optimizer = optimizers_mod.get(optimizer)
         self.compiled_loss = CompiledLoss(loss, loss_weights)
-        self.compiled_metrics = CompiledMetrics(metrics, self.compiled_loss)
+        self.compiled_metrics = CompiledMetrics(metrics, self.compiled_loss,
+                                                kwargs.get("weighted_metrics"))
         self._compile_config = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
         self.compiled = True
 
@@ -184,13 +187,29 @@ class Model(Layer):
         if y is not None:
             check_finite(y, "y")
         if sample_weight is not None:
-            for w in flatten(sample_weight):
-                if w.dtype.kind == "f":
-                    check_finite(w, "sample_weight")
-                if bool((w < 0).any()):
-                    raise ValueError("The 'sample_weight' argument must be non-negative. Got "
-                                     f"a minimum of {float(w.min())}.")
+            check_sample_weight(sample_weight)
         return x, y, sample_weight
+
+    def _batch_source(self, source, steps, what, class_weight=None, targets=True):
+        """Batches from a generator/iterable/sequence, each checked (and class-weighted) as
+        arrays given to ``fit`` are."""
+        from profond.training.weighting import class_weight_to_sample_weight
+
+        if class_weight is not None and "balanced" in (
+                [class_weight] if isinstance(class_weight, str) else list(class_weight.values())):
+            raise ValueError("class_weight='balanced' needs all the labels up front; with a "
+                             "generator, compute the weights on the training labels with "
+                             "profond.data.compute_class_weight(y, 'balanced') and pass the "
+                             "dict.")
+
+        def prepare(bx, by, bsw):
+            bx, by, bsw = self._prepare(bx, by, bsw, what)
+            if class_weight is not None:
+                bsw = class_weight_to_sample_weight(class_weight, by, bsw,
+                                                    loss=self.compiled_loss.spec, strict=False)
+            return bx, by, bsw
+
+        return GeneratorBatches(source, steps=steps, targets=targets, prepare=prepare, what=what)
 
     def _ensure_built(self, x_batch):
         if not self.built:
@@ -201,13 +220,18 @@ class Model(Layer):
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_batch_size=None,
-            validation_freq=1, divergence_guard=None):
+            validation_freq=1, divergence_guard=None, validation_steps=None):
         """Train the model for a number of epochs.
 
         Parameters
         ----------
-        x : array-like or list/dict of arrays, shape (n_samples, ...)
+        x : array-like, list/dict of arrays, or a source of batches
+            Arrays of shape (n_samples, ...) (memmaps stream, batch by batch), one per input of
+            a several-input model; or a generator, iterable or sequence (``__len__`` and
+            ``__getitem__``) yielding ``(x, y)`` or ``(x, y, sample_weight)`` batches, with
+            ``y`` and ``sample_weight`` left out.
         y : array-like or list/dict of arrays
+            Targets; one per output (a dict by output name, a list by position).
         batch_size : int, default 32
             Samples per gradient update (the weights change once per batch).
         epochs : int, default 1
@@ -217,13 +241,24 @@ class Model(Layer):
         callbacks : list of Callback, optional
         validation_split : float in [0, 1)
             Fraction of the data, taken from the end before shuffling, held out for validation.
-        validation_data : tuple, optional
-            ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``.
+        validation_data : tuple or source of batches, optional
+            ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``, or a generator /
+            iterable of such batches (``validation_steps`` of them per evaluation).
         shuffle : bool, default True
             Reshuffle the training data at each epoch (profond's seeded generator).
-        class_weight : dict, optional
-            ``{class_index: weight}`` multiplying each sample's loss by its class's weight.
-        sample_weight : array-like, shape (n_samples,), optional
+        class_weight : dict or "balanced", optional
+            ``{class_index: weight}`` multiplying the loss of each target by its class's
+            weight, for targets of any rank (sparse, one-hot, per time step); ``"balanced"``
+            weighs classes inversely to their frequency. For several outputs,
+            ``{output_name: {class_index: weight} or "balanced"}``. Multiplies
+            ``sample_weight`` when both are given.
+        sample_weight : array-like, shape (n_samples,) or (n_samples, n_steps), optional
+            Per output as a dict or list for several outputs.
+        steps_per_epoch : int, optional
+            Batches per epoch drawn from a source of batches (None: until it runs out; a
+            generator that runs out ends training).
+        validation_steps : int, optional
+            Batches per evaluation drawn from a source of validation batches.
         initial_epoch : int, default 0
             Epoch at which to start (to resume a run: see
             :func:`profond.callbacks.load_checkpoint`).
@@ -245,11 +280,21 @@ class Model(Layer):
         initial_epoch = check_int(initial_epoch, "initial_epoch", "fit", low=0)
         validation_split = check_float(validation_split, "validation_split", "fit", low=0,
                                        high=1, high_open=True)
-        if y is None:
-            raise ValueError("fit() needs targets: pass y (arrays with one target per sample).")
-        x, y, sample_weight = self._prepare(x, y, sample_weight, "fit")
         if validation_data is not None and validation_split:
             raise ValueError("Give validation_data or validation_split, not both.")
+        from_source = is_batch_source(x)
+        if from_source:
+            if y is not None or sample_weight is not None or validation_split:
+                raise ValueError("fit() got a source of batches as x: targets and sample weights "
+                                 "come in its (x, y) or (x, y, sample_weight) batches, so y, "
+                                 "sample_weight and validation_split must be left out.")
+            steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", "fit", low=1,
+                                        allow_none=True)
+            batches = self._batch_source(x, steps_per_epoch, "fit", class_weight)
+        elif y is None:
+            raise ValueError("fit() needs targets: pass y (arrays with one target per sample).")
+        else:
+            x, y, sample_weight = self._prepare(x, y, sample_weight, "fit")
         if validation_split:
             (x, x_val), (y, y_val) = _split_tail(x, validation_split), _split_tail(y,
                                                                                    validation_split)
@@ -258,19 +303,24 @@ class Model(Layer):
             else:
                 sw_val = None
             validation_data = (x_val, y_val, sw_val)
-        if validation_data is not None:
+        if validation_data is not None and is_batch_source(validation_data):
+            validation_data = self._batch_source(validation_data, validation_steps, "validation")
+        elif validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
                 raise ValueError("validation_data must be a tuple (x_val, y_val) or "
                                  "(x_val, y_val, sample_weight_val).")
             vx, vy, vsw = (tuple(validation_data) + (None,))[:3]
-            validation_data = self._prepare(vx, vy, vsw, "validation")
-        if class_weight is not None:
+            vx, vy, vsw = self._prepare(vx, vy, vsw, "validation")
+            validation_data = ArrayBatches((vx, vy, vsw),
+                                           batch_size=validation_batch_size or batch_size)
+        if class_weight is not None and not from_source:
             from profond.training.weighting import class_weight_to_sample_weight
 
-            sample_weight = class_weight_to_sample_weight(class_weight, y, sample_weight)
-
-        batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size, shuffle=shuffle)
-        steps = len(batches)
+            sample_weight = class_weight_to_sample_weight(class_weight, y, sample_weight,
+                                                          loss=self.compiled_loss.spec)
+        if not from_source:
+            batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size, shuffle=shuffle)
+        steps = batches.known_length if from_source else len(batches)
         self.optimizer.steps_per_epoch = steps  # lets unit="epoch" schedules count epochs
         history = History()
         cbs = list(callbacks or [])
@@ -285,15 +335,14 @@ class Model(Layer):
         self.history = history
         self.stop_training = False
 
-        first = next(iter(ArrayBatches((x,), batch_size=min(batch_size, batches.n))))[0]
-        self._ensure_built(first)
+        self._ensure_built(batches.first()[0])
         self._cache_step_state()
         self.optimizer.build(self._trainable_cache)
         batch_hooks = callback_list.has("on_train_batch_end") or \
             callback_list.has("on_train_batch_begin")
 
         callback_list.on_train_begin()
-        if guard is not None and initial_epoch == 0:
+        if guard is not None and initial_epoch == 0 and not from_source:
             guard.probe((x, y, sample_weight), batch_size)
         logs = {}
         for epoch in range(initial_epoch, epochs):
@@ -316,11 +365,18 @@ class Model(Layer):
                     break
             logs = {"loss": loss_sum / max(seen, 1), **self.compiled_metrics.results()}
             if validation_data is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
-                val = self._evaluate_arrays(*validation_data,
-                                            batch_size=validation_batch_size or batch_size)
+                val = self._evaluate_batches(validation_data)
                 logs.update({f"val_{k}": v for k, v in val.items()})
             logs["learning_rate"] = float(self.optimizer.last_learning_rate)  # this epoch's
             callback_list.on_epoch_end(epoch, logs)
+            if from_source and batches.exhausted and epoch + 1 < epochs:
+                import warnings
+
+                warnings.warn(f"fit: the batch generator ran out during epoch {epoch + 1} of "
+                              f"{epochs}; training stops. Give steps_per_epoch (and a generator "
+                              "that loops over the data) to train for several epochs.",
+                              UserWarning, stacklevel=2)
+                self.stop_training = True
             if self.stop_training:
                 break
         callback_list.on_train_end(logs)
@@ -328,10 +384,14 @@ class Model(Layer):
 
     # --- evaluate / predict --------------------------------------------------------------------
     def _evaluate_arrays(self, x, y, sample_weight=None, batch_size=32, callback_list=None):
+        batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size, shuffle=False)
+        return self._evaluate_batches(batches, callback_list)
+
+    def _evaluate_batches(self, batches, callback_list=None):
+        """Loss and metrics over ``batches`` (ArrayBatches or GeneratorBatches), no graph."""
         self.compiled_metrics.reset()
         loss_sum = 0.0
         seen = 0
-        batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size, shuffle=False)
         with no_grad():
             for step, (xb, yb, swb) in enumerate(batches):
                 if callback_list is not None:
@@ -346,8 +406,12 @@ class Model(Layer):
         return {"loss": loss_sum / max(seen, 1), **self.compiled_metrics.results()}
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 callbacks=None, return_dict=False):
+                 steps=None, callbacks=None, return_dict=False):
         """Loss and metrics on ``(x, y)``, computed in batches without building a graph.
+
+        ``x`` may also be a source of ``(x, y)`` / ``(x, y, sample_weight)`` batches (generator,
+        iterable or sequence, as for ``fit``), read for ``steps`` batches (None: until it runs
+        out).
 
         Returns
         -------
@@ -358,29 +422,47 @@ class Model(Layer):
         self._check_compiled("evaluating it")
         batch_size = check_int(32 if batch_size is None else batch_size, "batch_size",
                                "evaluate", low=1)
-        if y is None:
+        if is_batch_source(x):
+            if y is not None or sample_weight is not None:
+                raise ValueError("evaluate() got a source of batches as x: its batches carry "
+                                 "the targets, so y and sample_weight must be left out.")
+            batches = self._batch_source(x, check_int(steps, "steps", "evaluate", low=1,
+                                                      allow_none=True), "evaluate")
+        elif y is None:
             raise ValueError("evaluate() needs targets: pass y.")
-        x, y, sample_weight = self._prepare(x, y, sample_weight, "evaluate")
+        else:
+            x, y, sample_weight = self._prepare(x, y, sample_weight, "evaluate")
+            batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size)
         callback_list = CallbackList(callbacks or [], model=self, params={})
         callback_list.on_test_begin()
-        results = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list)
+        results = self._evaluate_batches(batches, callback_list)
         callback_list.on_test_end(results)
         if return_dict:
             return results
         values = list(results.values())
         return values[0] if len(values) == 1 else values
 
-    def predict(self, x, batch_size=None, verbose="auto", callbacks=None):
-        """Outputs for ``x`` as NumPy arrays, computed in batches without building a graph."""
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs for ``x`` as NumPy arrays, computed in batches without building a graph.
+
+        ``x`` may also be a source of batches (generator, iterable or sequence) yielding ``x``
+        or ``(x, ...)`` tuples, read for ``steps`` batches (None: until it runs out).
+        """
         batch_size = check_int(32 if batch_size is None else batch_size, "batch_size",
                                "predict", low=1)
-        x = as_array_structure(x, "x")
-        check_finite(x, "x")
+        if is_batch_source(x):
+            batches = self._batch_source(x, check_int(steps, "steps", "predict", low=1,
+                                                      allow_none=True), "predict",
+                                         targets=False)
+        else:
+            x = as_array_structure(x, "x")
+            check_finite(x, "x")
+            batches = ArrayBatches((x,), batch_size=batch_size)
         callback_list = CallbackList(callbacks or [], model=self, params={})
         callback_list.on_predict_begin()
         outputs = []
         with no_grad():
-            for step, (xb,) in enumerate(ArrayBatches((x,), batch_size=batch_size)):
+            for step, (xb, *_) in enumerate(batches):
                 callback_list.on_predict_batch_begin(step)
                 out = self(_tensorize(xb), training=False)
                 outputs.append(map_structure(lambda t: t.data, out))
@@ -422,10 +504,18 @@ class Model(Layer):
         """Create the weights by running the model once on zeros of ``input_shape``."""
         if self.built:
             return
-        shape = tuple(1 if d is None else d for d in input_shape)
+        def zeros(shape):  # one shape, or a dict/list of shapes for several inputs
+            if isinstance(shape, dict):
+                return {k: zeros(v) for k, v in shape.items()}
+            if shape and all(d is None or isinstance(d, int) for d in shape):
+                return Tensor(backend.xp().zeros(tuple(1 if d is None else d for d in shape),
+                                                 dtype=backend.floatx()))
+            return type(shape)(zeros(s) for s in shape)
+
+        probe = zeros(input_shape)
         self.built = True  # before the call below: the sub-layers build themselves in it
         with no_grad():
-            self(Tensor(backend.xp().zeros(shape, dtype=backend.floatx())), training=False)
+            self(probe, training=False)
 
     def summary(self, print_fn=print, line_length=78):
         """Print the layers, their output shapes and parameter counts."""
