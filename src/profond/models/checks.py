@@ -72,7 +72,7 @@ def check_finite(x, name: str) -> None:
                 where = (start + int(bad[0]),) + tuple(int(b) for b in bad[1:])
                 kind = "NaN" if np.isnan(backend.to_numpy(chunk)[tuple(bad)]) else "inf"
                 raise ValueError(f"The '{label}' argument contains {kind} (first at index "
-                                 f"{where}). Clean or impute the data before training.")
+                                 f"{where}). Clean or impute the data first.")
 
 
 def check_sample_weight(sample_weight, name: str = "sample_weight") -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from profond.autograd.tensor import Tensor
-from profond.ops._util import make, pair, unbroadcast
+from profond.ops._util import as_tensor, make, pair, unbroadcast
 
 __all__ = ["matmul", "linear"]
 
@@ -55,6 +55,8 @@ def linear(x, kernel, bias=None) -> Tensor:
     Tensor, shape (..., units)
     """
     x, kernel = pair(x, kernel)
+    if bias is not None and not isinstance(bias, Tensor):
+        bias = as_tensor(bias, kernel)
     if kernel.ndim != 2 or x.ndim < 1 or x.shape[-1] != kernel.shape[0]:
         raise ValueError(f"linear: input of shape {x.shape} does not match kernel of shape "
                          f"{kernel.shape} (expected input (..., {kernel.shape[0] if kernel.ndim else '?'})).")
