@@ -30,7 +30,9 @@ A recipe::
 from __future__ import annotations
 
 import difflib
+import json
 import os
+import time
 from importlib import resources
 
 __all__ = ["RecipeError", "load_recipe", "parse_recipe", "default_recipe_path", "SCHEMA"]
@@ -321,23 +323,42 @@ def _optimizer(spec, source):
 
 
 def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=None, seed=None,
-               source: str = "recipe") -> dict:
+               source: str = "recipe", resume: bool = False) -> dict:
     """Train, evaluate and save what a recipe describes.
 
-    Writes to ``out_dir`` (default ``runs/<name>-<time>``): ``history.csv``,
-    ``learning_curves.png``, ``model.safetensors`` (weights), ``recipe.json`` and
-    ``results.json`` (test metrics, timings). Returns the results dict.
-    """
-    import json
-    import time
+    Writes to ``out_dir`` (default ``runs/<name>-<time>``): ``recipe.json`` (the recipe as run,
+    overrides included) at once, ``checkpoint.safetensors`` after every epoch, then
+    ``history.csv``, ``learning_curves.png``, ``model.safetensors`` (the whole model:
+    ``profond.load_model`` reads it) and ``results.json`` (test metrics, timings).
 
+    With ``resume=True`` the run continues from ``out_dir``'s checkpoint: the data are
+    prepared again with the same seed, the checkpoint restores the model, the optimizer state
+    and the random generators, and training ends with the same weights as a run that was never
+    interrupted. Returns the results dict.
+    """
     import numpy as np
 
     import profond
     from profond import data as pdata
     from profond.io.atomic import atomic_write_text
 
+    from profond.callbacks import ModelCheckpoint, load_checkpoint
+
     seed = recipe["seed"] if seed is None else seed
+    fit = dict(recipe.get("fit", {}))
+    fit["epochs"] = epochs or fit.get("epochs", 10)
+    fit["batch_size"] = batch_size or fit.get("batch_size", 32)
+    recipe = {**recipe, "seed": seed, "fit": fit}  # the recipe as run, overrides included
+    if resume and not out_dir:
+        raise ValueError("Resuming needs the run folder of the interrupted run.")
+    out_dir = os.fspath(out_dir) if out_dir else os.path.join(
+        "runs", f"{recipe['name']}-{time.strftime('%Y%m%d-%H%M%S')}")
+    checkpoint_path = os.path.join(out_dir, "checkpoint.safetensors")
+    if resume and not os.path.exists(checkpoint_path):
+        raise FileNotFoundError(f"No checkpoint to resume from in {out_dir!r} (expected "
+                                f"{checkpoint_path}).")
+    os.makedirs(out_dir, exist_ok=True)
+    atomic_write_text(os.path.join(out_dir, "recipe.json"), json.dumps(recipe, indent=2) + "\n")
     profond.random.seed(seed)
     d = recipe["data"]
     x, y = load_data(d, source)
@@ -355,7 +376,6 @@ def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=No
     comp = recipe["compile"]
     model.compile(optimizer=_optimizer(comp.get("optimizer"), source), loss=comp["loss"],
                   metrics=comp.get("metrics"), loss_weights=comp.get("loss_weights"))
-    fit = recipe.get("fit", {})
     callbacks = []
     for item in fit.get("callbacks", []):
         kind, kwargs = _typed(item)
@@ -366,30 +386,31 @@ def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=No
     elif isinstance(class_weight, dict):
         class_weight = {int(k): float(v) for k, v in class_weight.items()}
 
+    callbacks.append(ModelCheckpoint(checkpoint_path))  # full checkpoint, every epoch
+    initial_epoch, past = 0, {}
+    if resume:  # last thing before fit: it restores the random generators
+        model, initial_epoch, past = load_checkpoint(checkpoint_path)
     t0 = time.perf_counter()
-    history = model.fit(x_train, y_train, epochs=epochs or fit.get("epochs", 10),
-                        batch_size=batch_size or fit.get("batch_size", 32),
+    history = model.fit(x_train, y_train, epochs=fit["epochs"], batch_size=fit["batch_size"],
                         shuffle=fit.get("shuffle", True),
                         validation_data=(x_val, y_val) if len(x_val) else None,
-                        callbacks=callbacks, class_weight=class_weight, verbose=verbose)
+                        callbacks=callbacks, class_weight=class_weight, verbose=verbose,
+                        initial_epoch=initial_epoch)
     train_seconds = time.perf_counter() - t0
     test = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
-
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    out_dir = os.fspath(out_dir) if out_dir else os.path.join("runs",
-                                                             f"{recipe['name']}-{stamp}")
-    os.makedirs(out_dir, exist_ok=True)
+    if past:  # the epochs run before the interruption come first in the records
+        history.history = {k: list(past.get(k, [])) + v for k, v in history.history.items()}
+        history.epoch = list(range(initial_epoch)) + history.epoch
     history.to_csv(os.path.join(out_dir, "history.csv"))
     try:
         history.plot(os.path.join(out_dir, "learning_curves.png"), title=recipe["name"])
     except ImportError:  # matplotlib absent: the CSV still holds the curves
         pass
-    model.save_weights(os.path.join(out_dir, "model.safetensors"))
+    model.save(os.path.join(out_dir, "model.safetensors"))
     results = {"recipe": recipe["name"], "seed": seed, "epochs_run": len(history.epoch),
                "train_seconds": round(train_seconds, 3), "params": model.count_params(),
                "n_train": int(len(x_train)), "n_val": int(len(x_val)),
                "n_test": int(len(x_test)),
                **{f"test_{k}": float(v) for k, v in test.items()}, "out_dir": out_dir}
     atomic_write_text(os.path.join(out_dir, "results.json"), json.dumps(results, indent=2) + "\n")
-    atomic_write_text(os.path.join(out_dir, "recipe.json"), json.dumps(recipe, indent=2) + "\n")
     return results

@@ -9,11 +9,16 @@ Train a model from a recipe (a TOML file: data, model, compile, fit).
 With no RECIPE, trains the default recipe: an MLP on scikit-learn's bundled handwritten digits.
 
 The run folder (--out, default runs/<name>-<time>) receives:
-  history.csv           loss and metrics per epoch, train and validation
-  learning_curves.png   the same as plots
-  model.safetensors     the trained weights
-  results.json          test metrics, parameter count, training time
-  recipe.json           the recipe as run
+  recipe.json              the recipe as run (overrides included), written first
+  checkpoint.safetensors   model, optimizer and random state after each epoch
+  history.csv              loss and metrics per epoch, train and validation
+  learning_curves.png      the same as plots
+  model.safetensors        the trained model (profond.load_model reads it)
+  results.json             test metrics, parameter count, training time
+
+An interrupted run (Ctrl-C, a crash, even SIGKILL) continues where its last checkpoint
+left it with `profond train --resume RUN_FOLDER`, and ends with the same weights as a run
+that was never interrupted.
 """
 
 
@@ -32,6 +37,9 @@ def add_parser(subparsers) -> None:
                    help="run folder to write (default: runs/<name>-<time>)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar; print only the results")
+    p.add_argument("--resume", default=None, metavar="RUN_FOLDER",
+                   help="continue an interrupted run from its folder (its recipe.json and "
+                        "checkpoint); other options are ignored")
     p.add_argument("--show-recipe", action="store_true",
                    help="print the recipe that would run, and exit")
     p.set_defaults(func=run)
@@ -42,6 +50,20 @@ def run(args) -> int:
 
     from profond.recipe import load_recipe, run_recipe
 
+    if args.resume:
+        import os
+
+        from profond.recipe import parse_recipe
+
+        path = os.path.join(args.resume, "recipe.json")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{args.resume!r} is not a run folder: it has no "
+                                    "recipe.json.")
+        with open(path, encoding="utf-8") as fh:
+            recipe = parse_recipe(json.load(fh), source=path)
+        results = run_recipe(recipe, out_dir=args.resume, verbose=0 if args.quiet else 1,
+                             source=path, resume=True)
+        return _print_results(results)
     source = args.recipe or "default recipe (digits_mlp)"
     recipe = load_recipe(args.recipe)
     if args.show_recipe:
@@ -50,6 +72,10 @@ def run(args) -> int:
     results = run_recipe(recipe, out_dir=args.out, verbose=0 if args.quiet else 1,
                          epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                          source=source)
+    return _print_results(results)
+
+
+def _print_results(results) -> int:
     metrics = {k: v for k, v in results.items() if k.startswith("test_")}
     shown = "  ".join(f"{k[5:]}={v:.4f}" for k, v in metrics.items())
     print(f"{results['recipe']}: {results['params']:,} parameters, {results['epochs_run']} "
