@@ -8,7 +8,7 @@ used once, at the end.
 Needs the data: ``apt-get install dataset-fashion-mnist`` (or PROFOND_DATA, see
 ``profond.datasets.load_fashion_mnist``).
 
-Run: python examples/fashion_cnn.py [--epochs 12]
+Run: python examples/fashion_cnn.py [--epochs 8]
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def build_model():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

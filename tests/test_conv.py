@@ -247,3 +247,21 @@ def test_conv_trains_a_small_problem():
     model.fit(x, y, epochs=15, batch_size=32, verbose=0)
     _, acc = model.evaluate(x, y, verbose=0)
     assert acc > 0.95
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+def test_fused_relu_equals_relu_of_conv(rank):
+    from profond.testing import gradcheck
+
+    fn = ops.conv2d if rank == 2 else ops.conv1d
+    x = draw((2, 6, 5, 3)[:rank + 1] + (3,), seed=11)
+    k = draw((3, 3)[:rank] + (3, 4), seed=12)
+    b = draw((4,), seed=13, low=-0.5, high=0.5)
+    fused = fn(profond.tensor(x), profond.tensor(k), profond.tensor(b), relu=True).numpy()
+    plain = ops.relu(fn(profond.tensor(x), profond.tensor(k), profond.tensor(b))).numpy()
+    np.testing.assert_array_equal(fused, plain)
+    assert (fused == 0).any() and (fused > 0).any()
+    assert gradcheck(lambda x_, k_, b_: fn(x_, k_, b_, 2, "same", relu=True), x, k, b)
+    layer = layers.Conv2D(4, 3, activation="relu") if rank == 2 else \
+        layers.Conv1D(4, 3, activation="relu")
+    assert (layer(x).numpy() >= 0).all()

@@ -9,6 +9,8 @@ from profond.ops.conv import conv_output_length, normalize_tuple
 
 __all__ = ["Conv1D", "Conv2D"]
 
+_RELU = activations.get("relu")
+
 
 def _serialize_init(init):
     return initializers.serialize(init) if isinstance(init, initializers.Initializer) else init
@@ -102,6 +104,8 @@ class _Conv(Layer):
         fn = ops.conv2d if self.rank == 2 else ops.conv1d
         strides = self.strides if self.rank == 2 else self.strides[0]
         dilation = self.dilation_rate if self.rank == 2 else self.dilation_rate[0]
+        if self.activation is _RELU:  # fused into the convolution node
+            return fn(inputs, self.kernel, self.bias, strides, self.padding, dilation, relu=True)
         return self.activation(fn(inputs, self.kernel, self.bias, strides, self.padding,
                                   dilation))
 

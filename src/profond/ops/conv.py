@@ -130,7 +130,7 @@ def _col2im(xp, dcols, shape, kh, kw, oh, ow, sh, sw, dh, dw):
 
 
 def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=None,
-                 owner="conv2d"):
+                 owner="conv2d", relu=False):
     """The fused convolution node.
 
     ``xd`` (n, h, w, c) and ``kd`` (kh, kw, c, filters) are the 4-D views of ``x``'s and
@@ -158,11 +158,16 @@ def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=Non
     out = cols @ k2
     if bias is not None:
         out += bias.data
+    if relu:  # in place: no second full-size array, no second node
+        xp.maximum(out, 0, out=out)
+    out2 = out
     out = out.reshape((n, oh, ow, filters) if out_shape is None else out_shape)
     parents = (x, kernel) if bias is None else (x, kernel, bias)
 
     def backward(g):
         g2 = g.reshape(n * oh * ow, filters)
+        if relu:
+            g2 = g2 * (out2 > 0)
         gx = gk = gb = None
         if kernel.requires_grad:
             gk = (cols.T @ g2).reshape(kernel.data.shape)
@@ -202,7 +207,8 @@ def _check_inputs(x, kernel, bias, rank, owner):
     return x, kernel, bias
 
 
-def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) -> Tensor:
+def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
+           relu: bool = False) -> Tensor:
     """2-D convolution (cross-correlation, as in every framework) of channels-last images.
 
     Parameters
@@ -217,6 +223,9 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) ->
         ``ceil(size / stride)`` positions along each axis.
     dilation_rate : int or (int, int), default 1
         Spacing between the kernel's taps (atrous convolution).
+    relu : bool, default False
+        Apply ``max(., 0)`` inside the node (what ``Conv2D(..., activation="relu")`` uses):
+        the same result as ``ops.relu(conv2d(...))``, in place and with one node.
 
     Returns
     -------
@@ -246,10 +255,12 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) ->
     else:
         raise ValueError(f"The 'padding' parameter of conv2d must be one of ['valid', 'same']. "
                          f"Got {padding!r} instead.")
-    return _conv2d_node(x, kernel, bias, x.data, kernel.data, strides, dilation, pads)
+    return _conv2d_node(x, kernel, bias, x.data, kernel.data, strides, dilation, pads,
+                        relu=relu)
 
 
-def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) -> Tensor:
+def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
+           relu: bool = False) -> Tensor:
     """1-D convolution of channels-last sequences.
 
     Parameters
@@ -263,6 +274,8 @@ def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) ->
         "causal" pads ``(kernel_size - 1) * dilation_rate`` zeros before the sequence only, so
         that output ``t`` never sees inputs after ``t`` (WaveNet, van den Oord et al., 2016).
     dilation_rate : int, default 1
+    relu : bool, default False
+        Apply ``max(., 0)`` inside the node (see :func:`conv2d`).
 
     Returns
     -------
@@ -298,5 +311,6 @@ def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) ->
     return _conv2d_node(x, kernel, bias, x.data.reshape(n, 1, steps, c),
                         kernel.data.reshape((1,) + tuple(kernel.shape)), (1, stride),
                         (1, dilation), ((0, 0), pad),
-                        out_shape=(n, max(out_steps, 0), kernel.shape[-1]), owner="conv1d")
+                        out_shape=(n, max(out_steps, 0), kernel.shape[-1]), owner="conv1d",
+                        relu=relu)
 
