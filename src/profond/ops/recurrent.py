@@ -71,9 +71,14 @@ class _Activation:
         """True when the derivative needs the pre-activation (a generic callable)."""
         return self.kind is None
 
-    def __call__(self, xp, a):
-        """Overwrite ``a`` with ``f(a)`` and return it."""
+    def __call__(self, xp, a, out=None):
+        """Write ``f(a)`` into ``out`` (by default over ``a`` itself) and return it."""
         kind = self.kind
+        if out is not None:
+            if kind == "tanh":
+                return xp.tanh(a, out=out)
+            out[...] = a
+            a = out
         if kind == "tanh":
             xp.tanh(a, out=a)
         elif kind == "sigmoid":  # 1 / (1 + exp(-a)); exp is cheaper than tanh in NumPy
@@ -346,11 +351,11 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=
         if masked:
             F *= ps.maskf
             carry = 1 - ps.maskf
-        gseq = gP[0, 1:]
         dA = xp.empty((T, B, U), dtype=ps.dtype)
-        dh = xp.zeros((B, U), dtype=ps.dtype)
+        dh = gP[0, T].copy()  # from the last output and the final state
         for t in range(T - 1, -1, -1):
-            dh += gseq[t]
+            if return_sequences and t < T - 1:
+                dh += gP[0, t + 1]
             xp.multiply(dh, F[t], out=dA[t])
             dprev = dA[t] @ Rk.T
             if ps.rec_mask is not None:
@@ -451,9 +456,7 @@ recurrent_dropout_mask
         c += i * g
         if CN is not None:
             CN[k] = c
-        tc = TC[k]
-        tc[...] = c
-        act(xp, tc)
+        tc = act(xp, c, out=TC[k])
         if not masked:
             xp.multiply(o, tc, out=P[0, t + 1])
         else:
@@ -479,15 +482,14 @@ recurrent_dropout_mask
         if masked:
             Ao *= ps.maskf
             keep_f = 1 - ps.maskf
-        gh_seq, gc_seq = gP[0, 1:], gP[1, 1:]
         dZ = xp.empty((T, B, 4 * U), dtype=dtype)
         dZ4 = dZ.reshape(T, B, 4, U)
-        dh = xp.zeros((B, U), dtype=dtype)
-        dc = xp.zeros((B, U), dtype=dtype)
+        dh = gP[0, T].copy()  # from the last output and the final states
+        dc = gP[1, T].copy()
         RkT = Rk.T
         for t in range(T - 1, -1, -1):
-            dh += gh_seq[t]
-            dc += gc_seq[t]
+            if return_sequences and t < T - 1:
+                dh += gP[0, t + 1]
             dcn = dh * Bc[t]
             dcn += dc
             if masked:
@@ -637,12 +639,12 @@ recurrent_dropout_mask
             Fr = MH[..., 2 * U:] * d_r     # d r_pre / d (hh_pre gradient)
         else:
             Fr = (H_prev if HR is None else HR) * d_r
-        gseq = gP[0, 1:]
         dX = xp.empty((T, B, 3 * U), dtype=dtype)      # gradients of x-projections z, r, h
         dM = xp.empty((T, B, 3 * U), dtype=dtype) if reset_after else None
-        dh = xp.zeros((B, U), dtype=dtype)
+        dh = gP[0, T].copy()  # from the last output and the final state
         for t in range(T - 1, -1, -1):
-            dh += gseq[t]
+            if return_sequences and t < T - 1:
+                dh += gP[0, t + 1]
             dx = dX[t]
             xp.multiply(dh, Fz[t], out=dx[:, :U])
             dah = xp.multiply(dh, Fh[t], out=dx[:, 2 * U:])
