@@ -21,7 +21,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _common import alternate, report, setup_torch, threads  # noqa: E402
+from _common import alternate, report, setup_torch, threads
 
 BATCH, LR, UNITS, C = 64, 1e-3, 128, 10
 

@@ -14,7 +14,7 @@ CELLS = {"simple_rnn": (ops.simple_rnn, 1, 1), "gru": (ops.gru, 3, 1),
 
 
 def _params(name, rng, scale=0.6):
-    fn, gates, n_states = CELLS[name]
+    gates = CELLS[name][1]
     bias_shape = (2, 3 * U) if name == "gru" else (gates * U,)
     return [rng.normal(size=(F, gates * U)) * scale, rng.normal(size=(U, gates * U)) * scale,
             rng.normal(size=bias_shape) * scale]
@@ -91,7 +91,7 @@ def test_gradcheck_other_activations(name, activation, rng):
 
 def _reference_lstm(x, k, r, b, mask=None):
     """Step-by-step NumPy LSTM with Keras's gate order and masking rule."""
-    sig = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
+    sig = lambda a: 1 / (1 + np.exp(-a))
     h = np.zeros((x.shape[0], r.shape[0]))
     c = np.zeros_like(h)
     outs = []

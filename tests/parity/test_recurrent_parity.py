@@ -26,9 +26,9 @@ def _torch_weights(kind, weights):
     k, r = weights[0], weights[1]
     b = weights[2] if len(weights) > 2 else None
     if kind == "gru":
-        return dict(weight_ih=_reorder_gru(k).T, weight_hh=_reorder_gru(r).T,
-                    bias_ih=_reorder_gru(b[0]), bias_hh=_reorder_gru(b[1]))
-    return dict(weight_ih=k.T, weight_hh=r.T, bias_ih=b, bias_hh=np.zeros_like(b))
+        return {"weight_ih": _reorder_gru(k).T, "weight_hh": _reorder_gru(r).T,
+                "bias_ih": _reorder_gru(b[0]), "bias_hh": _reorder_gru(b[1])}
+    return {"weight_ih": k.T, "weight_hh": r.T, "bias_ih": b, "bias_hh": np.zeros_like(b)}
 
 
 def _from_torch_grads(kind, module, suffix=""):
@@ -59,7 +59,7 @@ LAYERS = {"simple_rnn": layers.SimpleRNN, "gru": layers.GRU, "lstm": layers.LSTM
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("go_backwards", [False, True])
 def test_outputs_states_and_gradients(kind, dtype, go_backwards, rng):
-    tol = dict(atol=2e-5, rtol=1e-4) if dtype == "float32" else dict(atol=1e-10, rtol=1e-9)
+    tol = {"atol": 2e-5, "rtol": 1e-4} if dtype == "float32" else {"atol": 1e-10, "rtol": 1e-9}
     n_states = 2 if kind == "lstm" else 1
     x = rng.normal(size=(B, T, F)).astype(dtype)
     init = [rng.normal(size=(B, U)).astype(dtype) * 0.5 for _ in range(n_states)]

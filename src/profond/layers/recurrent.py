@@ -17,13 +17,14 @@ step the states keep their values and the output repeats the previous one (zeros
 
 from __future__ import annotations
 
-from profond import activations, backend, initializers, random as prandom, regularizers
+from profond import activations, backend, initializers, regularizers
+from profond import random as prandom
 from profond._validation import check_float, check_int
 from profond.autograd.tensor import Tensor
 from profond.layers.base import Layer
 from profond.ops import recurrent as rnn_ops
 
-__all__ = ["SimpleRNN", "GRU", "LSTM"]
+__all__ = ["GRU", "LSTM", "SimpleRNN"]
 
 
 def _serialize_init(init):

@@ -195,8 +195,8 @@ class TimeDistributed(Layer):
     def __init__(self, layer, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(layer, Layer):
-            raise ValueError(f"The 'layer' parameter of TimeDistributed must be a Layer. Got "
-                             f"{layer!r} instead.")
+            raise TypeError(f"The 'layer' parameter of TimeDistributed must be a Layer. Got "
+                            f"{layer!r} instead.")
         self.layer = layer
         self.supports_masking = True
 
@@ -220,8 +220,8 @@ class TimeDistributed(Layer):
         B, T = shape[:2]
         y = self.layer(ops.reshape(inputs, (B * T,) + shape[2:]), training=training)
         if not isinstance(y, Tensor):
-            raise ValueError(f"Layer '{self.name}' (TimeDistributed) needs a layer with one "
-                             "output.")
+            raise TypeError(f"Layer '{self.name}' (TimeDistributed) needs a layer with one "
+                            "output.")
         return ops.reshape(y, (B, T) + tuple(y.shape[1:]))
 
     def compute_output_shape(self, input_shape):

@@ -42,7 +42,7 @@ from profond.autograd import engine
 from profond.autograd.tensor import Tensor
 from profond.ops._util import as_tensor, make
 
-__all__ = ["simple_rnn", "gru", "lstm"]
+__all__ = ["gru", "lstm", "simple_rnn"]
 
 
 # --- activations on raw arrays ----------------------------------------------------------------
