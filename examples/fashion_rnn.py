@@ -5,7 +5,7 @@ GRU) reads the rows one at a time, keeps what matters in its state, and a Dense 
 classifies the final state into the ten kinds of clothing. No convolution: the network only
 sees one row at a time and must remember the rest.
 
-Run: python examples/fashion_rnn.py [--cell lstm|gru] [--epochs 8] [--units 128]
+Run: python examples/fashion_rnn.py [--cell lstm|gru] [--epochs 12] [--units 128]
 
 Needs the Fashion-MNIST files (``apt-get install dataset-fashion-mnist``, or
 ``profond.datasets.load_fashion_mnist(path=...)``).
@@ -36,7 +36,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cell", choices=["lstm", "gru"], default="lstm")
     parser.add_argument("--units", type=int, default=128)
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
