@@ -206,7 +206,7 @@ class Layer:
             raise ValueError(f"Layer '{self.name}' expects {len(current)} weight arrays "
                              f"({[tuple(v.shape) for v in current]}). Got {len(weights)}.")
         for var, value in zip(current, weights):
-            value = np.asarray(value)
+            value = backend.to_numpy(value.data if isinstance(value, Tensor) else value)
             if tuple(value.shape) != tuple(var.shape):
                 raise ValueError(f"Weight '{var.path}' has shape {tuple(var.shape)}; the value "
                                  f"given has shape {value.shape}.")
