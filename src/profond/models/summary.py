@@ -17,9 +17,13 @@ def _shape_str(shape):
 
 
 def format_summary(model, line_length=78) -> str:
-    w_name = int(line_length * 0.45)
-    w_shape = int(line_length * 0.33)
-    w_param = line_length - w_name - w_shape
+    labels = [f"{layer.name} ({type(layer).__name__})" for layer in model.layers]
+    shapes = [_shape_str(getattr(layer, "_output_shape", None)) for layer in model.layers]
+    # Columns widen to fit the longest label and shape, so nothing spills into the next one.
+    w_name = max([int(line_length * 0.45)] + [len(t) + 2 for t in labels])
+    w_shape = max([int(line_length * 0.33)] + [len(t) + 2 for t in shapes])
+    w_param = 14
+    line_length = w_name + w_shape + w_param
     rule = "-" * line_length
     lines = [f'Model: "{model.name}"', rule,
              f"{'Layer (type)':<{w_name}}{'Output Shape':<{w_shape}}{'Param #':>{w_param}}",
