@@ -62,3 +62,16 @@ def test_shape_errors_name_both_shapes():
         ops.matmul(a, profond.tensor(2.0))
     with pytest.raises(ValueError, match=r"input of shape \(2, 3\) does not match kernel"):
         ops.linear(a, profond.tensor(np.ones((4, 2))))
+
+
+def test_linear_with_fused_relu_equals_relu_of_linear_forward_and_backward():
+    import profond
+    from profond import ops
+    from profond.testing import gradcheck
+
+    rng = np.random.default_rng(3)
+    x, w, b = rng.normal(size=(2, 3, 4)), rng.normal(size=(4, 5)), rng.normal(size=5)
+    assert gradcheck(lambda a, k, c: ops.linear(a, k, c, relu=True), x, w, b)
+    with profond.backend.floatx_scope("float64"):
+        fused = ops.linear(profond.tensor(x), profond.tensor(w), profond.tensor(b), relu=True)
+    assert np.array_equal(fused.numpy(), np.maximum(x @ w + b, 0))

@@ -8,6 +8,8 @@ from profond.layers.base import Layer
 
 __all__ = ["Dense", "Activation"]
 
+_RELU = activations.get("relu")
+
 
 def _serialize_init(init):
     return initializers.serialize(init) if isinstance(init, initializers.Initializer) else init
@@ -77,6 +79,8 @@ class Dense(Layer):
         if inputs.ndim < 2 or inputs.shape[-1] != self.input_dim:
             raise ValueError(f"Input of layer '{self.name}' (Dense) is incompatible: expected "
                              f"shape (None, ..., {self.input_dim}), got {tuple(inputs.shape)}.")
+        if self.activation is _RELU:  # fused: one node, in place
+            return ops.linear(inputs, self.kernel, self.bias, relu=True)
         return self.activation(ops.linear(inputs, self.kernel, self.bias))
 
     def compute_output_shape(self, input_shape):
