@@ -27,6 +27,9 @@ SMALL = {
     "gradients": {"epochs": 6},
     "learning-rate": {"epochs": 6},
     "schedules": {"epochs": 8},
+    "optimizers": {"steps": 400, "epochs": 4},
+    "normalization-init": {},
+    "regularization": {"prune_epochs": 3},
 }
 
 _CACHE = {}
@@ -119,6 +122,35 @@ def test_balancing_weights_raise_rare_recall():
     runs = result_of("balancing")["data"]["runs"]
     base, cw = runs["no weights"], runs["class_weight='balanced'"]
     assert cw["rare_recall"] > base["rare_recall"] + 0.1
+
+
+def test_optimizers_winner_depends_on_the_problem():
+    d = result_of("optimizers")["data"]
+    assert len(set(d["winners"].values())) > 1
+    digits = d["problems"]["digits MLP"]["runs"]
+    assert all(r["val_accuracy"] > 0.8 for r in digits.values())
+
+
+def test_normalization_init_scaling_init_and_guard():
+    d = result_of("normalization-init")["data"]
+    acc = {k: r["accuracy"] for k, r in d["scaling"].items()}
+    assert min(acc["min-max"], acc["standardised"]) > acc["raw"] + 0.1
+    relu_he, relu_glorot = d["inits"]["relu + He"], d["inits"]["relu + Glorot"]
+    assert relu_glorot["spreads"][-1] < 0.1 * relu_glorot["spreads"][0]
+    assert relu_he["accuracy"] > relu_glorot["accuracy"]
+    probes = [e for e in d["guard"]["divergence_guard"]["events"] if e["kind"] == "probe"]
+    assert not probes[0]["ok"] and probes[-1]["ok"]
+    assert probes[-1]["learning_rate"] < d["guard_lr"]
+    assert d["guard"]["divergence_guard"]["accuracy"] > 0.9
+
+
+def test_regularization_pruning_lighter_and_faster():
+    d = result_of("regularization")["data"]
+    for r in d["pruning"].values():
+        assert r["parameters"]["after"] < r["parameters"]["before"]
+        assert r["flops"]["after"] < r["flops"]["before"]
+    for k in ("L1", "L2"):
+        assert d["cases"][k]["mean_abs_weight"] < d["cases"]["none"]["mean_abs_weight"]
 
 
 def test_same_seed_same_figures():
