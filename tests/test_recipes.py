@@ -39,10 +39,15 @@ def test_default_recipe_is_valid(recipe):
 @pytest.mark.parametrize("path", EXAMPLES, ids=os.path.basename)
 def test_examples_are_valid_and_build(path):
     r = load_recipe(path)
-    shape = (28, 28, 1) if r["data"].get("dataset") == "fashion_mnist" else (64,)
+    d = r["data"]
+    if "window" in d:  # a time series: windows of one feature, horizon values out
+        shape, outputs = (d["window"], 1), d.get("horizon", 1)
+    else:
+        shape = (28, 28, 1) if d.get("dataset") == "fashion_mnist" else (64,)
+        outputs = 10
     model = build_model(r, shape)
     out = np.asarray(model.predict(np.zeros((2,) + shape, np.float32), verbose=0))
-    assert out.shape == (2, 10)
+    assert out.shape == (2, outputs)
 
 
 def test_examples_cover_the_deck():

@@ -59,7 +59,8 @@ SCHEMA = {
     "data": {"dataset": (str, False), "path": (str, False), "target": ((str, int), False),
              "images": (bool, False), "val_size": (_NUMBER, False),
              "test_size": (_NUMBER, False), "stratify": (bool, False),
-             "scaling": ((str, int, float), False), "one_hot": (bool, False)},
+             "scaling": ((str, int, float), False), "one_hot": (bool, False),
+             "window": (int, False), "horizon": (int, False)},
     "model": {"layers": (list, True)},
     "compile": {"optimizer": ((str, dict), False), "loss": ((str, dict), True),
                 "metrics": (list, False), "loss_weights": ((int, float, list, dict), False)},
@@ -128,6 +129,7 @@ def parse_recipe(recipe: dict, source: str = "recipe") -> dict:
         _scaler(data["scaling"], source)
     if "dataset" in data:
         _check_dataset_name(data["dataset"], source)
+    _check_series_keys(data, source)
     from profond.layers import registry
 
     _check_typed_list(recipe["model"]["layers"], "[model] layers", source, registry.get)
@@ -224,7 +226,64 @@ def load_recipe(path=None) -> dict:
 
 # --- running a recipe -------------------------------------------------------------------------
 
-_BUNDLED = ("digits", "iris", "wine", "breast_cancer", "diabetes", "fashion_mnist")
+_SERIES = ("sunspots",)
+_BUNDLED = ("digits", "iris", "wine", "breast_cancer", "diabetes", "fashion_mnist") + _SERIES
+
+
+def _check_series_keys(data, source):
+    """A series dataset is cut into windows: it needs 'window', and cannot be stratified."""
+    is_series = data.get("dataset") in _SERIES
+    for key in ("window", "horizon"):
+        if key in data and not is_series:
+            raise RecipeError(f"{source}: key '{key}' in [data] applies to a time series "
+                              f"(dataset one of {list(_SERIES)}).")
+        if key in data and data[key] < 1:
+            raise RecipeError(f"{source}: key '{key}' in [data] must be an integer >= 1. Got "
+                              f"{data[key]!r}.")
+    if is_series and "window" not in data:
+        raise RecipeError(f"{source}: [data] dataset {data['dataset']!r} is a time series: give "
+                          "'window' (past steps the model sees) and optionally 'horizon'.")
+    if is_series and data.get("stratify"):
+        raise RecipeError(f"{source}: key 'stratify' in [data] cannot apply to a time series: "
+                          "it is split in time order.")
+
+
+def series_splits(data: dict, source: str = "recipe"):
+    """Train/validation/test windows of a series, split in time order.
+
+    The series is cut into three consecutive periods (the last ``test_size`` and the
+    ``val_size`` before it); the scaler is fitted on the training period only; each period's
+    windows take their inputs from the ``window`` steps before each target, so no target of
+    one period is seen as a target of another.
+    """
+    import numpy as np
+
+    from profond import datasets
+    from profond.data import timeseries_windows
+
+    series = np.asarray(getattr(datasets, f"load_{data['dataset']}")(), dtype=np.float64)
+    window, horizon = data["window"], data.get("horizon", 1)
+    n = len(series)
+    n_test = int(round(n * data.get("test_size", 0.2)))
+    n_val = int(round(n * data.get("val_size", 0.1)))
+    n_train = n - n_val - n_test
+    if n_train < window + horizon:
+        raise RecipeError(f"{source}: the training period ({n_train} steps) is shorter than "
+                          f"window + horizon ({window + horizon}).")
+    scaler = _scaler(data.get("scaling", "standard"), source)
+    if scaler is not None:
+        scaler.fit(series[:n_train, None])
+        series = scaler.transform(series[:, None])[:, 0]
+    bounds = [(0, n_train), (n_train - window, n_train + n_val), (n_train + n_val - window, n)]
+    parts = []
+    for lo, hi in bounds:
+        piece = series[lo:hi]
+        if len(piece) < window + horizon:  # an empty period: no windows
+            parts.append((np.zeros((0, window, 1)), np.zeros((0, horizon))))
+        else:
+            parts.append(timeseries_windows(piece, window=window, horizon=horizon))
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = parts
+    return x_train, x_val, x_test, y_train, y_val, y_test
 
 
 def load_data(data: dict, source: str = "recipe"):
@@ -361,16 +420,19 @@ def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=No
     atomic_write_text(os.path.join(out_dir, "recipe.json"), json.dumps(recipe, indent=2) + "\n")
     profond.random.seed(seed)
     d = recipe["data"]
-    x, y = load_data(d, source)
-    is_classification = np.asarray(y).dtype.kind in "iub"
-    stratify = y if (d.get("stratify", True) and is_classification) else None
-    x_train, x_val, x_test, y_train, y_val, y_test = pdata.train_val_test_split(
-        x, y, val_size=d.get("val_size", 0.1), test_size=d.get("test_size", 0.2),
-        stratify=stratify, seed=seed)
-    scaler = _scaler(d.get("scaling", "standard"), source)
-    if scaler is not None:
-        x_train = scaler.fit_transform(x_train)  # fitted on the training split only
-        x_val, x_test = scaler.transform(x_val), scaler.transform(x_test)
+    if d.get("dataset") in _SERIES:
+        x_train, x_val, x_test, y_train, y_val, y_test = series_splits(d, source)
+    else:
+        x, y = load_data(d, source)
+        is_classification = np.asarray(y).dtype.kind in "iub"
+        stratify = y if (d.get("stratify", True) and is_classification) else None
+        x_train, x_val, x_test, y_train, y_val, y_test = pdata.train_val_test_split(
+            x, y, val_size=d.get("val_size", 0.1), test_size=d.get("test_size", 0.2),
+            stratify=stratify, seed=seed)
+        scaler = _scaler(d.get("scaling", "standard"), source)
+        if scaler is not None:
+            x_train = scaler.fit_transform(x_train)  # fitted on the training split only
+            x_val, x_test = scaler.transform(x_val), scaler.transform(x_test)
 
     model = build_model(recipe, x_train.shape[1:], source)
     comp = recipe["compile"]
