@@ -94,7 +94,7 @@ def test_wrong_type_or_value_names_the_key(recipe, change, expected):
 @pytest.mark.parametrize("change, expected", [
     (lambda r: r["model"]["layers"][0].update(type="Dens"),
      ["[model] layers[0].type", "Unknown layer 'Dens'", "Dense"]),
-    (lambda r: r["model"]["layers"].append({"units": 3}), ["[model] layers[3]", "'type'"]),
+    (lambda r: r["model"]["layers"].insert(1, {"units": 3}), ["[model] layers[1]", "'type'"]),
     (lambda r: r["fit"].update(callbacks=[{"type": "EarlyStop"}]),
      ["[fit] callbacks[0].type", "EarlyStopping"]),
     (lambda r: r["compile"].update(optimizer={"type": "Adamm"}), ["[compile] optimizer",
