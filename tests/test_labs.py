@@ -153,6 +153,19 @@ def test_regularization_pruning_lighter_and_faster():
         assert d["cases"][k]["mean_abs_weight"] < d["cases"]["none"]["mean_abs_weight"]
 
 
+def test_regularization_strengths_chosen_on_validation_and_gap_narrows():
+    d = result_of("regularization")["data"]
+    base = d["cases"]["none"]
+    assert base["train_accuracy"] >= 0.99 and base["gap"] >= 0.05  # it really overfits
+    for k, runs in d["grid"].items():
+        chosen = d["cases"][k]
+        assert len(runs) >= 2
+        assert chosen["val_accuracy"] == max(r["val_accuracy"] for r in runs)
+    narrower = [k for k in d["grid"] if d["cases"][k]["gap"] < base["gap"]]
+    assert len(narrower) >= 2 and narrower == d["narrower"]
+    assert all(d["cases"][k]["test_accuracy"] >= base["test_accuracy"] - 0.02 for k in d["grid"])
+
+
 def test_same_seed_same_figures():
     a = labs.get("losses").run(quick=True, seed=3, n=100, epochs=100)
     b = labs.get("losses").run(quick=True, seed=3, n=100, epochs=100)
