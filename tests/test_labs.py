@@ -178,3 +178,20 @@ def test_run_lab_writes_result_and_images(tmp_path):
     saved = json.loads((tmp_path / "result.json").read_text())
     assert saved["verdict"] == r["verdict"]
     assert np.isclose(saved["data"]["loss_after"], r["data"]["loss_after"])
+
+
+def test_layers_cnn_lighter_and_gated_cells_remember():
+    d = result_of("layers")["data"]
+    img = d["images"]["runs"]
+    mlp = max((r for r in img.values() if r["kind"] == "MLP"), key=lambda r: r["test_accuracy"])
+    cnn = max((r for r in img.values() if r["kind"] == "CNN"), key=lambda r: r["test_accuracy"])
+    assert cnn["test_accuracy"] >= mlp["test_accuracy"] - 0.01
+    assert cnn["parameters"] * 5 <= mlp["parameters"]
+    mem = d["memory"]["runs"]
+    for k in ("GRU", "LSTM"):
+        assert mem[k]["long_gap_accuracy"] >= 0.9 and mem[k]["short_accuracy"] >= 0.9
+    simple = [r for r in mem.values() if r["cell"] == "SimpleRNN"]
+    assert len(simple) == 2 and simple[1]["units"] > simple[0]["units"]  # the widened one
+    for r in simple:
+        assert r["short_accuracy"] >= 0.9          # a short-term memory...
+        assert r["long_gap_accuracy"] < 0.75       # ...but not a long one (chance 0.5)

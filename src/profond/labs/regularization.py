@@ -31,8 +31,17 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import Stopwatch, accuracy_of, bears_out, fmt, load_digits_split, \
-    make_result, pyplot, save, seed_everything
+from profond.labs._common import (
+    Stopwatch,
+    accuracy_of,
+    bears_out,
+    fmt,
+    load_digits_split,
+    make_result,
+    pyplot,
+    save,
+    seed_everything,
+)
 
 NAME = "regularization"
 TITLE = "Dropout, L1 and L2 regularisation, pruning"
@@ -139,7 +148,6 @@ def _choose(runs):
 def _pruning(seed, data, epochs, amounts):
     import profond
     from profond import optimizers, pruning
-
     from profond.labs._common import mlp
 
     x_tr, x_te, y_tr, y_te = data
@@ -240,7 +248,7 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None,
     costly = [k for k in regs if cases[k]["test_accuracy"] < base["test_accuracy"] - TOLERANCE]
     lower_ce = [k for k in regs if cases[k]["test_ce"] < base["test_ce"]]
     most = pruned[list(pruned)[-1]]
-    first = pruned[list(pruned)[0]]
+    first = pruned[next(iter(pruned))]
     checks = {
         "the_unregularised_model_overfits": base["train_accuracy"] >= 0.99
         and base["gap"] >= 0.05,
