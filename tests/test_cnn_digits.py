@@ -1,22 +1,11 @@
 """End to end: a small CNN learns the 8 x 8 digit images (>= 0.97 test accuracy)."""
 
-import contextlib
 
 import numpy as np
 
 import profond
 from profond import layers
 from profond.datasets import load_digits
-
-
-def one_blas_thread():
-    """Small GEMMs gain nothing from BLAS threads, and on a busy machine (parallel test runs)
-    spinning BLAS threads make them many times slower: run this test on one thread."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
 
 
 def test_cnn_reaches_097_on_digit_images():
@@ -38,7 +27,7 @@ def test_cnn_reaches_097_on_digit_images():
     ])
     model.compile(optimizer=profond.optimizers.Adam(0.005),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    with one_blas_thread():
+    with profond.backend.blas_threads(1):
         model.fit(x[train], y[train], epochs=8, batch_size=32, verbose=0)
         _, accuracy = model.evaluate(x[test], y[test], verbose=0)
     assert accuracy >= 0.97

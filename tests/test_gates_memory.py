@@ -9,7 +9,6 @@ its memory afterwards; a SimpleRNN has no such switch and its memory of the mark
 overwritten by the following signs.
 """
 
-import contextlib
 
 import numpy as np
 import pytest
@@ -41,19 +40,9 @@ def _long_gap_accuracy(cls):
     return model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"]
 
 
-def _one_blas_thread():
-    """Tiny GEMMs (32 x 16 by 16 x 64) run fastest on one BLAS thread, and far faster than on
-    several when the machine is busy; the numbers are the same."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 @pytest.fixture(scope="module")
 def accuracies():
-    with _one_blas_thread():
+    with profond.backend.blas_threads(1):
         return {cls.__name__: _long_gap_accuracy(cls)
                 for cls in (layers.LSTM, layers.GRU, layers.SimpleRNN)}
 

@@ -35,6 +35,7 @@ __all__ = [
     "is_cupy_available",
     "scatter_add",
     "erf",
+    "blas_threads",
 ]
 
 _BACKENDS = ("numpy", "cupy")
@@ -216,3 +217,23 @@ def erf(x):
 
         return numpy.vectorize(math.erf, otypes=[x.dtype])(x)
     return scipy_erf(x).astype(x.dtype, copy=False)
+
+
+def blas_threads(limit: int = 1):
+    """Context manager: let NumPy's BLAS use at most ``limit`` threads inside the block.
+
+    Small models run their many small matrix products faster on one thread (threads that spin
+    waiting for work cost more than they give), and a busy machine suffers most. Uses
+    ``threadpoolctl`` (installed with scikit-learn); without it the block runs unchanged.
+
+    Examples
+    --------
+    >>> from profond import backend
+    >>> with backend.blas_threads(1):
+    ...     pass
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=int(limit), user_api="blas")

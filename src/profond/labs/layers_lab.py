@@ -25,11 +25,11 @@ times slower without changing a number.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 
 import numpy as np
 
+from profond import backend
 from profond.labs._common import (
     Stopwatch,
     bears_out,
@@ -61,15 +61,6 @@ CHANCE = 0.5
 GATED_MIN = 0.9                             # a cell "remembers" at this long-gap accuracy
 NEAR_CHANCE = 0.75                          # a cell "stays near chance" below this one
 MATCH = 0.01                                # "matches": within this accuracy
-
-
-def one_blas_thread():
-    """A context in which NumPy's BLAS uses one thread (a no-op without ``threadpoolctl``)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 # --- 1. Dense vs CNN -----------------------------------------------------------------------
@@ -274,7 +265,7 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None,
     rnn_epochs = rnn_epochs or 10
     n_sequences = n_sequences or (768 if quick else 1536)
     repeats = repeats or (3 if quick else 5)
-    with Stopwatch() as sw, one_blas_thread():
+    with Stopwatch() as sw, backend.blas_threads(1):
         images = _image_runs(quick, seed, epochs)
         memory = _memory_runs(seed, n_sequences, rnn_epochs, repeats)
 

@@ -25,12 +25,12 @@ times slower without changing a number.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import sys
 
 import numpy as np
 
+from profond import backend
 from profond.labs._common import (
     Stopwatch,
     accuracy_of,
@@ -61,15 +61,6 @@ PRUNE_WIDTH = 512
 AMOUNTS = (0.5, 0.75, 0.9)
 # A regulariser "costs" accuracy if its test accuracy falls more than this below the baseline's.
 TOLERANCE = 0.02
-
-
-def one_blas_thread():
-    """A context in which NumPy's BLAS uses one thread (a no-op without ``threadpoolctl``)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _cross_entropy(y_true, y_pred):
@@ -212,7 +203,7 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None,
     epochs = epochs or (60 if quick else 150)
     prune_epochs = prune_epochs or (4 if quick else 15)
     grid = {k: tuple(v) for k, v in (grid or GRID).items()}
-    with Stopwatch() as sw, one_blas_thread():
+    with Stopwatch() as sw, backend.blas_threads(1):
         x_tr, x_te, y_tr, y_te = load_digits_split(seed)
         xs, rest, ys, y_rest = pdata.train_test_split(x_tr, y_tr, train_size=N_TRAIN,
                                                       stratify=y_tr, seed=seed)
