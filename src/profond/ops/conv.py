@@ -118,14 +118,22 @@ def _im2col(xp, x, kh, kw, oh, ow, sh, sw, dh, dw):
     return cols.reshape(n * oh * ow, kh * kw * c)
 
 
-def _col2im(xp, dcols, shape, kh, kw, oh, ow, sh, sw, dh, dw):
-    """Fold ``dcols`` (n, oh, ow, kh, kw, c) back onto an array of ``shape``: the adjoint of
-    :func:`_im2col`, one strided slice addition per kernel offset."""
-    out = xp.zeros(shape, dtype=dcols.dtype)
+def _col2im_gemm(xp, g2, kd, shape, oh, ow, sh, sw, dh, dw):
+    """Gradient of the input: for each kernel offset, one GEMM ``g2 @ kernel[i, j].T`` gives
+    that offset's contribution (n * oh * ow, c), added onto ``shape`` with one strided slice.
+
+    The adjoint of :func:`_im2col` followed by the forward GEMM. One GEMM per offset, rather
+    than one big GEMM and a gather of its (n, oh, ow, kh, kw, c) result, keeps each addition's
+    source contiguous and in cache: about twice as fast on a two-core CPU.
+    """
+    kh, kw, c, _ = kd.shape
+    n = shape[0]
+    out = xp.zeros(shape, dtype=g2.dtype)
     for i in range(kh):
         rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
         for j in range(kw):
-            out[:, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw, :] += dcols[:, :, :, i, j, :]
+            part = (g2 @ kd[i, j].T).reshape(n, oh, ow, c)
+            out[:, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw, :] += part
     return out
 
 
@@ -172,8 +180,7 @@ def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=Non
         if kernel.requires_grad:
             gk = (cols.T @ g2).reshape(kernel.data.shape)
         if x.requires_grad:
-            dcols = (g2 @ k2.T).reshape(n, oh, ow, kh, kw, c)
-            gx = _col2im(xp, dcols, (n, hp, wp, c), kh, kw, oh, ow, sh, sw, dh, dw)
+            gx = _col2im_gemm(xp, g2, kd, (n, hp, wp, c), oh, ow, sh, sw, dh, dw)
             if xpad is not xd:
                 gx = gx[:, pt:pt + h, pl:pl + w, :]
             gx = gx.reshape(x.data.shape)
