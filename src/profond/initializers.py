@@ -520,6 +520,12 @@ def get(identifier) -> Initializer:
                      f"({sorted(_ALIASES)}), a config dict or an Initializer.")
 
 
-def serialize(init) -> dict:
-    """``{"class_name": ..., "config": ...}``, which :func:`get` turns back into ``init``."""
+def serialize(init):
+    """``{"class_name": ..., "config": ...}``, which :func:`get` turns back into ``init``.
+
+    Anything that is not an :class:`Initializer` (a name, a plain callable) is returned as it
+    is, so layers can serialize whatever they were given.
+    """
+    if not isinstance(init, Initializer):
+        return init
     return {"class_name": type(init).__name__, "config": init.get_config()}

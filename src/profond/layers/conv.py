@@ -12,9 +12,6 @@ __all__ = ["Conv1D", "Conv2D"]
 _RELU = activations.get("relu")
 
 
-def _serialize_init(init):
-    return initializers.serialize(init) if isinstance(init, initializers.Initializer) else init
-
 
 def check_data_format(data_format, owner):
     """Only channels-last data exist in profond; say so clearly for "channels_first"."""
@@ -126,8 +123,8 @@ class _Conv(Layer):
                 "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": list(self.dilation_rate), "groups": self.groups,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": _serialize_init(self.kernel_initializer),
-                "bias_initializer": _serialize_init(self.bias_initializer),
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
                 "activity_regularizer": regularizers.serialize(self.activity_regularizer)}

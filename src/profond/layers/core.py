@@ -11,9 +11,6 @@ __all__ = ["Dense", "Activation"]
 _RELU = activations.get("relu")
 
 
-def _serialize_init(init):
-    return initializers.serialize(init) if isinstance(init, initializers.Initializer) else init
-
 
 class Dense(Layer):
     """Fully connected layer: ``output = activation(inputs @ kernel + bias)``.
@@ -89,8 +86,8 @@ class Dense(Layer):
     def get_config(self):
         return {**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": _serialize_init(self.kernel_initializer),
-                "bias_initializer": _serialize_init(self.bias_initializer),
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
                 "activity_regularizer": regularizers.serialize(self.activity_regularizer)}

@@ -10,9 +10,6 @@ from profond.layers.base import Layer
 __all__ = ["BatchNormalization"]
 
 
-def _serialize_init(init):
-    return initializers.serialize(init) if isinstance(init, initializers.Initializer) else init
-
 
 class BatchNormalization(Layer):
     """Normalise each feature over the batch, then scale by ``gamma`` and shift by ``beta``.
@@ -137,10 +134,10 @@ class BatchNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                "beta_initializer": _serialize_init(self.beta_initializer),
-                "gamma_initializer": _serialize_init(self.gamma_initializer),
-                "moving_mean_initializer": _serialize_init(self.moving_mean_initializer),
-                "moving_variance_initializer": _serialize_init(self.moving_variance_initializer),
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
                 "beta_regularizer": regularizers.serialize(self.beta_regularizer),
                 "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
                 "synchronized": self.synchronized}

@@ -27,9 +27,6 @@ from profond.ops import recurrent as rnn_ops
 __all__ = ["GRU", "LSTM", "SimpleRNN"]
 
 
-def _serialize_init(init):
-    return initializers.serialize(init) if isinstance(init, initializers.Initializer) else init
-
 
 class _UnitForgetBias:
     """LSTM bias initializer: ``bias_initializer`` everywhere but ones for the forget gate.
@@ -217,9 +214,9 @@ class _Recurrent(Layer):
                 "activation": activations.serialize(self.activation),
                 "recurrent_activation": activations.serialize(self.recurrent_activation),
                 "use_bias": self.use_bias,
-                "kernel_initializer": _serialize_init(self.kernel_initializer),
-                "recurrent_initializer": _serialize_init(self.recurrent_initializer),
-                "bias_initializer": _serialize_init(self.bias_initializer),
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
