@@ -158,7 +158,30 @@ def _positive_count(value, param, owner):
     return value
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _RateDecay(LearningRateSchedule):
+    """What exponential and inverse-time decay share: ``p = t / decay_steps``, floored when
+    ``staircase``, and their four arguments."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 unit="step", name=None):
+        super().__init__(unit, name)
+        owner = type(self).__name__
+        self.initial_learning_rate = _rate(initial_learning_rate, "initial_learning_rate", owner)
+        self.decay_steps = _positive_count(decay_steps, "decay_steps", owner)
+        self.decay_rate = check_float(decay_rate, "decay_rate", owner, low=0)
+        self.staircase = bool(staircase)
+
+    def _progress(self, t):
+        p = _count(t, self.name) / self.decay_steps
+        return np.floor(p) if self.staircase else p
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, **super().get_config()}
+
+
+class ExponentialDecay(_RateDecay):
     """Exponential decay (Keras's ``ExponentialDecay``)::
 
         def rate(t):
@@ -186,26 +209,14 @@ class ExponentialDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  unit="step", name="ExponentialDecay"):
-        super().__init__(unit, name)
-        owner = type(self).__name__
-        self.initial_learning_rate = _rate(initial_learning_rate, "initial_learning_rate", owner)
-        self.decay_steps = _positive_count(decay_steps, "decay_steps", owner)
-        self.decay_rate = check_float(decay_rate, "decay_rate", owner, low=0)
-        self.staircase = bool(staircase)
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, unit, name)
 
     def __call__(self, t):
-        p = _count(t, self.name) / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
-        return _out(self.initial_learning_rate * self.decay_rate ** p, t)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, **super().get_config()}
+        return _out(self.initial_learning_rate * self.decay_rate ** self._progress(t), t)
 
 
-class InverseTimeDecay(LearningRateSchedule):
+
+class InverseTimeDecay(_RateDecay):
     """Inverse-time decay, the deck's "gradual decay" (Keras's ``InverseTimeDecay``)::
 
         def rate(t):
@@ -234,23 +245,11 @@ class InverseTimeDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  unit="step", name="InverseTimeDecay"):
-        super().__init__(unit, name)
-        owner = type(self).__name__
-        self.initial_learning_rate = _rate(initial_learning_rate, "initial_learning_rate", owner)
-        self.decay_steps = _positive_count(decay_steps, "decay_steps", owner)
-        self.decay_rate = check_float(decay_rate, "decay_rate", owner, low=0)
-        self.staircase = bool(staircase)
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, unit, name)
 
     def __call__(self, t):
-        p = _count(t, self.name) / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
-        return _out(self.initial_learning_rate / (1.0 + self.decay_rate * p), t)
+        return _out(self.initial_learning_rate / (1.0 + self.decay_rate * self._progress(t)), t)
 
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, **super().get_config()}
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
