@@ -62,6 +62,31 @@ def test_no_bias_and_config_round_trip():
     np.testing.assert_array_equal(clone(x).numpy(), layer(x).numpy())
 
 
+
+def _non_negative(w):
+    return w.clip(0.0, None)
+
+
+def test_constraints_are_in_the_config_and_round_trip():
+    layer = layers.Dense(3, kernel_constraint=_non_negative, bias_constraint=_non_negative,
+                         kernel_regularizer="l2", name="constrained")
+    config = layer.get_config()
+    assert config["kernel_constraint"] is _non_negative
+    assert config["bias_constraint"] is _non_negative
+    clone = layers.Dense.from_config({**config, "name": "constrained_clone"})
+    assert clone.get_config() == {**config, "name": "constrained_clone"}
+    clone.build((None, 2))
+    assert clone.kernel.constraint is _non_negative and clone.bias.constraint is _non_negative
+    assert layers.Dense(2).get_config()["kernel_constraint"] is None
+
+
+def test_constraint_must_be_callable():
+    with pytest.raises(ValueError, match="'kernel_constraint' parameter of Dense must be a "
+                                         "callable.*Got 'non_neg'"):
+        layers.Dense(2, kernel_constraint="non_neg")
+    with pytest.raises(ValueError, match="'recurrent_constraint' parameter of LSTM"):
+        layers.LSTM(2, recurrent_constraint=3)
+
 def test_trainable_false_freezes_the_weights():
     layer = layers.Dense(2)
     layer.build((None, 3))

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from profond import activations, initializers, ops, regularizers
+from profond import activations, ops
 from profond._validation import check_choice, check_int
+from profond.layers._weights_args import (
+    add_configured_weight,
+    store_weight_arguments,
+    weight_arguments_config,
+)
 from profond.layers.base import Layer
 from profond.ops.conv import conv_output_length, normalize_tuple
 
@@ -47,13 +52,10 @@ class _Conv(Layer):
         self.groups = 1
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        store_weight_arguments(
+            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
+            activity_regularizer=activity_regularizer)
         self.input_channels = None
 
     def _describe_input(self):
@@ -82,14 +84,10 @@ class _Conv(Layer):
             raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) needs a known number "
                              f"of input channels. Got input shape {tuple(input_shape)}.")
         self.input_channels = int(input_shape[-1])
-        self.kernel = self.add_weight(self.kernel_size + (self.input_channels, self.filters),
-                                      self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
-        self.bias = self.add_weight((self.filters,), self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint,
-                                    name="bias") if self.use_bias else None
+        self.kernel = add_configured_weight(
+            self, "kernel", self.kernel_size + (self.input_channels, self.filters))
+        self.bias = add_configured_weight(self, "bias", (self.filters,)) \
+            if self.use_bias else None
         self.built = True
 
     def call(self, inputs):
@@ -123,11 +121,7 @@ class _Conv(Layer):
                 "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": list(self.dilation_rate), "groups": self.groups,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+                **weight_arguments_config(self)}
 
 
 class Conv2D(_Conv):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from profond import activations, initializers, ops, regularizers
+from profond import activations, ops
 from profond._validation import check_int
+from profond.layers._weights_args import (
+    add_configured_weight,
+    store_weight_arguments,
+    weight_arguments_config,
+)
 from profond.layers.base import Layer
 
 __all__ = ["Dense", "Activation"]
@@ -28,6 +33,8 @@ class Dense(Layer):
     kernel_initializer, bias_initializer : str or Initializer
         Default ``"glorot_uniform"`` and ``"zeros"`` (Keras's). Prefer ``"he_normal"`` for ReLU.
     kernel_regularizer, bias_regularizer, activity_regularizer : str or Regularizer, optional
+    kernel_constraint, bias_constraint : callable, optional
+        Applied to the weight after each optimizer update (e.g. ``lambda w: w.clip(-1, 1)``).
 
     Examples
     --------
@@ -48,13 +55,10 @@ class Dense(Layer):
         self.units = check_int(units, "units", "Dense", low=1)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        store_weight_arguments(
+            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
+            activity_regularizer=activity_regularizer)
         self.supports_masking = True
         self.input_dim = None
 
@@ -63,13 +67,8 @@ class Dense(Layer):
             raise ValueError(f"Layer '{self.name}' (Dense) needs inputs of rank >= 2 with a known "
                              f"last axis. Got input shape {input_shape}.")
         self.input_dim = int(input_shape[-1])
-        self.kernel = self.add_weight((self.input_dim, self.units), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
-        self.bias = self.add_weight((self.units,), self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint,
-                                    name="bias") if self.use_bias else None
+        self.kernel = add_configured_weight(self, "kernel", (self.input_dim, self.units))
+        self.bias = add_configured_weight(self, "bias", (self.units,)) if self.use_bias else None
         self.built = True
 
     def call(self, inputs):
@@ -86,11 +85,7 @@ class Dense(Layer):
     def get_config(self):
         return {**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+                **weight_arguments_config(self)}
 
 
 class Activation(Layer):

@@ -17,10 +17,12 @@ step the states keep their values and the output repeats the previous one (zeros
 
 from __future__ import annotations
 
-from profond import activations, backend, initializers, regularizers
+from profond import activations, backend
 from profond import random as prandom
 from profond._validation import check_float, check_int
 from profond.autograd.tensor import Tensor
+from profond.layers._weights_args import (add_configured_weight, store_weight_arguments,
+                                          weight_arguments_config)
 from profond.layers.base import Layer
 from profond.ops import recurrent as rnn_ops
 
@@ -64,16 +66,11 @@ class _Recurrent(Layer):
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.recurrent_constraint = recurrent_constraint
-        self.bias_constraint = bias_constraint
+        store_weight_arguments(
+            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            recurrent=(recurrent_initializer, recurrent_regularizer, recurrent_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
+            activity_regularizer=activity_regularizer)
         self.dropout = check_float(dropout, "dropout", owner, low=0.0, high=1.0, high_open=True)
         self.recurrent_dropout = check_float(recurrent_dropout, "recurrent_dropout", owner,
                                              low=0.0, high=1.0, high_open=True)
@@ -102,17 +99,12 @@ class _Recurrent(Layer):
             raise ValueError(self._rank_message(input_shape))
         self.input_dim = int(input_shape[-1])
         width = self._gates * self.units
-        self.kernel = self.add_weight((self.input_dim, width), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
-        self.recurrent_kernel = self.add_weight((self.units, width), self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer,
-                                                constraint=self.recurrent_constraint,
-                                                name="recurrent_kernel")
-        self.bias = self.add_weight(self._bias_shape(), self._bias_init(),
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint,
-                                    name="bias") if self.use_bias else None
+        self.kernel = add_configured_weight(self, "kernel", (self.input_dim, width))
+        self.recurrent_kernel = add_configured_weight(self, "recurrent", (self.units, width),
+                                                      name="recurrent_kernel")
+        self.bias = add_configured_weight(self, "bias", self._bias_shape(),
+                                          initializer=self._bias_init()) \
+            if self.use_bias else None
         self.built = True
 
     # --- calling -------------------------------------------------------------------------------
@@ -213,14 +205,7 @@ class _Recurrent(Layer):
         return {**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation),
                 "recurrent_activation": activations.serialize(self.recurrent_activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "use_bias": self.use_bias, **weight_arguments_config(self),
                 "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
                 "seed": self.seed, "return_sequences": self.return_sequences,
                 "return_state": self.return_state, "go_backwards": self.go_backwards,
