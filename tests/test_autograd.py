@@ -183,3 +183,11 @@ def test_gradcheck_catches_a_wrong_backward():
         gradcheck(wrong_square, np.array([1.0, 2.0]))
     assert gradcheck(wrong_square, np.array([1.0, 2.0]), raise_exception=False) is False
     assert gradcheck(lambda t: t * t, np.array([1.0, 2.0]))
+
+
+def test_scalar_gradients_from_three_paths_all_count():
+    """0-d results are NumPy scalars (immutable): accumulating them must not lose a term."""
+    x = profond.tensor(1.5, requires_grad=True, dtype="float64")
+    y = x * x
+    (y * x + y * x + y).backward()
+    assert float(x.grad) == pytest.approx(6 * 1.5 ** 2 + 2 * 1.5)

@@ -230,3 +230,82 @@ def test_get_and_serialize():
         losses.BinaryCrossentropy(label_smoothing=1.5)
     with pytest.raises(ValueError, match="'delta' parameter"):
         losses.Huber(delta=0)
+
+
+# --- the reduced cross-entropy node --------------------------------------------------------------
+_CE_CASES = [
+    ("sparse", lambda: losses.SparseCategoricalCrossentropy(from_logits=True, label_smoothing=0.1)),
+    ("categorical", lambda: losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2)),
+    ("binary", lambda: losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1)),
+]
+
+
+def _targets(kind, shape, rng):
+    if kind == "sparse":
+        return rng.integers(0, shape[-1], shape[:-1])
+    if kind == "categorical":
+        return np.eye(shape[-1])[rng.integers(0, shape[-1], shape[:-1])]
+    return rng.integers(0, 2, shape).astype(np.float64)
+
+
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum"])
+@pytest.mark.parametrize("weights", ["none", "per_sample", "column", "per_step", "mask"])
+@pytest.mark.parametrize("kind,make", _CE_CASES, ids=[c[0] for c in _CE_CASES])
+def test_reduced_node_equals_per_sample_values_then_reduction(kind, make, weights, reduction):
+    """The cross-entropies reduce inside their node; the result and its gradient must equal the
+    general path: per-sample values, weighted, then reduced."""
+    rng = np.random.default_rng(3)
+    shape = (5, 4, 3)  # samples, steps, classes: per-step weights and masks apply
+    z = draw(shape, seed=4)
+    t = _targets(kind, shape, rng)
+    sw = {"none": None, "per_sample": rng.uniform(0.5, 2, 5), "column": rng.uniform(0.5, 2, (5, 1)),
+          "per_step": rng.uniform(0, 2, (5, 4)), "mask": None}[weights]
+    mask = (rng.random((5, 4)) > 0.3) if weights == "mask" else None
+    loss = make()
+    loss.reduction = reduction
+
+    def run(fused):
+        x = profond.tensor(z, requires_grad=True, dtype="float64")
+        if mask is not None:
+            x._keras_mask = mask
+        if fused:
+            out = loss(t, x, sw)
+        else:
+            out = losses.reduce_weighted(loss.call(t, x), sw, mask, reduction)
+        out.backward()
+        return float(out), x.grad
+
+    (fused_value, fused_grad), (plain_value, plain_grad) = run(True), run(False)
+    np.testing.assert_allclose(fused_value, plain_value, rtol=1e-12)
+    np.testing.assert_allclose(fused_grad, plain_grad, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("sparse", [True, False])
+def test_softmax_cross_entropy_reduced_gradcheck(reduction, sparse):
+    rng = np.random.default_rng(0)
+    z = draw((4, 5), seed=1)
+    t = rng.integers(0, 5, 4) if sparse else rng.dirichlet(np.ones(5), 4)
+    w = rng.uniform(0.1, 2.0, 4)
+
+    def fn(x):
+        return profond.ops.softmax_cross_entropy(x, t, sparse=sparse, label_smoothing=0.1,
+                                                 weight=w, reduction=reduction)
+    assert gradcheck(fn, z)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_sigmoid_cross_entropy_reduced_gradcheck(reduction):
+    z = draw((3, 4), seed=2)
+    t = np.random.default_rng(1).uniform(0, 1, (3, 4))
+    assert gradcheck(lambda x: profond.ops.sigmoid_cross_entropy(
+        x, t, weight=np.array([[0.5], [1.0], [2.0]]), reduction=reduction), z)
+
+
+def test_reduced_cross_entropy_bad_arguments():
+    z = profond.tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="'reduction'.*'avg'"):
+        profond.ops.softmax_cross_entropy(z, [0, 1], sparse=True, reduction="avg")
+    with pytest.raises(ValueError, match=r"'weight' argument of shape \(3,\).*\(2,\)"):
+        profond.ops.softmax_cross_entropy(z, [0, 1], sparse=True, weight=np.ones(3),
+                                          reduction="sum")

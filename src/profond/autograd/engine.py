@@ -67,65 +67,77 @@ def enable_grad():
 def _topological_order(root):
     """Nodes reachable from ``root`` that have a backward, parents before children."""
     order = []
-    visited = set()
-    stack = [(root, False)]
+    visited = {id(root)}
+    stack = [(root, iter(root._parents))]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in node._parents:
+        node, parents = stack[-1]
+        for parent in parents:
             if parent._backward is not None and id(parent) not in visited:
-                stack.append((parent, False))
+                visited.add(id(parent))
+                stack.append((parent, iter(parent._parents)))
+                break
+        else:  # every parent placed: the node follows them
+            stack.pop()
+            order.append(node)
     return order
 
 
 def run_backward(root, grad, retain_graph: bool = False) -> None:
     """Propagate ``grad`` (d loss / d root) to every leaf that requires a gradient."""
     grads = {id(root): grad}
-    owned = set()  # ids of buffers the engine allocated itself: safe to update in place
-    given_to_leaves = set()
-    # Leaves whose .grad is an array handed over by a backward closure during this pass: it may
-    # still be pending for another node (``a + b`` returns ``g`` to both parents), so the next
-    # contribution to such a leaf is added out of place, never with ``+=``.
+    # Buffers the engine allocated itself (sums of several contributions): safe to update in
+    # place. Any other array may be referenced elsewhere (``a + b`` returns ``g`` to both
+    # parents), so a second contribution to it is added out of place.
+    owned = set()
+    # Leaves whose .grad was set during this pass to an array a closure returned: the same
+    # array may still be pending for another node, so the leaf's next contribution is added
+    # out of place too (then the leaf owns its buffer).
     borrowed = set()
+    given = set()  # ids of the arrays handed to leaves in this pass
+    pop = grads.pop
     for node in reversed(_topological_order(root)):
-        g = grads.pop(id(node), None)
+        g = pop(id(node), None)
         if g is None:
             continue
-        owned.discard(id(g))
+        if owned:  # g may now be handed on (even to two parents): no longer ours to mutate
+            owned.discard(id(g))
         parent_grads = node._backward(g)
-        for parent, pg in zip(node._parents, parent_grads):
+        if not retain_graph:
+            parents = node._parents
+            node._backward = None
+            node._parents = ()
+        else:
+            parents = node._parents
+        for parent, pg in zip(parents, parent_grads):
             if pg is None or not parent.requires_grad:
                 continue
             if parent._backward is None:  # a leaf: accumulate into .grad
-                if parent.grad is None:
-                    if id(pg) in given_to_leaves or pg.base is not None or pg is grad:
+                current = parent.grad
+                if current is None:
+                    if pg is grad or pg.base is not None or id(pg) in given:
                         pg = pg.copy()
                     else:
                         borrowed.add(id(parent))
-                    given_to_leaves.add(id(pg))
+                    given.add(id(pg))
                     parent.grad = pg
                 elif id(parent) in borrowed:
-                    parent.grad = parent.grad + pg
+                    parent.grad = current + pg
                     borrowed.discard(id(parent))
                 else:
-                    parent.grad += pg
+                    parent.grad += pg  # through the attribute: numpy scalars are immutable
                 continue
             key = id(parent)
             current = grads.get(key)
             if current is None:
                 grads[key] = pg
             elif id(current) in owned:
-                current += pg
+                total = current
+                total += pg
+                if total is not current:  # a numpy scalar (0-d result) is immutable
+                    owned.discard(id(current))
+                    grads[key] = total
+                    owned.add(id(total))
             else:
                 total = current + pg
                 owned.add(id(total))
                 grads[key] = total
-        if not retain_graph:
-            node._backward = None
-            node._parents = ()
