@@ -242,14 +242,19 @@ class Layer:
         return flags
 
     def __call__(self, inputs, *args, training=None, mask=None, **kwargs):
-        inputs = _map(lambda x: x if isinstance(x, Tensor) else to_tensor(x), inputs)
-        if mask is None and isinstance(inputs, Tensor):
-            mask = inputs._keras_mask
+        # Runs for every layer at every step: the common case (one tensor in, no mask) takes
+        # the shortest path; structures and masks the general one.
+        if isinstance(inputs, Tensor):
+            if mask is None:
+                mask = inputs._keras_mask
+        else:
+            inputs = _map(lambda x: x if isinstance(x, Tensor) else to_tensor(x), inputs)
         if not self.built:
             self._build_input_shape = shape_of(inputs)
             self.build(self._build_input_shape)
             self.built = True
-        accepts_training, accepts_mask = self._call_accepts()
+        accepts_training, accepts_mask = Layer._call_signature_cache.get(type(self)) or \
+            self._call_accepts()
         if accepts_training:
             kwargs["training"] = training
         if accepts_mask and mask is not None:
@@ -257,9 +262,10 @@ class Layer:
         outputs = self.call(inputs, *args, **kwargs)
         if self.activity_regularizer is not None:
             self._activity_losses.append(_map(self.activity_regularizer, outputs))
-        out_mask = self.compute_mask(inputs, mask)
-        if out_mask is not None and isinstance(outputs, Tensor):
-            outputs._keras_mask = out_mask
+        if mask is not None or type(self).compute_mask is not Layer.compute_mask:
+            out_mask = self.compute_mask(inputs, mask)
+            if out_mask is not None and isinstance(outputs, Tensor):
+                outputs._keras_mask = out_mask
         return outputs
 
     def compute_output_shape(self, input_shape):

@@ -57,29 +57,30 @@ def linear(x, kernel, bias=None, relu: bool = False) -> Tensor:
     -------
     Tensor, shape (..., units)
     """
-    x, kernel = pair(x, kernel)
+    if not (isinstance(x, Tensor) and isinstance(kernel, Tensor)
+            and x.data.dtype == kernel.data.dtype):
+        x, kernel = pair(x, kernel)
     if bias is not None and not isinstance(bias, Tensor):
         bias = as_tensor(bias, kernel)
-    if kernel.ndim != 2 or x.ndim < 1 or x.shape[-1] != kernel.shape[0]:
-        raise ValueError(f"linear: input of shape {x.shape} does not match kernel of shape "
-                         f"{kernel.shape} (expected input (..., {kernel.shape[0] if kernel.ndim else '?'})).")
-    xd = x.data
+    xd, kd = x.data, kernel.data
+    if kd.ndim != 2 or xd.ndim < 1 or xd.shape[-1] != kd.shape[0]:
+        raise ValueError(f"linear: input of shape {xd.shape} does not match kernel of shape "
+                         f"{kd.shape} (expected input (..., {kd.shape[0] if kd.ndim else '?'})).")
     x2 = xd.reshape(-1, xd.shape[-1]) if xd.ndim != 2 else xd
-    out = x2 @ kernel.data
+    out = x2 @ kd
     if bias is not None:
         out += bias.data
     if relu:
-        xp = x.xp
-        xp.maximum(out, 0, out=out)
+        x.xp.maximum(out, 0, out=out)
     if xd.ndim != 2:
-        out = out.reshape(xd.shape[:-1] + (kernel.shape[1],))
+        out = out.reshape(xd.shape[:-1] + (kd.shape[1],))
     parents = (x, kernel) if bias is None else (x, kernel, bias)
 
     def backward(g):
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         if relu:
             g2 = g2 * (out.reshape(g2.shape) > 0)  # relu's gradient is 0 at 0, as in PyTorch
-        gx = (g2 @ kernel.data.T).reshape(xd.shape) if x.requires_grad else None
+        gx = (g2 @ kd.T).reshape(xd.shape) if x.requires_grad else None
         gk = x2.T @ g2 if kernel.requires_grad else None
         if bias is None:
             return gx, gk

@@ -19,7 +19,7 @@ import re
 
 from profond import backend
 from profond._validation import check_float, check_int
-from profond.autograd.engine import no_grad
+from profond.autograd import engine
 from profond.autograd.tensor import Tensor
 from profond.schedules import LearningRateSchedule
 
@@ -227,7 +227,7 @@ class Optimizer:
         ``update_step`` writes its intermediate results here with ``out=`` instead of
         allocating temporaries at every step; its content does not survive the call.
         """
-        key = (var.shape, var.dtype.str, type(var), k)
+        key = (var.shape, var.dtype, type(var), k)
         buf = self._buffers.get(key)
         if buf is None:
             buf = self._buffers[key] = backend.get_array_module(var).empty_like(var)
@@ -256,32 +256,38 @@ class Optimizer:
 
         A ``None`` gradient leaves its variable untouched. ``iterations`` grows by one.
         """
-        grads = [g.data if isinstance(g, Tensor) else g for g in grads]
         if len(grads) != len(variables):
             raise ValueError(f"apply: got {len(grads)} gradients for {len(variables)} "
                              "variables.")
         if self.clipvalue is not None or self.clipnorm is not None or \
                 self.global_clipnorm is not None:
-            grads = self._clip(grads)
+            grads = self._clip([g.data if isinstance(g, Tensor) else g for g in grads])
         lr = self.learning_rate
         self._begin_step(lr)
         decay = 1.0 - lr * self.weight_decay if self.weight_decay else None
-        index = self._index
-        with no_grad():
+        # This loop runs once per variable per training step: locals instead of attributes.
+        index, slots, decays, update = self._index, self._slots, self._decays, self.update_step
+        mode = engine.grad_mode
+        recording, mode.enabled = mode.enabled, False  # no_grad without a context manager
+        try:
             for g, var in zip(grads, variables):
                 if g is None:
                     continue
+                if isinstance(g, Tensor):
+                    g = g.data
                 i = index.get(id(var))
                 if i is None:
                     self.build([var])
                     i = index[id(var)]
                 data = var.data
-                if decay is not None and self._decays[i]:
+                if decay is not None and decays[i]:
                     data *= decay
-                self.update_step(g, data, lr, self._slots[i])
+                update(g, data, lr, slots[i])
                 constraint = getattr(var, "constraint", None)
                 if constraint is not None:
                     data[...] = constraint(data)
+        finally:
+            mode.enabled = recording
         self._last_learning_rate = lr
         self.iterations += 1
 
