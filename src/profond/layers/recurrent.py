@@ -21,8 +21,11 @@ from profond import activations, backend
 from profond import random as prandom
 from profond._validation import check_float, check_int
 from profond.autograd.tensor import Tensor
-from profond.layers._weights_args import (add_configured_weight, store_weight_arguments,
-                                          weight_arguments_config)
+from profond.layers._weights_args import (
+    add_configured_weight,
+    store_weight_arguments,
+    weight_arguments_config,
+)
 from profond.layers.base import Layer
 from profond.ops import recurrent as rnn_ops
 
@@ -51,6 +54,7 @@ class _Recurrent(Layer):
 
     _gates = 1       # gate blocks in the kernels: 1 (SimpleRNN), 3 (GRU), 4 (LSTM)
     _n_states = 1    # 1 (h) or 2 (h, c)
+    _op = None       # the fused sequence op of profond.ops.recurrent
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -160,8 +164,17 @@ class _Recurrent(Layer):
 
         return draw(self.dropout, self.input_dim), draw(self.recurrent_dropout, self.units)
 
+    def _cell_arguments(self):
+        """The arguments of this cell's op beyond those every recurrent op takes."""
+        return {"recurrent_activation": self.recurrent_activation}
+
     def _run(self, inputs, initial_state, mask, dropout_mask, recurrent_dropout_mask):
-        raise NotImplementedError  # pragma: no cover - each cell calls its op
+        return self._op(
+            inputs, self.kernel, self.recurrent_kernel, self.bias, initial_state, mask,
+            activation=self.activation, go_backwards=self.go_backwards,
+            return_sequences=self.return_sequences,
+            zero_output_for_mask=self.zero_output_for_mask, dropout_mask=dropout_mask,
+            recurrent_dropout_mask=recurrent_dropout_mask, **self._cell_arguments())
 
     def call(self, inputs, initial_state=None, mask=None, training=None):
         initial_state = self._check_inputs(inputs, initial_state, mask)
@@ -244,18 +257,14 @@ class SimpleRNN(_Recurrent):
 
     _gates = 1
     _n_states = 1
+    _op = staticmethod(rnn_ops.simple_rnn)
 
     def __init__(self, units, activation="tanh", use_bias=True, **kwargs):
         kwargs.pop("recurrent_activation", None)
         super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
 
-    def _run(self, inputs, initial_state, mask, dmask, rmask):
-        return rnn_ops.simple_rnn(
-            inputs, self.kernel, self.recurrent_kernel, self.bias, initial_state, mask,
-            activation=self.activation, go_backwards=self.go_backwards,
-            return_sequences=self.return_sequences,
-            zero_output_for_mask=self.zero_output_for_mask, dropout_mask=dmask,
-            recurrent_dropout_mask=rmask)
+    def _cell_arguments(self):
+        return {}
 
     def get_config(self):
         config = super().get_config()
@@ -321,6 +330,7 @@ class LSTM(_Recurrent):
 
     _gates = 4
     _n_states = 2
+    _op = staticmethod(rnn_ops.lstm)
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  unit_forget_bias=True, **kwargs):
@@ -332,14 +342,6 @@ class LSTM(_Recurrent):
         if self.unit_forget_bias:
             return _UnitForgetBias(self.bias_initializer, self.units)
         return self.bias_initializer
-
-    def _run(self, inputs, initial_state, mask, dmask, rmask):
-        return rnn_ops.lstm(
-            inputs, self.kernel, self.recurrent_kernel, self.bias, initial_state, mask,
-            activation=self.activation, recurrent_activation=self.recurrent_activation,
-            go_backwards=self.go_backwards, return_sequences=self.return_sequences,
-            zero_output_for_mask=self.zero_output_for_mask, dropout_mask=dmask,
-            recurrent_dropout_mask=rmask)
 
     def get_config(self):
         return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
@@ -380,6 +382,7 @@ class GRU(_Recurrent):
 
     _gates = 3
     _n_states = 1
+    _op = staticmethod(rnn_ops.gru)
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  reset_after=True, **kwargs):
@@ -390,14 +393,8 @@ class GRU(_Recurrent):
     def _bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
-    def _run(self, inputs, initial_state, mask, dmask, rmask):
-        return rnn_ops.gru(
-            inputs, self.kernel, self.recurrent_kernel, self.bias, initial_state, mask,
-            activation=self.activation, recurrent_activation=self.recurrent_activation,
-            reset_after=self.reset_after, go_backwards=self.go_backwards,
-            return_sequences=self.return_sequences,
-            zero_output_for_mask=self.zero_output_for_mask, dropout_mask=dmask,
-            recurrent_dropout_mask=rmask)
+    def _cell_arguments(self):
+        return {**super()._cell_arguments(), "reset_after": self.reset_after}
 
     def get_config(self):
         return {**super().get_config(), "reset_after": self.reset_after}

@@ -126,11 +126,17 @@ def _data(a):
 
 
 class _Pass:
-    """What every cell needs: time-major inputs, masks, initial states, the state buffer."""
+    """What every cell needs: checked tensors, time-major inputs, masks, initial states, the
+    state buffer, and the recurrent inputs of each step.
+
+    ``bias_rows`` is 2 for GRU's ``reset_after`` bias ``(2, G*units)`` (input and recurrent
+    rows), else 1 for a bias ``(G*units,)``.
+    """
 
     def __init__(self, name, x, kernel, recurrent_kernel, bias, initial_state, mask, n_states,
-                 gates, go_backwards, dropout_mask, recurrent_dropout_mask):
-        x = as_tensor(x)
+                 gates, go_backwards, dropout_mask, recurrent_dropout_mask, bias_rows=1):
+        x, kernel, recurrent_kernel = as_tensor(x), as_tensor(kernel), as_tensor(recurrent_kernel)
+        bias = None if bias is None else as_tensor(bias)
         if x.ndim != 3:
             raise ValueError(f"{name} expects inputs of shape (batch, time, features). Got shape "
                              f"{tuple(x.shape)}.")
@@ -144,6 +150,10 @@ class _Pass:
         if T == 0:
             raise ValueError(f"{name} needs at least one time step. Got input shape "
                              f"{tuple(x.shape)}.")
+        bias_shape = (gates * U,) if bias_rows == 1 else (bias_rows, gates * U)
+        if bias is not None and tuple(bias.shape) != bias_shape:
+            raise ValueError(f"{name}: bias must have shape {bias_shape}. Got "
+                             f"{tuple(bias.shape)}.")
         self.x, self.kernel, self.recurrent_kernel, self.bias = x, kernel, recurrent_kernel, bias
         self.B, self.T, self.F, self.U, self.S = B, T, F, U, n_states
         self.reverse = bool(go_backwards)
@@ -196,6 +206,22 @@ class _Pass:
         self.keep = engine.is_grad_enabled() and any(
             t is not None and t.requires_grad
             for t in (x, kernel, recurrent_kernel, bias, *self.initial))
+        # the backward pass needs each step's intermediate values; inference reuses one slot
+        self.n = T if self.keep else 1
+        # under recurrent dropout, h_{t-1} * mask is what the recurrent GEMM reads: kept
+        self.HR = self.steps(U) if self.rec_mask is not None else None
+
+    def steps(self, width):
+        """An uninitialised per-step buffer ``(n, batch, width)`` (``n``: T, or 1 in inference)."""
+        return self.xp.empty((self.n, self.B, width), dtype=self.dtype)
+
+    def recurrent_input(self, t):
+        """``h_{t-1}`` as the recurrent GEMM of step ``t`` reads it (times the recurrent
+        dropout mask)."""
+        h_prev = self.P[0, t]
+        if self.HR is None:
+            return h_prev
+        return self.xp.multiply(h_prev, self.rec_mask, out=self.HR[t if self.keep else 0])
 
     def project(self, bias_row=None):
         """Input projections of all steps, one GEMM: (T, B, G*units)."""
@@ -204,9 +230,9 @@ class _Pass:
             xw += bias_row
         return xw.reshape(self.T, self.B, -1)
 
-    def hidden_inputs(self, HR):
+    def hidden_inputs(self):
         """The recurrent GEMM's inputs of all steps as (T*B, units)."""
-        return (self.P[0, :-1] if HR is None else HR).reshape(self.T * self.B, self.U)
+        return (self.P[0, :-1] if self.HR is None else self.HR).reshape(self.T * self.B, self.U)
 
     def input_grads(self, dZ2):
         """Gradients of x and kernel from the gate gradients of all steps, (T*B, G*units)."""
@@ -221,6 +247,17 @@ class _Pass:
                 gxt = gxt[::-1]
             gx = xp.ascontiguousarray(gxt.transpose(1, 0, 2), dtype=self.x.dtype)
         return gx, gk
+
+    def gate_grads(self, dZ):
+        """Gradients of x, kernel, recurrent kernel and bias from the gate gradients of all
+        steps ``dZ`` (T, B, G*units), when one bias and the whole recurrent kernel act on
+        ``z = x @ kernel + h_prev @ recurrent_kernel + bias`` (SimpleRNN, LSTM)."""
+        dZ2 = dZ.reshape(self.T * self.B, -1)
+        gx, gk = self.input_grads(dZ2)
+        grk = self.hidden_inputs().T @ dZ2 if self.recurrent_kernel.requires_grad else None
+        bias = self.bias
+        gb = dZ2.sum(axis=0) if bias is not None and bias.requires_grad else None
+        return gx, gk, grk, gb
 
     def finish(self, backward, return_sequences, zero_output_for_mask):
         """The fused node and its outputs: (output, [final states])."""
@@ -269,9 +306,11 @@ class _Pass:
         return output, states
 
 
-def _check_bias(name, bias, shape):
-    if bias is not None and tuple(bias.shape) != shape:
-        raise ValueError(f"{name}: bias must have shape {shape}. Got {tuple(bias.shape)}.")
+def _blocks(Z, U, count):
+    """The ``count`` gate blocks of the kept pre-activations ``Z`` (Nones when not kept)."""
+    if Z is None:
+        return [None] * count
+    return [Z[..., j * U:(j + 1) * U] for j in range(count)]
 
 
 # --- SimpleRNN ---------------------------------------------------------------------------------
@@ -316,25 +355,19 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=
     >>> out.shape, bool((out.data == h.data).all())
     ((2, 4), True)
     """
-    name = "simple_rnn"
-    kernel, recurrent_kernel = as_tensor(kernel), as_tensor(recurrent_kernel)
-    bias = None if bias is None else as_tensor(bias)
-    ps = _Pass(name, x, kernel, recurrent_kernel, bias, initial_state, mask, 1, 1,
+    ps = _Pass("simple_rnn", x, kernel, recurrent_kernel, bias, initial_state, mask, 1, 1,
                go_backwards, dropout_mask, recurrent_dropout_mask)
-    _check_bias(name, bias, (ps.U,))
     act = _Activation(activation, "activation")
     xp, T, B, U, P, keep = ps.xp, ps.T, ps.B, ps.U, ps.P, ps.keep
-    XW = ps.project(None if bias is None else bias.data)
-    Rk = recurrent_kernel.data
-    n = T if keep else 1
+    XW = ps.project(None if ps.bias is None else ps.bias.data)
+    Rk = ps.recurrent_kernel.data
     masked = ps.mask is not None
-    HN = xp.empty((n, B, U), dtype=ps.dtype) if masked else None  # new outputs before masking
-    A = xp.empty((n, B, U), dtype=ps.dtype) if act.keeps_input and keep else None
-    HR = xp.empty((n, B, U), dtype=ps.dtype) if ps.rec_mask is not None else None
+    HN = ps.steps(U) if masked else None  # new outputs before masking
+    A = ps.steps(U) if act.keeps_input and keep else None
     for t in range(T):
         k = t if keep else 0
         h_prev = P[0, t]
-        hr = h_prev if HR is None else xp.multiply(h_prev, ps.rec_mask, out=HR[k])
+        hr = ps.recurrent_input(t)
         a = P[0, t + 1] if HN is None else HN[k]
         xp.matmul(hr, Rk, out=a)
         a += XW[t]
@@ -363,11 +396,7 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=
             if carry is not None:
                 dprev += dh * carry[t]
             dh = dprev
-        dZ2 = dA.reshape(T * B, U)
-        gx, gk = ps.input_grads(dZ2)
-        grk = ps.hidden_inputs(HR).T @ dZ2 if recurrent_kernel.requires_grad else None
-        gb = dZ2.sum(axis=0) if bias is not None and bias.requires_grad else None
-        return gx, gk, grk, gb, [dh] if ps.initial else []
+        return (*ps.gate_grads(dA), [dh] if ps.initial else [])
 
     return ps.finish(backward, return_sequences, zero_output_for_mask)
 
@@ -420,30 +449,23 @@ recurrent_dropout_mask
     >>> k.grad.shape, r.grad.shape
     ((3, 8), (2, 8))
     """
-    name = "lstm"
-    kernel, recurrent_kernel = as_tensor(kernel), as_tensor(recurrent_kernel)
-    bias = None if bias is None else as_tensor(bias)
-    ps = _Pass(name, x, kernel, recurrent_kernel, bias, initial_state, mask, 2, 4,
+    ps = _Pass("lstm", x, kernel, recurrent_kernel, bias, initial_state, mask, 2, 4,
                go_backwards, dropout_mask, recurrent_dropout_mask)
-    _check_bias(name, bias, (4 * ps.U,))
     act = _Activation(activation, "activation")
     ract = _Activation(recurrent_activation, "recurrent_activation")
     xp, T, B, U, P, keep, dtype = ps.xp, ps.T, ps.B, ps.U, ps.P, ps.keep, ps.dtype
-    XW = ps.project(None if bias is None else bias.data)
-    Rk = recurrent_kernel.data
-    n = T if keep else 1
+    XW = ps.project(None if ps.bias is None else ps.bias.data)
+    Rk = ps.recurrent_kernel.data
     masked = ps.mask is not None
-    G = xp.empty((n, B, 4 * U), dtype=dtype)     # activated gates i, f, g, o
-    TC = xp.empty((n, B, U), dtype=dtype)        # activation(c_new)
-    Z = xp.empty((n, B, 4 * U), dtype=dtype) if keep and (act.keeps_input or
-                                                         ract.keeps_input) else None
-    CN = xp.empty((n, B, U), dtype=dtype) if keep and act.keeps_input else None
-    HR = xp.empty((n, B, U), dtype=dtype) if ps.rec_mask is not None else None
+    G = ps.steps(4 * U)                          # activated gates i, f, g, o
+    TC = ps.steps(U)                             # activation(c_new)
+    Z = ps.steps(4 * U) if keep and (act.keeps_input or ract.keeps_input) else None
+    CN = ps.steps(U) if keep and act.keeps_input else None
     GC = xp.empty((B, U), dtype=dtype)           # the candidate's pre-activation, per step
     for t in range(T):
         k = t if keep else 0
         h_prev, c_prev = P[0, t], P[1, t]
-        hr = h_prev if HR is None else xp.multiply(h_prev, ps.rec_mask, out=HR[k])
+        hr = ps.recurrent_input(t)
         z = G[k]
         xp.matmul(hr, Rk, out=z)
         z += XW[t]
@@ -469,12 +491,12 @@ recurrent_dropout_mask
 
     def backward(gP):
         # factors of every step at once: nothing here depends on the gradient through time
-        gi, gf, gg, go = G[..., :U], G[..., U:2 * U], G[..., 2 * U:3 * U], G[..., 3 * U:]
-        za = (lambda j: Z[..., j * U:(j + 1) * U]) if Z is not None else (lambda j: None)
-        d_i = ract.derivative(xp, gi, za(0))
-        d_f = ract.derivative(xp, gf, za(1))
-        d_g = act.derivative(xp, gg, za(2))
-        d_o = ract.derivative(xp, go, za(3))
+        gi, gf, gg, go = _blocks(G, U, 4)
+        zi, zf, zg, zo = _blocks(Z, U, 4)
+        d_i = ract.derivative(xp, gi, zi)
+        d_f = ract.derivative(xp, gf, zf)
+        d_g = act.derivative(xp, gg, zg)
+        d_o = ract.derivative(xp, go, zo)
         d_c = act.derivative(xp, TC, CN)
         Bc = go * d_c                          # d c_new / d h_new, through h = o * act(c)
         Ao = TC * d_o                          # d z_o / d h_new
@@ -507,11 +529,7 @@ recurrent_dropout_mask
                 dc_prev += dc * keep_f[t]
                 dh_prev += dh * keep_f[t]
             dh, dc = dh_prev, dc_prev
-        dZ2 = dZ.reshape(T * B, 4 * U)
-        gx, gk = ps.input_grads(dZ2)
-        grk = ps.hidden_inputs(HR).T @ dZ2 if recurrent_kernel.requires_grad else None
-        gb = dZ2.sum(axis=0) if bias is not None and bias.requires_grad else None
-        return gx, gk, grk, gb, [dh, dc] if ps.initial else []
+        return (*ps.gate_grads(dZ), [dh, dc] if ps.initial else [])
 
     return ps.finish(backward, return_sequences, zero_output_for_mask)
 
@@ -565,16 +583,13 @@ recurrent_dropout_mask
     >>> out.shape
     (2, 2)
     """
-    name = "gru"
-    kernel, recurrent_kernel = as_tensor(kernel), as_tensor(recurrent_kernel)
-    bias = None if bias is None else as_tensor(bias)
-    ps = _Pass(name, x, kernel, recurrent_kernel, bias, initial_state, mask, 1, 3,
-               go_backwards, dropout_mask, recurrent_dropout_mask)
-    U = ps.U
-    _check_bias(name, bias, (2, 3 * U) if reset_after else (3 * U,))
+    ps = _Pass("gru", x, kernel, recurrent_kernel, bias, initial_state, mask, 1, 3,
+               go_backwards, dropout_mask, recurrent_dropout_mask,
+               bias_rows=2 if reset_after else 1)
     act = _Activation(activation, "activation")
     ract = _Activation(recurrent_activation, "recurrent_activation")
-    xp, T, B, P, keep, dtype = ps.xp, ps.T, ps.B, ps.P, ps.keep, ps.dtype
+    xp, T, B, U, P, keep, dtype = ps.xp, ps.T, ps.B, ps.U, ps.P, ps.keep, ps.dtype
+    bias, recurrent_kernel = ps.bias, ps.recurrent_kernel
     if bias is None:
         b_in = b_rec = None
     elif reset_after:
@@ -583,19 +598,16 @@ recurrent_dropout_mask
         b_in, b_rec = bias.data, None
     XW = ps.project(b_in)
     Rk = recurrent_kernel.data
-    n = T if keep else 1
     masked = ps.mask is not None
-    G = xp.empty((n, B, 3 * U), dtype=dtype)      # z, r, hh (activated)
-    Z = xp.empty((n, B, 3 * U), dtype=dtype) if keep and (act.keeps_input or
-                                                         ract.keeps_input) else None
-    MH = xp.empty((n, B, 3 * U if reset_after else 2 * U), dtype=dtype)  # h_{t-1} @ Rk (+ b)
-    RH = xp.empty((n, B, U), dtype=dtype) if not reset_after else None   # r * h_{t-1}
-    HR = xp.empty((n, B, U), dtype=dtype) if ps.rec_mask is not None else None
+    G = ps.steps(3 * U)                                       # z, r, hh (activated)
+    Z = ps.steps(3 * U) if keep and (act.keeps_input or ract.keeps_input) else None
+    MH = ps.steps(3 * U if reset_after else 2 * U)            # h_{t-1} @ Rk (+ b)
+    RH = ps.steps(U) if not reset_after else None             # r * h_{t-1}
     Rzr, Rh = Rk[:, :2 * U], Rk[:, 2 * U:]
     for t in range(T):
         k = t if keep else 0
         h_prev = P[0, t]
-        hr = h_prev if HR is None else xp.multiply(h_prev, ps.rec_mask, out=HR[k])
+        hr = ps.recurrent_input(t)
         g, mh, xw = G[k], MH[k], XW[t]
         if reset_after:
             xp.matmul(hr, Rk, out=mh)
@@ -624,11 +636,11 @@ recurrent_dropout_mask
             P[0, t + 1] = xp.where(ps.mask[t], out, h_prev)
 
     def backward(gP):
-        gz, gr, ghh = G[..., :U], G[..., U:2 * U], G[..., 2 * U:]
-        za = (lambda j: Z[..., j * U:(j + 1) * U]) if Z is not None else (lambda j: None)
-        d_z = ract.derivative(xp, gz, za(0))
-        d_r = ract.derivative(xp, gr, za(1))
-        d_h = act.derivative(xp, ghh, za(2))
+        gz, gr, ghh = _blocks(G, U, 3)
+        zz, zr, zh = _blocks(Z, U, 3)
+        d_z = ract.derivative(xp, gz, zz)
+        d_r = ract.derivative(xp, gr, zr)
+        d_h = act.derivative(xp, ghh, zh)
         H_prev = P[0, :-1]
         Fz = (H_prev - ghh) * d_z          # d z_pre / d h_new
         Fh = (1 - gz) * d_h                # d hh_pre / d h_new
@@ -641,7 +653,7 @@ recurrent_dropout_mask
         if reset_after:
             Fr = MH[..., 2 * U:] * d_r     # d r_pre / d (hh_pre gradient)
         else:
-            Fr = (H_prev if HR is None else HR) * d_r
+            Fr = (H_prev if ps.HR is None else ps.HR) * d_r
         dX = xp.empty((T, B, 3 * U), dtype=dtype)      # gradients of x-projections z, r, h
         dM = xp.empty((T, B, 3 * U), dtype=dtype) if reset_after else None
         dh = gP[0, T].copy()  # from the last output and the final state
@@ -670,7 +682,7 @@ recurrent_dropout_mask
         dX2 = dX.reshape(T * B, 3 * U)
         gx, gk = ps.input_grads(dX2)
         grk = gb = None
-        HR2 = ps.hidden_inputs(HR)
+        HR2 = ps.hidden_inputs()
         if reset_after:
             dM2 = dM.reshape(T * B, 3 * U)
             if recurrent_kernel.requires_grad:
