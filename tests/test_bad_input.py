@@ -160,3 +160,15 @@ def test_loss_shape_mismatch_names_both_shapes():
     with pytest.raises(ValueError, match=r"y_true of shape \(10, 2\) does not match y_pred of "
                                          r"shape \(10, 3\)"):
         losses.MeanSquaredError()(np.ones((10, 2)), profond.tensor(np.ones((10, 3))))
+
+
+def test_large_finite_values_whose_sum_overflows_are_accepted():
+    """The finiteness check sums each chunk; an overflowing sum of finite data must not be
+    taken for an inf (the exact test decides), while a real inf beside them still is."""
+    m = profond.Sequential([layers.Input((4,)), layers.Dense(2)])
+    m.compile(optimizer="sgd", loss="mse")
+    x = np.full((10, 4), 1e37, dtype=np.float32)  # sum 4e38 > float32's max
+    m.predict(x, verbose=0)  # no error: every value is finite
+    x[7, 2] = np.inf
+    with pytest.raises(ValueError, match=r"'x' argument contains inf \(first at index \(7, 2\)\)"):
+        m.predict(x, verbose=0)

@@ -155,11 +155,11 @@ class Model(Layer):
             v.grad = None
         loss.backward()
         grads = [v.grad for v in variables]
+        for v in variables:  # the optimizer gets the arrays; the variables keep no reference
+            v.grad = None
         for observe in self.__dict__.get("_gradient_observers", ()):
             observe(grads, variables)
         self.optimizer.apply(grads, variables)
-        for v in variables:
-            v.grad = None
         return loss, y_pred
 
     def test_step(self, x, y, sample_weight=None):
@@ -350,14 +350,15 @@ class Model(Layer):
             callback_list.on_epoch_begin(epoch)
             loss_sum = 0.0
             seen = 0
+            train_step, update_metrics = self.train_step, self.compiled_metrics.update
             for step, (xb, yb, swb) in enumerate(batches):
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
-                loss, y_pred = self.train_step(xb, yb, swb)
-                n = len(flatten(xb)[0])
+                loss, y_pred = train_step(xb, yb, swb)
+                n = len(xb) if hasattr(xb, "shape") else len(flatten(xb)[0])
                 loss_sum += float(loss.data) * n
                 seen += n
-                self.compiled_metrics.update(yb, y_pred, swb)
+                update_metrics(yb, y_pred, swb)
                 if batch_hooks:
                     logs = {"loss": loss_sum / seen, **self.compiled_metrics.results()}
                     callback_list.on_train_batch_end(step, logs)

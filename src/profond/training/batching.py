@@ -82,21 +82,44 @@ class ArrayBatches:
             return backend.asarray(a, dtype=backend.floatx())
         return backend.asarray(a)
 
+    @staticmethod
+    def _mover(a):
+        """The conversion a gathered batch of ``a`` needs (None: it is ready as it comes)."""
+        kind = getattr(getattr(a, "dtype", None), "kind", None)
+        if backend.xp() is np and type(a) is np.ndarray and (
+                kind in "biu" or (kind == "f" and a.dtype == np.dtype(backend.floatx()))):
+            return None  # fancy indexing already gives a fresh C-ordered NumPy array
+        return ArrayBatches._to_backend
+
     def __iter__(self):
         bs = self.batch_size
         order = None
         if self.shuffle:
             order = prandom.generator(self.seed).permutation(self.n)
+        # Decided once per pass, not per batch: what each leaf needs and which structures are
+        # a bare array (no rebuilding of lists and dicts for them).
+        movers = [[self._mover(a) for a in leaves] for leaves in self.leaves]
+        bare = [t is not None and not isinstance(t, (list, tuple, dict)) for t in self.templates]
+        plan = list(zip(self.templates, self.leaves, movers, bare))
         for start in range(0, self.n, bs):
             if order is None:
                 idx = slice(start, start + bs)
             else:
                 # Sorted within the batch: memory maps (and caches) are read sequentially, and
                 # in-memory and memory-mapped data give the same batches bit for bit.
-                idx = np.sort(order[start:start + bs])
+                idx = order[start:start + bs]
+                idx.sort()
             batch = []
-            for template, leaves in zip(self.templates, self.leaves):
-                batch.append(unflatten(template, [self._to_backend(a[idx]) for a in leaves]))
+            for template, leaves, moves, is_bare in plan:
+                if is_bare:
+                    a, move = leaves[0][idx], moves[0]
+                    batch.append(a if move is None else move(a))
+                elif template is None:
+                    batch.append(None)
+                else:
+                    batch.append(unflatten(template, [
+                        a[idx] if move is None else move(a[idx])
+                        for a, move in zip(leaves, moves)]))
             yield tuple(batch)
 
 
