@@ -1,4 +1,5 @@
-"""Shared helpers for the side-by-side benchmarks: alternating repeats, medians, ratios."""
+"""Shared helpers for the side-by-side benchmarks: the contenders' training and prediction
+loops, alternating repeats, medians, ratios."""
 
 from __future__ import annotations
 
@@ -17,6 +18,62 @@ def setup_torch():
 
     torch.set_num_threads(threads())
     return torch
+
+
+def profond_contender(model, optimizer, x, y, batch_size):
+    """Compile ``model`` (sparse cross-entropy on logits) and return its ``train(n=None)`` (one
+    shuffled epoch) and ``predict(n=None)`` over the first ``n`` samples (all by default)."""
+    import profond
+
+    model.compile(optimizer=optimizer,
+                  loss=profond.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+    def train(n=None):
+        xs, ys = (x, y) if n is None else (x[:n], y[:n])
+        model.fit(xs, ys, batch_size=batch_size, epochs=1, shuffle=True, verbose=0)
+
+    def predict(n=None):
+        model.predict(x if n is None else x[:n], batch_size=batch_size, verbose=0)
+
+    return train, predict
+
+
+def torch_contender(torch, net, opt, xt, yt, batch_size):
+    """PyTorch's ``train(n=None)`` and ``predict(n=None)``: the usual hand-written loops (a
+    shuffled epoch of ``opt`` steps on the cross-entropy; batches under ``inference_mode``)."""
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def train(n=None):
+        n = len(xt) if n is None else min(n, len(xt))  # as x[:n] on profond's side
+        perm = torch.randperm(n)
+        for i in range(0, n, batch_size):
+            idx = perm[i:i + batch_size]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(net(xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+
+    def predict(n=None):
+        n = len(xt) if n is None else min(n, len(xt))
+        with torch.inference_mode():
+            for i in range(0, n, batch_size):
+                net(xt[i:i + batch_size])
+
+    return train, predict
+
+
+def compare(contenders: dict, repeats: int, baseline: str, titles, warm_up=None) -> None:
+    """Warm every contender up, then time and report its train and its predict.
+
+    ``contenders`` maps a name to ``(train, predict)``; ``titles`` names the two reports;
+    ``warm_up``, when given, is the number of samples of the warm-up calls.
+    """
+    args = () if warm_up is None else (warm_up,)
+    for train, predict in contenders.values():  # warm-up: caches, allocator, BLAS
+        train(*args)
+        predict(*args)
+    for i, title in enumerate(titles):
+        report(title, alternate({k: v[i] for k, v in contenders.items()}, repeats), baseline)
 
 
 def timed(fn) -> float:

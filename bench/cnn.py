@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _common import alternate, report, setup_torch, threads  # noqa: E402
+from _common import compare, profond_contender, setup_torch, threads, torch_contender
 
 BATCH, LR, C = 64, 0.01, 10
 
@@ -39,7 +39,7 @@ def data(n):
     return x, y[:n].astype(np.int64), source
 
 
-def profond_contender(x, y):
+def profond_cnn(x, y):
     import profond
     from profond import layers
 
@@ -49,19 +49,10 @@ def profond_contender(x, y):
         layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
         layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
         layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dense(C)])
-    model.compile(optimizer=profond.optimizers.SGD(LR),
-                  loss=profond.losses.SparseCategoricalCrossentropy(from_logits=True))
-
-    def train():
-        model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=True, verbose=0)
-
-    def predict():
-        model.predict(x, batch_size=BATCH)
-
-    return train, predict
+    return profond_contender(model, profond.optimizers.SGD(LR), x, y, BATCH)
 
 
-def torch_contender(x, y):
+def torch_cnn(x, y):
     torch = setup_torch()
     torch.manual_seed(0)
     nn = torch.nn
@@ -69,26 +60,8 @@ def torch_contender(x, y):
                         nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                         nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, C))
     opt = torch.optim.SGD(net.parameters(), lr=LR)
-    loss_fn = nn.CrossEntropyLoss()
     xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()  # PyTorch's own layout, NCHW
-    yt = torch.from_numpy(y)
-    n = len(x)
-
-    def train():
-        perm = torch.randperm(n)
-        for i in range(0, n, BATCH):
-            idx = perm[i:i + BATCH]
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(net(xt[idx]), yt[idx])
-            loss.backward()
-            opt.step()
-
-    def predict():
-        with torch.inference_mode():
-            for i in range(0, n, BATCH):
-                net(xt[i:i + BATCH])
-
-    return train, predict
+    return torch_contender(torch, net, opt, xt, torch.from_numpy(y), BATCH)
 
 
 def main(argv=None):
@@ -98,16 +71,10 @@ def main(argv=None):
                         help="samples per epoch (fewer for a quick look)")
     args = parser.parse_args(argv)
     x, y, source = data(args.samples)
-    contenders = {"profond": profond_contender(x, y), "torch": torch_contender(x, y)}
+    contenders = {"profond": profond_cnn(x, y), "torch": torch_cnn(x, y)}
     print(f"CNN conv32-pool-conv64-pool-dense128-dense10, batch {BATCH}, {len(x)} samples of "
           f"{source}, {threads()} threads, {args.repeats} alternating repeats")
-    for _, (train, predict) in contenders.items():  # warm-up: caches, allocator, BLAS
-        train()
-        predict()
-    report("train one epoch", alternate({k: v[0] for k, v in contenders.items()},
-                                        args.repeats), "torch")
-    report(f"predict {len(x):,}", alternate({k: v[1] for k, v in contenders.items()},
-                                            args.repeats), "torch")
+    compare(contenders, args.repeats, "torch", ("train one epoch", f"predict {len(x):,}"))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _common import alternate, report, setup_torch, threads  # noqa: E402
+from _common import compare, profond_contender, setup_torch, threads, torch_contender
 
 N, D, H1, H2, C, BATCH, LR = 60_000, 784, 256, 128, 10, 128, 0.01
 
@@ -28,49 +28,23 @@ def data():
     return x, y
 
 
-def profond_contender(x, y):
+def profond_mlp(x, y):
     import profond
     from profond import layers
 
     profond.random.seed(0)
     model = profond.Sequential([layers.Input((D,)), layers.Dense(H1, activation="relu"),
                                 layers.Dense(H2, activation="relu"), layers.Dense(C)])
-    model.compile(optimizer=profond.optimizers.SGD(LR),
-                  loss=profond.losses.SparseCategoricalCrossentropy(from_logits=True))
-
-    def train():
-        model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=True, verbose=0)
-
-    def predict():
-        model.predict(x, batch_size=BATCH)
-
-    return train, predict
+    return profond_contender(model, profond.optimizers.SGD(LR), x, y, BATCH)
 
 
-def torch_contender(x, y):
+def torch_mlp(x, y):
     torch = setup_torch()
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(D, H1), torch.nn.ReLU(), torch.nn.Linear(H1, H2),
                               torch.nn.ReLU(), torch.nn.Linear(H2, C))
     opt = torch.optim.SGD(net.parameters(), lr=LR)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-
-    def train():
-        perm = torch.randperm(N)
-        for i in range(0, N, BATCH):
-            idx = perm[i:i + BATCH]
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(net(xt[idx]), yt[idx])
-            loss.backward()
-            opt.step()
-
-    def predict():
-        with torch.inference_mode():
-            for i in range(0, N, BATCH):
-                net(xt[i:i + BATCH])
-
-    return train, predict
+    return torch_contender(torch, net, opt, torch.from_numpy(x), torch.from_numpy(y), BATCH)
 
 
 def numpy_contender(x, y):
@@ -116,17 +90,11 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     x, y = data()
-    contenders = {"profond": profond_contender(x, y), "torch": torch_contender(x, y),
+    contenders = {"profond": profond_mlp(x, y), "torch": torch_mlp(x, y),
                   "numpy loop": numpy_contender(x, y)}
     print(f"MLP {D}-{H1}-{H2}-{C}, batch {BATCH}, {N} samples, {threads()} threads, "
           f"{args.repeats} alternating repeats")
-    for _, (train, predict) in contenders.items():  # warm-up: caches, allocator, BLAS
-        train()
-        predict()
-    report("train one epoch", alternate({k: v[0] for k, v in contenders.items()},
-                                        args.repeats), "profond")
-    report("predict 60,000", alternate({k: v[1] for k, v in contenders.items()},
-                                       args.repeats), "profond")
+    compare(contenders, args.repeats, "profond", ("train one epoch", "predict 60,000"))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _common import alternate, report, setup_torch, threads
+from _common import compare, profond_contender, setup_torch, threads, torch_contender
 
 BATCH, LR, UNITS, C = 64, 1e-3, 128, 10
 
@@ -41,26 +41,17 @@ def data(n):
     return x, y[:n].astype(np.int64), source
 
 
-def profond_contender(cell, x, y):
+def profond_rnn(cell, x, y):
     import profond
     from profond import layers
 
     profond.random.seed(0)
     rnn = {"lstm": layers.LSTM, "gru": layers.GRU}[cell](UNITS)
     model = profond.Sequential([layers.Input((28, 28)), rnn, layers.Dense(C)])
-    model.compile(optimizer=profond.optimizers.Adam(LR),
-                  loss=profond.losses.SparseCategoricalCrossentropy(from_logits=True))
-
-    def train(n=None):
-        model.fit(x[:n], y[:n], batch_size=BATCH, epochs=1, shuffle=True, verbose=0)
-
-    def predict(n=None):
-        model.predict(x[:n], batch_size=BATCH, verbose=0)
-
-    return train, predict
+    return profond_contender(model, profond.optimizers.Adam(LR), x, y, BATCH)
 
 
-def torch_contender(cell, x, y):
+def torch_rnn(cell, x, y):
     torch = setup_torch()
     torch.manual_seed(0)
     nn = torch.nn
@@ -77,26 +68,7 @@ def torch_contender(cell, x, y):
 
     net = Net()
     opt = torch.optim.Adam(net.parameters(), lr=LR)
-    loss_fn = nn.CrossEntropyLoss()
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-
-    def train(n=None):
-        n = n or len(xt)
-        perm = torch.randperm(n)
-        for i in range(0, n, BATCH):
-            idx = perm[i:i + BATCH]
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(net(xt[idx]), yt[idx])
-            loss.backward()
-            opt.step()
-
-    def predict(n=None):
-        n = n or len(xt)
-        with torch.inference_mode():
-            for i in range(0, n, BATCH):
-                net(xt[i:i + BATCH])
-
-    return train, predict
+    return torch_contender(torch, net, opt, torch.from_numpy(x), torch.from_numpy(y), BATCH)
 
 
 def main(argv=None):
@@ -108,18 +80,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     x, y, source = data(args.samples)
     for cell in args.cells:
-        contenders = {"profond": profond_contender(cell, x, y),
-                      "torch": torch_contender(cell, x, y)}
+        contenders = {"profond": profond_rnn(cell, x, y), "torch": torch_rnn(cell, x, y)}
         print(f"\n{cell.upper()}({UNITS}) - Dense({C}), input ({BATCH}, 28, 28), Adam, "
               f"{len(x)} sequences of {source}, {threads()} threads, {args.repeats} "
               "alternating repeats")
-        for train, predict in contenders.values():  # warm-up: caches, allocator, BLAS
-            train(2048)
-            predict(2048)
-        report(f"{cell}: train one epoch", alternate({k: v[0] for k, v in contenders.items()},
-                                                     args.repeats), "torch")
-        report(f"{cell}: predict {len(x):,}", alternate({k: v[1] for k, v in contenders.items()},
-                                                        args.repeats), "torch")
+        compare(contenders, args.repeats, "torch",
+                (f"{cell}: train one epoch", f"{cell}: predict {len(x):,}"), warm_up=2048)
 
 
 if __name__ == "__main__":
