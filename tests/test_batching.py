@@ -197,3 +197,28 @@ def test_bad_batch_sources_give_clear_errors():
         m.fit(_loop(bad, y, 10), steps_per_epoch=2, verbose=0)
     assert is_batch_source(_loop(x, y, 1)) and not is_batch_source(x)
     assert not is_batch_source([x, x]) and not is_batch_source({"a": x})
+
+
+def test_steps_per_epoch_with_arrays_streams_over_shuffled_passes():
+    """With arrays, ``steps_per_epoch`` makes each epoch that many batches of a continuing
+    stream: the next epoch resumes where the last one stopped, a new pass begins when the
+    data are used up, and no sample comes twice before all have come once."""
+    x = np.arange(10, dtype=np.float32).reshape(10, 1)
+    y = np.zeros((10, 1), dtype=np.float32)
+    seen = []
+    m = profond.Sequential([layers.Input((1,)), layers.Dense(1)])
+    m.compile(optimizer="sgd", loss="mse")
+    original = m.train_step
+
+    def spy(xb, yb, swb=None):
+        seen.append(np.asarray(xb).ravel().tolist())
+        return original(xb, yb, swb)
+
+    m.train_step = spy
+    hist = m.fit(x, y, batch_size=4, steps_per_epoch=2, epochs=3, verbose=0)
+    assert len(hist.history["loss"]) == 3 and m.optimizer.iterations == 6
+    assert [len(b) for b in seen] == [4, 4, 2, 4, 4, 2]  # pass 1: 4 + 4 + 2, then pass 2
+    assert sorted(sum(seen[:3], [])) == list(range(10))
+    assert sorted(sum(seen[3:], [])) == list(range(10))
+    with pytest.raises(ValueError, match="'steps_per_epoch'"):
+        m.fit(x, y, steps_per_epoch=0, verbose=0)

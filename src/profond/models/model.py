@@ -15,7 +15,8 @@ from profond.callbacks.divergence import attach_guard
 from profond.layers.base import Layer
 from profond.models.checks import as_array_structure, check_finite, check_sample_weight
 from profond.models.compile_utils import CompiledLoss, CompiledMetrics
-from profond.training.batching import ArrayBatches, GeneratorBatches, is_batch_source
+from profond.training.batching import (ArrayBatches, GeneratorBatches, StepBatches,
+                                       is_batch_source)
 from profond.training.structure import flatten, map_structure
 
 __all__ = ["Model"]
@@ -255,8 +256,10 @@ class Model(Layer):
         sample_weight : array-like, shape (n_samples,) or (n_samples, n_steps), optional
             Per output as a dict or list for several outputs.
         steps_per_epoch : int, optional
-            Batches per epoch drawn from a source of batches (None: until it runs out; a
-            generator that runs out ends training).
+            Batches per epoch. From a source of batches: None runs until it runs out (a
+            generator that runs out ends training). With arrays: None is one pass over the
+            data; a number makes each epoch that many batches of a continuing stream of
+            shuffled passes (the next epoch resumes where the last one stopped).
         validation_steps : int, optional
             Batches per evaluation drawn from a source of validation batches.
         initial_epoch : int, default 0
@@ -320,6 +323,10 @@ class Model(Layer):
                                                           loss=self.compiled_loss.spec)
         if not from_source:
             batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size, shuffle=shuffle)
+            steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", "fit", low=1,
+                                        allow_none=True)
+            if steps_per_epoch is not None:
+                batches = StepBatches(batches, steps_per_epoch)
         steps = batches.known_length if from_source else len(batches)
         self.optimizer.steps_per_epoch = steps  # lets unit="epoch" schedules count epochs
         history = History()

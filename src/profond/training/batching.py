@@ -23,7 +23,8 @@ from profond import backend
 from profond import random as prandom
 from profond.training.structure import flatten, unflatten
 
-__all__ = ["ArrayBatches", "GeneratorBatches", "is_batch_source", "num_samples"]
+__all__ = ["ArrayBatches", "GeneratorBatches", "StepBatches", "is_batch_source",
+           "num_samples"]
 
 
 def num_samples(*structures) -> int:
@@ -121,6 +122,45 @@ class ArrayBatches:
                         a[idx] if move is None else move(a[idx])
                         for a, move in zip(leaves, moves)]))
             yield tuple(batch)
+
+
+class StepBatches:
+    """``steps`` batches per pass drawn from a stream of :class:`ArrayBatches` passes.
+
+    What ``fit(x, y, steps_per_epoch=k)`` does with arrays (as Keras and PyTorch's infinite
+    samplers do): an epoch is ``k`` batches; the next epoch continues where the last one
+    stopped, and when the data are used up a new pass (a new shuffle) begins. No sample is
+    seen twice before every sample has been seen once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> batches = StepBatches(ArrayBatches((np.arange(5),), batch_size=2), steps=2)
+    >>> [b[0].tolist() for b in batches], [b[0].tolist() for b in batches]
+    ([[0, 1], [2, 3]], [[4], [0, 1]])
+    """
+
+    def __init__(self, batches: ArrayBatches, steps: int):
+        if len(batches) == 0:
+            raise ValueError("steps_per_epoch needs data: the arrays have 0 samples.")
+        self.batches = batches
+        self.steps = int(steps)
+        self.n = batches.n
+        self._stream = None
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def first(self):
+        return self.batches.first()
+
+    def __iter__(self):
+        for _ in range(self.steps):
+            batch = next(self._stream, None) if self._stream is not None else None
+            if batch is None:  # a pass ended (or none began): start the next one
+                self._stream = iter(self.batches)
+                batch = next(self._stream)
+            yield batch
 
 
 def is_batch_source(x) -> bool:
