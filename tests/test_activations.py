@@ -3,6 +3,7 @@ hard_sigmoid = relu6(x + 3) / 6, selu constants), backward against finite differ
 by name, the ``Activation`` layer, and the step function's two gradients."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -75,6 +76,29 @@ def test_softmax_family(name, shape, axis):
     ref = (lambda a: _softmax(a, axis)) if name == "softmax" else \
         (lambda a: np.log(_softmax(a, axis)))
     check_op(lambda t: getattr(activations, name)(t, axis=axis), ref, x)
+
+
+
+@pytest.mark.parametrize("axis", [-1, 0, (0,)], ids=str)
+@pytest.mark.parametrize("name,value", [("softmax", 1.0), ("log_softmax", 0.0)])
+def test_softmax_family_of_a_0d_tensor(name, value, axis):
+    # PyTorch's answer: a 0-d tensor is one category (softmax 1, log_softmax 0, gradient 0)
+    fn = getattr(activations, name)
+    check_op(lambda t: fn(t, axis=axis), lambda a: np.full_like(a, value), draw((), seed=45))
+    t = profond.tensor(2.5, requires_grad=True)
+    out = fn(t, axis=axis)
+    assert out.shape == () and out.item() == value
+    (out * 3.0).backward()
+    assert t.grad == 0.0
+
+
+@pytest.mark.parametrize("shape,axis", [((), 1), ((), -2), ((3, 4), 2), ((3, 4), (0, 2)),
+                                        ((3,), 0.5), ((3,), True)], ids=str)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_family_rejects_a_bad_axis(name, shape, axis):
+    with pytest.raises(ValueError, match=rf"'axis' parameter of {name} must be an int in "
+                                         rf".* for an input of shape {re.escape(str(shape))}"):
+        getattr(activations, name)(profond.tensor(np.zeros(shape)), axis=axis)
 
 
 def test_extreme_inputs_stay_finite():

@@ -54,3 +54,15 @@ def test_approximate_gelu_matches_torch_tanh_gelu():
     p_out.sum().backward()
     t_out.sum().backward()
     np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("dim", [-1, 0])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_family_of_a_0d_tensor_matches_torch(name, dim):
+    p = profond.tensor(1.7, dtype="float64", requires_grad=True)
+    t = torch.tensor(1.7, dtype=torch.float64, requires_grad=True)
+    p_out, t_out = getattr(activations, name)(p, axis=dim), getattr(torch, name)(t, dim)
+    np.testing.assert_allclose(p_out.numpy(), t_out.detach().numpy())
+    (p_out * 2.0).backward()
+    (t_out * 2.0).backward()
+    np.testing.assert_allclose(p.grad, t.grad.numpy())

@@ -8,6 +8,7 @@ logits directly: stable, and one node instead of two (Keras does the same).
 from __future__ import annotations
 
 import math
+import operator
 
 from profond import backend
 from profond.autograd.tensor import Tensor
@@ -116,9 +117,44 @@ def tanh(x) -> Tensor:
     return make(out, (x,), lambda g: (g * (1 - out * out),))
 
 
+def _softmax_axis(x, axis, name):
+    """``axis`` checked against the rank of ``x``, in the form NumPy's reductions take.
+
+    As in PyTorch, a 0-d tensor has one axis of one element (``axis`` -1 or 0), so its softmax
+    is 1 and its log-softmax 0; NumPy has no axis there, so it reduces over all (None).
+    """
+    if axis is None:
+        return None
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    rank = max(x.ndim, 1)
+    for a in axes:
+        try:
+            ok = not isinstance(a, bool) and -rank <= operator.index(a) < rank
+        except TypeError:
+            ok = False
+        if not ok:
+            raise ValueError(f"The 'axis' parameter of {name} must be an int in [{-rank}, "
+                             f"{rank - 1}] (or a tuple of them) for an input of shape "
+                             f"{tuple(x.shape)}. Got {axis!r} instead.")
+    if x.ndim == 0:
+        return None
+    return axes if isinstance(axis, (tuple, list)) else axis
+
+
 def softmax(x, axis: int = -1) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``axis`` (shifted by the max: no overflow)."""
+    """``exp(x) / sum(exp(x))`` along ``axis`` (shifted by the max: no overflow).
+
+    Examples
+    --------
+    >>> import profond
+    >>> from profond.ops import softmax
+    >>> softmax(profond.tensor([0.0, 0.0]))
+    tensor([0.5, 0.5], dtype=float32)
+    >>> softmax(profond.tensor(3.0))  # a 0-d tensor is a single category, as in PyTorch
+    tensor(1., dtype=float32)
+    """
     x = as_tensor(x)
+    axis = _softmax_axis(x, axis, "softmax")
     e = x.xp.exp(x.data - x.data.max(axis=axis, keepdims=True))
     out = e / e.sum(axis=axis, keepdims=True)
 
@@ -132,8 +168,9 @@ def softmax(x, axis: int = -1) -> Tensor:
 
 
 def log_softmax(x, axis: int = -1) -> Tensor:
-    """``x - logsumexp(x)`` along ``axis``."""
+    """``x - logsumexp(x)`` along ``axis`` (0 for a 0-d tensor, as in PyTorch)."""
     x = as_tensor(x)
+    axis = _softmax_axis(x, axis, "log_softmax")
     xp = x.xp
     shifted = x.data - x.data.max(axis=axis, keepdims=True)
     out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
