@@ -63,6 +63,88 @@ class Sequential(Model):
         """The layers of the stack (without a leading ``Input``)."""
         return [layer for layer in self._stack if not isinstance(layer, InputLayer)]
 
+    def replace_layers(self, layers) -> None:
+        """Put ``layers`` in place of the model's layers, in place: the model object stays.
+
+        What refers to the model (a ``fit`` under way and its callbacks, the compile settings)
+        goes on with the new layers; structured pruning swaps smaller layers into a model
+        this way while it trains (:class:`~profond.pruning.NeuronPruning`). A leading
+        ``Input`` stays. Layers not built yet are built for the model's input shape; if that
+        fails, the model keeps its old layers. The optimizer gives the new weights fresh
+        state (momentum, moments) at their first update, while kept layers keep theirs; to
+        carry state over to smaller weights, slice it as :func:`~profond.pruning.adopt_layers`
+        does.
+
+        Parameters
+        ----------
+        layers : list of Layer
+            The new stack, without an ``Input`` (as :attr:`layers` lists it). Layers of the
+            current stack may be kept by passing them again.
+
+        Raises
+        ------
+        TypeError
+            When an element is not a ``Layer``.
+        ValueError
+            When an element is an ``Input`` or appears twice, or when a new layer cannot be
+            built for its input shape.
+
+        Examples
+        --------
+        >>> from profond import Sequential, layers
+        >>> model = Sequential([layers.Input((4,)), layers.Dense(8, name="hidden"),
+        ...                     layers.Dense(1)])
+        >>> model.replace_layers([layers.Dense(2, name="hidden"), layers.Dense(1)])
+        >>> [layer.units for layer in model.layers], model.count_params()
+        ([2, 1], 13)
+        """
+        layers = list(layers)
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"The 'layers' parameter of Sequential.replace_layers must be "
+                                f"a list of Layer. Got {type(layer).__name__} at position {i}: "
+                                f"{layer!r}.")
+            if isinstance(layer, InputLayer):
+                raise ValueError("The 'layers' parameter of Sequential.replace_layers must not "
+                                 "hold an Input: the model keeps its own. Got one at position "
+                                 f"{i}.")
+            if any(layer is other for other in layers[:i]):
+                raise ValueError(f"The 'layers' parameter of Sequential.replace_layers holds "
+                                 f"layer '{layer.name}' twice.")
+        head = [layer for layer in self._stack[:1] if isinstance(layer, InputLayer)]
+        old_stack, old_sublayers, old_built = list(self._stack), list(self._sublayers), self.built
+        shape = self._build_input_shape
+        self._sublayers[:] = [s for s in self._sublayers
+                              if not any(s is old for old in old_stack[len(head):])]
+        self._stack[:] = head + layers
+        for layer in layers:
+            self._track(layer)
+        self.built = False
+        try:
+            if shape is not None:
+                self.build(shape)
+            else:
+                self._maybe_build()
+        except Exception:
+            self._stack[:], self._sublayers[:], self.built = old_stack, old_sublayers, old_built
+            raise
+        self._cache_step_state()  # the training step's cached weight lists
+
+    @property
+    def input_shape(self):
+        """Shape of the model's inputs, batch axis first (``None`` where unknown): the shape it
+        was built for, else the one its ``Input`` declares; None when neither is known.
+
+        Examples
+        --------
+        >>> from profond import Sequential, layers
+        >>> Sequential([layers.Input((28, 28, 1)), layers.Flatten()]).input_shape
+        (None, 28, 28, 1)
+        """
+        if self._build_input_shape is not None:
+            return tuple(self._build_input_shape)
+        return self._input_shape()
+
     def _input_shape(self):
         if not self._stack:
             return None

@@ -30,10 +30,7 @@ def adopt_layers(model, new, ops=None) -> None:
     if opt is not None and opt.variables:
         state = opt.get_state()
         slots_by_path = {v.path: s for v, s in zip(opt.variables, state["slots"])}
-    # Sequential keeps its layers in _stack (and tracks them in _sublayers).
-    model._stack[:] = new._stack
-    model._sublayers[:] = new._sublayers
-    model._cache_step_state()
+    model.replace_layers(new.layers)
     if state is None:
         return
     new_vars = model.trainable_weights

@@ -18,7 +18,7 @@ def _leaf_layers(model):
     stack, out = [model], []
     while stack:
         layer = stack.pop()
-        subs = layer.layers if hasattr(layer, "_stack") else layer._sublayers
+        subs = layer.layers
         if subs:
             stack.extend(reversed(subs))
         elif layer is not model:
@@ -77,10 +77,12 @@ def count_flops(model, input_shape=None) -> int:
     """
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built: build it before counting FLOPs.")
+    from profond.models.sequential import Sequential
+
     total = 0
-    if hasattr(model, "_stack"):
+    if isinstance(model, Sequential):
         shape = (1,) + tuple(input_shape) if input_shape is not None else \
-            (1,) + tuple(model._build_input_shape[1:])
+            (1,) + tuple(model.input_shape[1:])
         for layer in model.layers:
             out = tuple(layer.compute_output_shape(shape))
             total += _layer_flops(layer, shape, out)

@@ -468,7 +468,7 @@ def _rebuild(model, removed, ops):
                      trainable=config.get("trainable", True))
     shape = config.get("build_input_shape")
     if not new.built:
-        new.build(tuple(shape) if shape is not None else model._build_input_shape)
+        new.build(tuple(shape) if shape is not None else model.input_shape)
     for layer in new.layers:
         source = _weights(old[layer.name])
         layer_ops = ops.get(layer.name, {})
@@ -479,10 +479,11 @@ def _rebuild(model, removed, ops):
 
 def _copy_compile(model, new):
     """Compile ``new`` as ``model`` was, with a fresh optimizer of the same configuration."""
-    if getattr(model, "optimizer", None) is None or model._compile_config is None:
+    config = model.get_compile_config()
+    if getattr(model, "optimizer", None) is None or config is None:
         return
     opt = model.optimizer
-    new.compile(optimizer=type(opt).from_config(opt.get_config()), **model._compile_config)
+    new.compile(optimizer=type(opt).from_config(opt.get_config()), **config)
 
 
 def prune_neurons(model, threshold=None, amount=None, criterion="l2", layers=None,
