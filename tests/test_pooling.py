@@ -78,6 +78,39 @@ def test_max_pool_ties_send_the_gradient_to_the_first_maximum_only(strides, padd
         np.testing.assert_array_equal(x.grad[0, :, :, 0], expected)
 
 
+def max_pool_grad_reference(x, pool, g):
+    """Input gradient of an unpadded max pool with strides == pool: each window's gradient goes
+    to its first maximum in row-major order (a loop over windows)."""
+    (ph, pw), (n, oh, ow, c) = pool, g.shape
+    gx = np.zeros(x.shape)
+    for b in range(n):
+        for i in range(oh):
+            for j in range(ow):
+                for ch in range(c):
+                    window = x[b, i * ph:(i + 1) * ph, j * pw:(j + 1) * pw, ch]
+                    a, e = np.unravel_index(np.argmax(window), window.shape)  # first maximum
+                    gx[b, i * ph + a, j * pw + e, ch] = g[b, i, j, ch]
+    return gx
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape,pool", [
+    ((2, 6, 8, 3), (2, 2)), ((3, 7, 5, 2), (2, 2)), ((2, 9, 7, 2), (3, 3)),
+    ((2, 5, 7, 4), (2, 3)), ((1, 2, 3, 1), (2, 3)), ((2, 3, 9, 2), (1, 2)),
+])
+def test_max_pool_non_overlapping_gradient_with_many_ties(dtype, shape, pool):
+    # Few distinct values (zeros as after a ReLU, repeated integers): windows with two or more
+    # maxima everywhere, odd sizes leave a cropped border that must get a zero gradient.
+    rng = np.random.default_rng(3)
+    x_np = np.maximum(rng.integers(-2, 3, size=shape), 0).astype(dtype)
+    x = profond.tensor(x_np, dtype=dtype, requires_grad=True)
+    out = ops.max_pool2d(x, pool)
+    g = rng.standard_normal(out.shape)
+    out.backward(g.astype(dtype))
+    assert x.grad.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(x.grad, max_pool_grad_reference(x_np, pool, g.astype(dtype)))
+
+
 def test_avg_pool_same_padding_averages_real_elements_only():
     x = profond.tensor(np.ones((1, 3, 3, 1)))
     np.testing.assert_array_equal(ops.avg_pool2d(x, 3, 1, "same").numpy(), np.ones((1, 3, 3, 1)))

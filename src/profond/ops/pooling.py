@@ -11,9 +11,12 @@ inputs (zeros after a ReLU, saturated pixels) never receive it twice. For the av
 slice receives ``g / count``, where ``count`` is the number of real (not padded) elements in
 the window, as Keras's "same" padding does.
 
-Non-overlapping windows (``strides == pool_size``, the usual case) take a fast path: the slices
-partition the input, so the gradient is written with plain assignments into an uninitialised
-array, and the input beyond the last whole window (odd sizes) is the only part zero-filled.
+Non-overlapping windows (``strides == pool_size``, unpadded: the usual case) take a fast path.
+The windows then tile the input's leading ``(oh * ph, ow * pw)`` corner, which is seen without a
+copy as ``(n, oh, ph, ow, pw, c)``: the backward pass is one broadcast comparison against the
+output and one broadcast product with the gradient over that view, each reading or writing the
+input-sized arrays once, instead of ``ph * pw`` strided passes that each drag all of the input
+through the cache. Only the input beyond the last whole window (odd sizes) is zero-filled.
 """
 
 from __future__ import annotations
@@ -80,18 +83,12 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
     def backward(g):
         g = g.reshape(n, oh, ow, c)
         if disjoint:
-            gx = xp.empty((n, hp, wp, c), dtype=g.dtype)
-            gx[:, oh * sh:] = 0  # rows and columns past the last whole window
-            gx[:, :oh * sh, ow * sw:] = 0
-        else:
-            gx = xp.zeros((n, hp, wp, c), dtype=g.dtype)
+            return (_disjoint_backward(xp, xpad, out, g, pool, kind).reshape(x.data.shape),)
+        gx = xp.zeros((n, hp, wp, c), dtype=g.dtype)
         if kind == "avg":
             share = g / counts if counts is not None else g * (1.0 / (ph * pw))
             for rows, cols in offsets:
-                if disjoint:
-                    gx[:, rows, cols, :] = share
-                else:
-                    gx[:, rows, cols, :] += share
+                gx[:, rows, cols, :] += share
         else:
             free = None  # windows whose maximum has not been claimed yet
             for rows, cols in offsets:
@@ -101,15 +98,46 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
                 else:
                     hit &= free
                     free &= ~hit
-                if disjoint:
-                    xp.multiply(g, hit, out=gx[:, rows, cols, :])
-                else:
-                    gx[:, rows, cols, :] += g * hit
+                gx[:, rows, cols, :] += g * hit
         if padded:
             gx = gx[:, pt:pt + h, pl:pl + w, :]
         return (gx.reshape(x.data.shape),)
 
     return make(result, (x,), backward)
+
+
+def _disjoint_backward(xp, x, out, g, pool, kind):
+    """Gradient of the input for non-overlapping, unpadded windows (``strides == pool``).
+
+    ``x`` (n, h, w, c) is the input, ``out`` and ``g`` (n, oh, ow, c) the output and its gradient,
+    ``pool`` the window ``(ph, pw)``.
+    The windows tile ``x[:, :oh * ph, :ow * pw]``, viewed as ``(n, oh, ph, ow, pw, c)`` so that
+    ``out`` and ``g`` broadcast over the window axes.
+    """
+    n, _, _, c = x.shape
+    _, oh, ow, _ = out.shape
+    ph, pw = pool
+    gx = xp.empty(x.shape, dtype=g.dtype)
+    gx[:, oh * ph:] = 0  # rows and columns past the last whole window
+    gx[:, :oh * ph, ow * pw:] = 0
+    tiles = (n, oh, ph, ow, pw, c)
+    gx6 = gx[:, :oh * ph, :ow * pw].reshape(tiles)  # splitting axes: always a view
+    if kind == "avg":
+        gx6[...] = (g * (1.0 / (ph * pw)))[:, :, None, :, None, :]
+        return gx
+    # The maxima of each window, laid out offset-major (ph, pw, n, oh, ow, c) so that the
+    # "first maximum only" pass below works on contiguous (n, oh, ow, c) masks, one per offset.
+    hit = xp.empty((ph, pw, n, oh, ow, c), dtype=bool)
+    hit6 = hit.transpose(2, 3, 0, 4, 1, 5)
+    xp.equal(x[:, :oh * ph, :ow * pw].reshape(tiles), out[:, :, None, :, None, :], out=hit6)
+    per_offset = hit.reshape(ph * pw, n, oh, ow, c)
+    taken = per_offset[0].copy()  # windows whose maximum has been claimed
+    for k in range(1, ph * pw):
+        per_offset[k] &= ~taken
+        if k < ph * pw - 1:
+            taken |= per_offset[k]
+    xp.multiply(g[:, :, None, :, None, :], hit6, out=gx6)
+    return gx
 
 
 def _pool2d(x, pool_size, strides, padding, kind, owner):
