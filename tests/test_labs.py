@@ -27,7 +27,7 @@ SMALL = {
     "gradients": {"epochs": 6},
     "learning-rate": {"epochs": 6},
     "schedules": {"epochs": 8},
-    "optimizers": {"steps": 400, "epochs": 4},
+    "optimizers": {"steps": 1000, "epochs": 4},
     "normalization-init": {},
     "regularization": {"prune_epochs": 3},
 }
