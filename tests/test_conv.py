@@ -265,3 +265,38 @@ def test_fused_relu_equals_relu_of_conv(rank):
     layer = layers.Conv2D(4, 3, activation="relu") if rank == 2 else \
         layers.Conv1D(4, 3, activation="relu")
     assert (layer(x).numpy() >= 0).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("channels", [1, 33])  # per-offset and one-copy im2col paths
+@pytest.mark.parametrize("kernel_grad,bias_grad", [(True, True), (True, False), (False, True)])
+def test_conv_bias_in_the_gemm_gradients_for_each_trainable_subset(dtype, channels, kernel_grad,
+                                                                   bias_grad):
+    # The bias rides in the kernel's GEMM (a column of ones); freezing the kernel or the bias
+    # must leave the other's gradient, and the input's, unchanged.
+    x = draw((2, 5, 6, channels), seed=21)
+    k = draw((3, 2, channels, 4), seed=22)
+    b = draw((4,), seed=23)
+    g = draw((2, 3, 5, 4), seed=24).astype(dtype)
+
+    def grads(kg, bg):
+        xt = profond.tensor(x, dtype=dtype, requires_grad=True)
+        kt = profond.tensor(k, dtype=dtype, requires_grad=kg)
+        bt = profond.tensor(b, dtype=dtype, requires_grad=bg)
+        out = ops.conv2d(xt, kt, bt, relu=True)
+        out.backward(g)
+        return out.numpy(), xt.grad, kt.grad, bt.grad
+
+    out, gx, gk, gb = grads(kernel_grad, bias_grad)
+    ref_out, ref_gx, ref_gk, ref_gb = grads(True, True)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == "float32" else dict(rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out, ref_out, **tol)
+    np.testing.assert_allclose(gx, ref_gx, **tol)
+    assert (gk is None) != kernel_grad and (gb is None) != bias_grad
+    if kernel_grad:
+        assert gk.shape == k.shape and gk.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(gk, ref_gk, **tol)
+    if bias_grad:
+        assert gb.shape == b.shape and gb.dtype == np.dtype(dtype)
+        expected = (g * (ref_out > 0)).sum(axis=(0, 1, 2))  # d out / d bias = relu mask
+        np.testing.assert_allclose(gb, expected, **tol)
