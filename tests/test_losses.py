@@ -309,3 +309,13 @@ def test_reduced_cross_entropy_bad_arguments():
     with pytest.raises(ValueError, match=r"'weight' argument of shape \(3,\).*\(2,\)"):
         profond.ops.softmax_cross_entropy(z, [0, 1], sparse=True, weight=np.ones(3),
                                           reduction="sum")
+
+
+@pytest.mark.parametrize("name", ["categorical_crossentropy", "sparse_categorical_crossentropy",
+                                  "binary_crossentropy", "mean_squared_error"])
+def test_zero_d_prediction_gets_a_clear_error(name):
+    y_pred = profond.ops.softmax(profond.tensor(1.0))  # softmax of a 0-d tensor is 1, shape ()
+    with pytest.raises(ValueError, match=rf"{name}: y_pred must have at least one axis.*shape \(\)"):
+        getattr(losses, name)(0, y_pred)
+    with pytest.raises(ValueError, match="at least one axis"):
+        losses.get(name)(0, y_pred)

@@ -43,8 +43,15 @@ def _data(x):
     return x.data if isinstance(x, Tensor) else x
 
 
+def _check_has_last_axis(y_pred, owner):
+    if y_pred.ndim == 0:
+        raise ValueError(f"{owner}: y_pred must have at least one axis (its last axis, classes "
+                         "or features, is reduced per sample). Got a 0-d tensor, shape ().")
+
+
 def _align(y_true, y_pred, owner):
     """``y_true`` as an array with ``y_pred``'s shape (a trailing axis added when missing)."""
+    _check_has_last_axis(y_pred, owner)
     xp = y_pred.xp
     t = xp.asarray(_data(y_true))
     if t.ndim == y_pred.ndim - 1:
@@ -144,6 +151,7 @@ def _check_labels(t, n_classes, xp):
 
 def _sparse_labels(y_true, y_pred):
     """Integer labels of shape ``y_pred.shape[:-1]``, checked against the number of classes."""
+    _check_has_last_axis(y_pred, "sparse_categorical_crossentropy")
     xp = y_pred.xp
     t = xp.asarray(_data(y_true))
     if t.ndim == y_pred.ndim and t.shape[-1] == 1:
