@@ -172,3 +172,13 @@ def test_large_finite_values_whose_sum_overflows_are_accepted():
     x[7, 2] = np.inf
     with pytest.raises(ValueError, match=r"'x' argument contains inf \(first at index \(7, 2\)\)"):
         m.predict(x, verbose=0)
+
+
+def test_predict_names_a_bad_value_in_a_later_batch_by_its_index_in_x():
+    m = profond.Sequential([layers.Input((4,)), layers.Dense(2)])
+    x = np.ones((10, 4), dtype=np.float32)
+    x[9, 3] = np.nan
+    with pytest.raises(ValueError, match=r"'x' argument contains NaN \(first at index \(9, 3\)\)"):
+        m.predict(x, batch_size=4, verbose=0)
+    with pytest.raises(ValueError, match=r"'x' argument is empty"):
+        m.predict(x[:0], verbose=0)
