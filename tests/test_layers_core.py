@@ -80,10 +80,10 @@ def test_constraints_are_in_the_config_and_round_trip():
     assert layers.Dense(2).get_config()["kernel_constraint"] is None
 
 
-def test_constraint_must_be_callable():
-    with pytest.raises(ValueError, match="'kernel_constraint' parameter of Dense must be a "
-                                         "callable.*Got 'non_neg'"):
-        layers.Dense(2, kernel_constraint="non_neg")
+def test_constraint_must_be_a_name_or_callable():
+    with pytest.raises(ValueError, match="'kernel_constraint' parameter of Dense: Unknown "
+                                         "constraint 'no_such'.*'non_neg'"):
+        layers.Dense(2, kernel_constraint="no_such")
     with pytest.raises(ValueError, match="'recurrent_constraint' parameter of LSTM"):
         layers.LSTM(2, recurrent_constraint=3)
 

@@ -13,11 +13,11 @@ The file is a plain `safetensors <https://huggingface.co/docs/safetensors>`_ fil
   ``"training_state"`` (epoch, random generator states, history so far).
 
 Loading never runs code from the file: no pickle, only JSON and raw tensors, and classes are
-looked up by name among the registered layers, losses, activations and optimizers. Every
-part of the file is read and checked before a model is returned, so a truncated, corrupted or
-hostile file raises ``ValueError`` with the reason and never yields a half-loaded model.
-Writing goes to a temporary file renamed over the target, so a kill mid-write leaves the old
-file intact.
+looked up by name among the registered layers, losses, activations, constraints and
+optimizers. Every part of the file is read and checked before a model is returned, so a
+truncated, corrupted or hostile file raises ``ValueError`` with the reason and never yields a
+half-loaded model. Writing goes to a temporary file renamed over the target, so a kill
+mid-write leaves the old file intact.
 """
 
 from __future__ import annotations
@@ -247,6 +247,29 @@ def _check_config_round_trips(model, spec):
                          "the weights alone with model.save_weights(path).") from None
 
 
+def _check_constraints_saveable(spec, layer_name):
+    """Every ``*_constraint`` in the configs must be a name or a config dict: a plain callable
+    (or an unregistered ``Constraint`` subclass) has no name a loader could look up."""
+    if isinstance(spec, list):
+        for item in spec:
+            _check_constraints_saveable(item, layer_name)
+        return
+    if not isinstance(spec, dict):
+        return
+    if isinstance(spec.get("config"), dict) and "class_name" in spec:
+        layer_name = spec["config"].get("name", layer_name)
+    for key, value in spec.items():
+        if (key.endswith("_constraint") and value is not None
+                and not isinstance(value, (str, dict))):
+            raise ValueError(f"Cannot save layer '{layer_name}': its '{key}' is {value!r}, "
+                             "which a model file cannot name. Use a built-in constraint "
+                             "('max_norm', 'non_neg', 'unit_norm', 'min_max_norm') or a "
+                             "profond.constraints.Constraint subclass registered with "
+                             "profond.constraints.register(name, cls); or save the weights "
+                             "alone with model.save_weights(path).")
+        _check_constraints_saveable(value, layer_name)
+
+
 def save_model(model, filepath, overwrite=True, training_state=None) -> None:
     """Write ``model`` (architecture, compile settings, weights, optimizer state) to one file.
 
@@ -285,6 +308,7 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
         raise ValueError(f"Model '{model.name}' has no weights yet: build it or train it first.")
     spec = serialize(model)
     _check_config_round_trips(model, spec)
+    _check_constraints_saveable(spec, model.name)
     metadata = {"format": FORMAT, "format_version": str(FORMAT_VERSION),
                 "model": json.dumps(_jsonable(spec))}
     tensors = weights_to_dict(model)

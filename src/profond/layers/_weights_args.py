@@ -6,23 +6,28 @@ create ("kernel", "bias", and "recurrent" for the recurrent kernel, as in Keras)
 These functions resolve the arguments, create a weight with them and serialize them, the same
 way for every layer.
 
-Constraints are plain callables in profond (``kernel_constraint=lambda w: w.clip(-1, 1)``):
-there is no registry of them to look a name up in, so ``get_config`` holds the callable itself,
-which ``from_config`` takes back as it is.
+Constraints resolve through :func:`profond.constraints.get` (``"max_norm"``, a config dict, a
+``Constraint``, or any callable ``fn(w) -> w``) and serialize through
+:func:`profond.constraints.serialize`. A callable that has no registered name stays in
+``get_config`` as it is: ``from_config`` takes it back in memory, and ``model.save`` refuses it.
 """
 
 from __future__ import annotations
 
-from profond import initializers, regularizers
+from profond import constraints, initializers, regularizers
 
 __all__ = ["add_configured_weight", "store_weight_arguments", "weight_arguments_config"]
 
 
-def _check_constraint(constraint, argument, owner):
-    if constraint is not None and not callable(constraint):
-        raise ValueError(f"The '{argument}' parameter of {owner} must be a callable (taking and "
-                         f"returning the weight's array) or None. Got {constraint!r} instead.")
-    return constraint
+def _resolve_constraint(constraint, argument, owner):
+    try:
+        return constraints.get(constraint)
+    except (ValueError, TypeError) as err:
+        if isinstance(constraint, (str, dict)):  # the error says which name or config is wrong
+            raise ValueError(f"The '{argument}' parameter of {owner}: {err}") from None
+        raise ValueError(f"The '{argument}' parameter of {owner} must be a constraint name, a "
+                         "config dict, a Constraint or a callable (taking and returning the "
+                         f"weight's array), or None. Got {constraint!r} instead.") from None
 
 
 def store_weight_arguments(layer, activity_regularizer=None, **weights):
@@ -43,7 +48,7 @@ def store_weight_arguments(layer, activity_regularizer=None, **weights):
         setattr(layer, f"{prefix}_initializer", initializers.get(initializer))
         setattr(layer, f"{prefix}_regularizer", regularizers.get(regularizer))
         setattr(layer, f"{prefix}_constraint",
-                _check_constraint(constraint, f"{prefix}_constraint", owner))
+                _resolve_constraint(constraint, f"{prefix}_constraint", owner))
     layer.activity_regularizer = regularizers.get(activity_regularizer)
     layer._weight_prefixes = tuple(weights)
 
@@ -70,5 +75,6 @@ def weight_arguments_config(layer):
     config.update({f"{p}_regularizer": regularizers.serialize(getattr(layer, f"{p}_regularizer"))
                    for p in prefixes})
     config["activity_regularizer"] = regularizers.serialize(layer.activity_regularizer)
-    config.update({f"{p}_constraint": getattr(layer, f"{p}_constraint") for p in prefixes})
+    config.update({f"{p}_constraint": constraints.serialize(getattr(layer, f"{p}_constraint"))
+                   for p in prefixes})
     return config
