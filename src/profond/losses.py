@@ -88,7 +88,7 @@ def huber(y_true, y_pred, delta: float = 1.0):
 
 
 def log_cosh(y_true, y_pred):
-    """Per-sample ``mean(log(cosh(y_pred - y_true)))``, computed as ``x + softplus(-2x) - log 2``."""
+    """Per-sample ``mean(log(cosh(y_pred - y_true)))``, as ``x + softplus(-2x) - log 2``."""
     y_pred = as_tensor(y_pred)
     x = y_pred - _align(y_true, y_pred, "log_cosh")
     return ops.mean(x + ops.softplus(-2.0 * x) - math.log(2.0), axis=-1)

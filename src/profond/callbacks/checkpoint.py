@@ -110,7 +110,8 @@ class ModelCheckpoint(Callback):
     ----------
     filepath : str or path-like
         Must end in ``.safetensors``. May hold ``str.format`` fields filled from the epoch
-        (1-based, as in Keras) and the epoch's logs: ``"ckpt-{epoch:02d}-{val_loss:.3f}.safetensors"``.
+        (1-based, as in Keras) and the epoch's logs:
+        ``"ckpt-{epoch:02d}-{val_loss:.3f}.safetensors"``.
     monitor : str, default "val_loss"
         The log key that ``save_best_only`` compares.
     verbose : int, default 0

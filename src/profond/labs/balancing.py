@@ -100,7 +100,8 @@ def run(quick: bool = False, seed: int = 0, keep: float | None = None,
     }
     holds = all(checks.values())
     verdict = (bears_out(holds) + f"with only {counts[RARE[0]]} and {counts[RARE[1]]} training "
-               f"samples of classes {RARE[0]} and {RARE[1]} (against about {int(np.median(counts))} "
+               f"samples of classes {RARE[0]} and {RARE[1]} "
+               f"(against about {int(np.median(counts))} "
                f"for the others), the unweighted network finds {fmt(base['rare_recall'])} of "
                f"them on average; class_weight='balanced' (weights "
                f"{fmt(weights[RARE[0]], 2)} and {fmt(weights[RARE[1]], 2)} for them) finds "

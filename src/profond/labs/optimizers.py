@@ -193,7 +193,8 @@ def run(quick: bool = False, seed: int = 0, steps: int | None = None,
     for p, rank in rankings.items():
         lead = problems[p]["runs"][rank[0]]
         how = (f"f stays below {TOL:g} after {lead['steps_to_tol']} steps"
-               if problems[p]["kind"] == "surface" else f"training loss {fmt(lead['final'])} after {epochs} epochs")
+               if problems[p]["kind"] == "surface"
+               else f"training loss {fmt(lead['final'])} after {epochs} epochs")
         parts.append(f"on the {p}, {rank[0]} wins ({how}, learning rate "
                      f"{lead['learning_rate']:g}), then " + ", ".join(rank[1:]))
     verdict = (bears_out(holds) + "each optimizer at its best learning rate of the grid "

@@ -39,7 +39,6 @@ def mean(a, axis=None, keepdims: bool = False) -> Tensor:
 
 def _extremum(a, axis, keepdims, fn):
     a = as_tensor(a)
-    xp = a.xp
     axes = normalize_axis(axis, a.ndim)
     out_keep = getattr(a.data, fn)(axis=axes, keepdims=True)
     out = out_keep if keepdims else out_keep.reshape(
