@@ -260,6 +260,16 @@ def _constrained_model():
     return model
 
 
+def _assert_same_weights_and_training(model, loaded, x, y):
+    """Same weights, and one more epoch keeps them the same: the constraints act alike."""
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    loaded.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
 def test_save_and_load_keep_the_constraints(tmp_path):
     rng = np.random.default_rng(3)
     x = rng.normal(size=(16, 5, 3)).astype("float32")
@@ -275,12 +285,7 @@ def test_save_and_load_keep_the_constraints(tmp_path):
         assert [v.constraint for v in b.weights] == [v.constraint for v in a.weights]
     assert loaded.layers[0].recurrent_constraint == UnitNorm()
     assert loaded.layers[1].kernel_constraint == MinMaxNorm(0.5, 1.0, rate=0.5, axis=[0])
-    for a, b in zip(model.get_weights(), loaded.get_weights()):
-        np.testing.assert_array_equal(a, b)
-    model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
-    loaded.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
-    for a, b in zip(model.get_weights(), loaded.get_weights()):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    _assert_same_weights_and_training(model, loaded, x, y)
 
 
 def test_save_refuses_a_constraint_it_cannot_name(tmp_path):
@@ -311,3 +316,119 @@ def test_registered_custom_constraints_save_and_load(tmp_path, registry):
     loaded = profond.load_model(tmp_path / "m.safetensors")
     assert loaded.layers[0].kernel_constraint == _Clip(0.25)
     assert loaded.layers[0].bias_constraint is _unit_clip
+
+
+# --- Embedding, BatchNormalization, add_weight --------------------------------------------------
+def test_embedding_and_batchnorm_resolve_constraint_names():
+    emb = layers.Embedding(10, 4, embeddings_constraint="unit_norm")
+    assert emb.embeddings_constraint == UnitNorm()
+    bn = layers.BatchNormalization(gamma_constraint="non_neg",
+                                   beta_constraint={"class_name": "MaxNorm",
+                                                    "config": {"max_value": 0.5, "axis": 0}})
+    assert bn.gamma_constraint == NonNeg() and bn.beta_constraint == MaxNorm(0.5)
+    emb.build((None, 3))
+    bn.build((None, 4))
+    assert emb.embeddings.constraint == UnitNorm()
+    assert bn.gamma.constraint == NonNeg() and bn.beta.constraint == MaxNorm(0.5)
+    assert bn.moving_mean.constraint is None and bn.moving_variance.constraint is None
+    with pytest.raises(ValueError, match="The 'embeddings_constraint' parameter of Embedding: "
+                                         "Unknown constraint 'unit_nrom'. Valid names:"):
+        layers.Embedding(10, 4, embeddings_constraint="unit_nrom")
+    with pytest.raises(ValueError, match="The 'gamma_constraint' parameter of "
+                                         "BatchNormalization must be a constraint name, .* "
+                                         "Got 2 instead"):
+        layers.BatchNormalization(gamma_constraint=2)
+
+
+def test_embedding_and_batchnorm_configs_keep_the_constraints():
+    emb = layers.Embedding(10, 4, embeddings_constraint=UnitNorm(axis=1), mask_zero=True)
+    bn = layers.BatchNormalization(gamma_constraint="non_neg", beta_constraint=MaxNorm(0.5))
+    for layer, expected in ((emb, {"embeddings": UnitNorm(axis=1)}),
+                            (bn, {"gamma": NonNeg(), "beta": MaxNorm(0.5)})):
+        config = json.loads(json.dumps(layer.get_config()))
+        for prefix, constraint in expected.items():
+            assert config[f"{prefix}_constraint"] == constraints.serialize(constraint)
+        clone = type(layer).from_config(config)
+        assert clone.get_config() == config
+        for prefix, constraint in expected.items():
+            assert getattr(clone, f"{prefix}_constraint") == constraint
+    # Keras's keys: Embedding takes an activity regularizer, BatchNormalization does not.
+    emb_config, bn_config = emb.get_config(), bn.get_config()
+    assert [k for k in emb_config if k in ("embeddings_initializer", "embeddings_regularizer",
+                                           "activity_regularizer", "embeddings_constraint")] \
+        == ["embeddings_initializer", "embeddings_regularizer", "activity_regularizer",
+            "embeddings_constraint"]
+    assert emb_config["embeddings_initializer"] == {
+        "class_name": "RandomUniform", "config": {"minval": -0.05, "maxval": 0.05, "seed": None}}
+    assert "activity_regularizer" not in bn_config
+    assert [k for k in bn_config if k.endswith(("_initializer", "_regularizer", "_constraint"))] \
+        == ["beta_initializer", "gamma_initializer", "moving_mean_initializer",
+            "moving_variance_initializer", "beta_regularizer", "gamma_regularizer",
+            "beta_constraint", "gamma_constraint"]
+
+
+def test_embedding_unit_norm_holds_through_training():
+    rng = np.random.default_rng(4)
+    ids = rng.integers(0, 12, size=(64, 5))
+    y = rng.normal(scale=5.0, size=(64, 5, 3)).astype("float32")
+    model = profond.Sequential([layers.Input((5,), dtype="int64"),
+                                layers.Embedding(12, 3, embeddings_constraint=UnitNorm(axis=1))])
+    model.compile(optimizer=profond.optimizers.SGD(0.1), loss="mse")
+    model.fit(ids, y, epochs=2, batch_size=16, verbose=0)
+    table = model.layers[0].get_weights()[0]
+    np.testing.assert_allclose(np.linalg.norm(table, axis=1), 1.0, rtol=1e-5)
+
+
+def test_batchnorm_non_neg_gamma_holds_through_training():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(128, 3)).astype("float32")
+    y = -(x - x.mean(axis=0)) / x.std(axis=0)  # the best gamma is -1
+
+    def train(**kwargs):
+        model = profond.Sequential([layers.Input((3,)), layers.BatchNormalization(**kwargs)])
+        model.compile(optimizer=profond.optimizers.SGD(0.5), loss="mse")
+        model.fit(x, y, epochs=5, batch_size=32, verbose=0)
+        return model.layers[0].get_weights()
+
+    gamma, beta = train()[:2]  # unconstrained: gamma goes negative, beta wanders off 0
+    assert gamma.max() < -0.5 and np.linalg.norm(beta) > 0.03
+    gamma, beta = train(gamma_constraint="non_neg", beta_constraint=MaxNorm(0.01))[:2]
+    assert gamma.min() >= 0.0
+    assert np.linalg.norm(beta) <= 0.01 + 1e-6
+
+
+def test_embedding_and_batchnorm_constraints_survive_save_and_load(tmp_path):
+    rng = np.random.default_rng(6)
+    ids = rng.integers(1, 9, size=(32, 4))
+    y = rng.normal(size=(32, 4, 2)).astype("float32")
+    model = profond.Sequential([
+        layers.Input((4,), dtype="int64"),
+        layers.Embedding(9, 3, embeddings_constraint=UnitNorm(axis=1), name="emb"),
+        layers.BatchNormalization(gamma_constraint="non_neg",
+                                  beta_constraint=MinMaxNorm(0.0, 0.5, axis=0), name="bn"),
+        layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(ids, y, epochs=1, batch_size=8, verbose=0)
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    loaded = profond.load_model(path)
+    assert loaded.layers[0].embeddings_constraint == UnitNorm(axis=1)
+    assert loaded.layers[1].gamma_constraint == NonNeg()
+    assert loaded.layers[1].beta_constraint == MinMaxNorm(0.0, 0.5, axis=0)
+    assert [v.constraint for v in loaded.weights] == [v.constraint for v in model.weights]
+    _assert_same_weights_and_training(model, loaded, ids, y)
+
+
+def test_add_weight_resolves_its_constraint():
+    layer = layers.Layer(name="custom")
+    assert layer.add_weight((2, 3), constraint="non_neg").constraint == NonNeg()
+    assert layer.add_weight((2,), constraint={"class_name": "UnitNorm",
+                                              "config": {"axis": 0}}).constraint == UnitNorm()
+    assert layer.add_weight((2,), constraint=_unit_clip).constraint is _unit_clip
+    with pytest.raises(ValueError, match=r"The 'constraint' parameter of add_weight \(layer "
+                                         "'custom'\\): Unknown constraint 'nonneg_'"):
+        layer.add_weight((2,), constraint="nonneg_")
+    with pytest.raises(ValueError, match=r"The 'constraint' parameter of add_weight \(layer "
+                                         "'custom'\\) must be a constraint name.* Got 1.5 "
+                                         "instead"):
+        layer.add_weight((2,), constraint=1.5)

@@ -14,8 +14,11 @@ The file is a plain `safetensors <https://huggingface.co/docs/safetensors>`_ fil
 
 Loading never runs code from the file: no pickle, only JSON and raw tensors, and classes are
 looked up by name among the registered layers, losses, activations, constraints and
-optimizers. Every part of the file is read and checked before a model is returned, so a
-truncated, corrupted or hostile file raises ``ValueError`` with the reason and never yields a
+optimizers. So ``save`` refuses, before writing anything, a model whose layers hold what a
+loader could not look up (a plain function as initializer, regularizer, constraint or
+activation, an unregistered subclass), naming the layer, the argument and the way out.
+Every part of the file is read and checked before a model is returned, so a truncated,
+corrupted or hostile file raises ``ValueError`` with the reason and never yields a
 half-loaded model. Writing goes to a temporary file renamed over the target, so a kill
 mid-write leaves the old file intact.
 """
@@ -23,6 +26,7 @@ mid-write leaves the old file intact.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import struct
@@ -247,27 +251,63 @@ def _check_config_round_trips(model, spec):
                          "the weights alone with model.save_weights(path).") from None
 
 
-def _check_constraints_saveable(spec, layer_name):
-    """Every ``*_constraint`` in the configs must be a name or a config dict: a plain callable
-    (or an unregistered ``Constraint`` subclass) has no name a loader could look up."""
+# The layer arguments a model file holds by name, and how a loader finds them again:
+# config-key suffix, module, what it is, the built-ins to suggest.
+_NAMED_ARGUMENTS = (
+    ("_initializer", "initializers", "initializer",
+     "'glorot_uniform', 'he_normal', 'zeros', or an object such as RandomNormal(stddev=0.1)"),
+    ("_regularizer", "regularizers", "regularizer",
+     "'l1', 'l2', 'l1_l2', or an object such as L2(1e-4)"),
+    ("_constraint", "constraints", "constraint",
+     "'max_norm', 'non_neg', 'unit_norm', 'min_max_norm', or an object such as MaxNorm(3)"),
+    ("activation", "activations", "activation", "'relu', 'tanh', 'sigmoid', 'softmax', ..."),
+)
+
+
+def _cannot_name(module, value) -> bool:
+    """Whether a loader would fail to find ``value`` (a config entry) with ``module.get``."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return False  # not a reference to look up (None, or a flag of a custom layer)
+    if not isinstance(value, (str, dict)):
+        return True  # a function or an object: JSON cannot hold it
+    if isinstance(value, dict) and "class_name" not in value:
+        return False
+    try:
+        module.get(value)
+    except (ValueError, TypeError):  # unknown name, or a config its class does not take
+        return True
+    return False
+
+
+def _check_named_arguments(spec, layer_name):
+    """Refuse, before anything is written, a layer config that holds an initializer,
+    regularizer, constraint or activation the loader could not find by name: a plain function,
+    an unregistered subclass, an activation known only by its ``__name__``."""
     if isinstance(spec, list):
         for item in spec:
-            _check_constraints_saveable(item, layer_name)
+            _check_named_arguments(item, layer_name)
         return
     if not isinstance(spec, dict):
         return
     if isinstance(spec.get("config"), dict) and "class_name" in spec:
         layer_name = spec["config"].get("name", layer_name)
     for key, value in spec.items():
-        if (key.endswith("_constraint") and value is not None
-                and not isinstance(value, (str, dict))):
-            raise ValueError(f"Cannot save layer '{layer_name}': its '{key}' is {value!r}, "
-                             "which a model file cannot name. Use a built-in constraint "
-                             "('max_norm', 'non_neg', 'unit_norm', 'min_max_norm') or a "
-                             "profond.constraints.Constraint subclass registered with "
-                             "profond.constraints.register(name, cls); or save the weights "
-                             "alone with model.save_weights(path).")
-        _check_constraints_saveable(value, layer_name)
+        for suffix, module_name, kind, builtins in _NAMED_ARGUMENTS:
+            if not key.endswith(suffix):
+                continue
+            module = importlib.import_module(f"profond.{module_name}")
+            if not _cannot_name(module, value):
+                break
+            shown = value["class_name"] if isinstance(value, dict) else repr(value)
+            if hasattr(module, "register"):
+                way = (f" or register yours under a name with profond.{module_name}.register("
+                       "name, obj), before saving and before loading")
+            else:
+                way = f" (profond.{module_name} has no register for custom ones)"
+            raise ValueError(f"Cannot save layer '{layer_name}': its '{key}' is {shown}, which "
+                             f"a model file cannot name. Use a built-in {kind} ({builtins})"
+                             f"{way}; or save the weights alone with model.save_weights(path).")
+        _check_named_arguments(value, layer_name)
 
 
 def save_model(model, filepath, overwrite=True, training_state=None) -> None:
@@ -283,6 +323,13 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
         When False, refuse to replace an existing file.
     training_state : dict, optional
         JSON-friendly state stored beside the model (used by checkpoints).
+
+    Raises
+    ------
+    ValueError
+        Something the file cannot name (a layer's custom initializer, regularizer, constraint
+        or activation, a custom loss or metric): nothing is written, and the message names the
+        layer, the argument and what to do.
 
     Examples
     --------
@@ -308,7 +355,7 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
         raise ValueError(f"Model '{model.name}' has no weights yet: build it or train it first.")
     spec = serialize(model)
     _check_config_round_trips(model, spec)
-    _check_constraints_saveable(spec, model.name)
+    _check_named_arguments(spec, model.name)
     metadata = {"format": FORMAT, "format_version": str(FORMAT_VERSION),
                 "model": json.dumps(_jsonable(spec))}
     tensors = weights_to_dict(model)

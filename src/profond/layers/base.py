@@ -135,8 +135,18 @@ class Layer:
     # --- weights ---------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
                    regularizer=None, constraint=None, name=None) -> Variable:
-        """Create a weight, initialise it and register it with the layer."""
+        """Create a weight, initialise it and register it with the layer.
+
+        ``constraint`` is anything :func:`profond.constraints.get` takes (``"non_neg"``, a
+        config dict, a ``Constraint``, a callable ``fn(w) -> w``); the optimizer applies it
+        after every update.
+        """
+        # The same resolution, and error message, as the layers' ``*_constraint`` arguments.
+        from profond.layers._weights_args import resolve_constraint
+
         shape = () if shape is None else tuple(int(s) for s in shape)
+        constraint = resolve_constraint(constraint, "constraint",
+                                        f"add_weight (layer '{self.name}')")
         init = initializers.get(initializer)
         dtype = dtype or self.dtype or backend.floatx()
         value = init(shape, dtype=dtype)

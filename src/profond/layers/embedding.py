@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from profond import initializers, regularizers
 from profond._validation import check_int
 from profond.autograd.tensor import Tensor
+from profond.layers._weights_args import (
+    add_configured_weight,
+    store_weight_arguments,
+    weight_arguments_config,
+)
 from profond.layers.base import Layer
 from profond.ops.embedding import embedding
 
@@ -22,8 +26,10 @@ class Embedding(Layer):
         Length of each vector.
     embeddings_initializer : str or Initializer, default "uniform"
         Keras's default: uniform in [-0.05, 0.05].
-    embeddings_regularizer, activity_regularizer : optional
-    embeddings_constraint : callable, optional
+    embeddings_regularizer, activity_regularizer : str or Regularizer, optional
+    embeddings_constraint : str, dict, Constraint or callable, optional
+        Applied to the table after every update, e.g. ``"unit_norm"`` with ``axis=1`` to keep
+        every vector on the unit sphere (see :mod:`profond.constraints`).
     mask_zero : bool, default False
         Treat id 0 as padding: the layer then outputs a mask ``ids != 0`` that the following
         layers honour (recurrent layers skip the padded steps, losses leave them out). Id 0 is
@@ -48,22 +54,18 @@ class Embedding(Layer):
         super().__init__(**kwargs)
         self.input_dim = check_int(input_dim, "input_dim", "Embedding", low=1)
         self.output_dim = check_int(output_dim, "output_dim", "Embedding", low=1)
-        if isinstance(embeddings_initializer, str) and embeddings_initializer == "uniform":
-            embeddings_initializer = initializers.RandomUniform(-0.05, 0.05)
-        self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.embeddings_constraint = embeddings_constraint
+        # "uniform" is RandomUniform(-0.05, 0.05), Keras's Embedding default.
+        store_weight_arguments(
+            self, embeddings=(embeddings_initializer, embeddings_regularizer,
+                              embeddings_constraint),
+            activity_regularizer=activity_regularizer)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         self._initial_weights = weights
 
     def build(self, input_shape=None):
-        self.embeddings = self.add_weight((self.input_dim, self.output_dim),
-                                          self.embeddings_initializer,
-                                          regularizer=self.embeddings_regularizer,
-                                          constraint=self.embeddings_constraint,
-                                          name="embeddings")
+        self.embeddings = add_configured_weight(self, "embeddings",
+                                                (self.input_dim, self.output_dim))
         self.built = True
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
@@ -98,11 +100,6 @@ class Embedding(Layer):
         return tuple(input_shape) + (self.output_dim,)
 
     def get_config(self):
-        init = self.embeddings_initializer
         return {**super().get_config(), "input_dim": self.input_dim,
-                "output_dim": self.output_dim,
-                "embeddings_initializer": initializers.serialize(init)
-                if isinstance(init, initializers.Initializer) else init,
-                "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "output_dim": self.output_dim, **weight_arguments_config(self),
                 "mask_zero": self.mask_zero}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from profond import initializers, ops, regularizers
+from profond import ops
 from profond._validation import check_float
 from profond.autograd.engine import no_grad
+from profond.layers._weights_args import (
+    add_configured_weight,
+    store_weight_arguments,
+    weight_arguments_config,
+)
 from profond.layers.base import Layer
 
 __all__ = ["BatchNormalization"]
-
 
 
 class BatchNormalization(Layer):
@@ -39,7 +43,13 @@ class BatchNormalization(Layer):
         Learn ``beta`` and ``gamma`` (without them, 0 and 1).
     beta_initializer, gamma_initializer : default "zeros", "ones"
     moving_mean_initializer, moving_variance_initializer : default "zeros", "ones"
-    beta_regularizer, gamma_regularizer : optional
+    beta_regularizer, gamma_regularizer : str or Regularizer, optional
+    beta_constraint, gamma_constraint : str, dict, Constraint or callable, optional
+        Applied after every update, e.g. ``gamma_constraint="non_neg"`` keeps the scales
+        non-negative (see :mod:`profond.constraints`).
+    synchronized : bool, default False
+        Keras's flag for multi-device training; profond runs on one device, so it only
+        round-trips through the config.
 
     Examples
     --------
@@ -69,14 +79,11 @@ class BatchNormalization(Layer):
                                    low_open=True)
         self.center = bool(center)
         self.scale = bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
-        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = beta_constraint
-        self.gamma_constraint = gamma_constraint
+        store_weight_arguments(
+            self, beta=(beta_initializer, beta_regularizer, beta_constraint),
+            gamma=(gamma_initializer, gamma_regularizer, gamma_constraint),
+            moving_mean=(moving_mean_initializer,),
+            moving_variance=(moving_variance_initializer,))
         self.synchronized = bool(synchronized)
         self.supports_masking = True
 
@@ -95,18 +102,11 @@ class BatchNormalization(Layer):
             raise ValueError(f"Layer '{self.name}' (BatchNormalization) needs a known size on "
                              f"axis {self.axis}. Got input shape {tuple(input_shape)}.")
         shape = (int(size),)
-        self.gamma = self.add_weight(shape, self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer,
-                                     constraint=self.gamma_constraint,
-                                     name="gamma") if self.scale else None
-        self.beta = self.add_weight(shape, self.beta_initializer,
-                                    regularizer=self.beta_regularizer,
-                                    constraint=self.beta_constraint,
-                                    name="beta") if self.center else None
-        self.moving_mean = self.add_weight(shape, self.moving_mean_initializer,
-                                           trainable=False, name="moving_mean")
-        self.moving_variance = self.add_weight(shape, self.moving_variance_initializer,
-                                               trainable=False, name="moving_variance")
+        self.gamma = add_configured_weight(self, "gamma", shape) if self.scale else None
+        self.beta = add_configured_weight(self, "beta", shape) if self.center else None
+        self.moving_mean = add_configured_weight(self, "moving_mean", shape, trainable=False)
+        self.moving_variance = add_configured_weight(self, "moving_variance", shape,
+                                                     trainable=False)
         self.built = True
 
     def call(self, inputs, training=None):
@@ -134,10 +134,4 @@ class BatchNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
-                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
-                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "synchronized": self.synchronized}
+                **weight_arguments_config(self), "synchronized": self.synchronized}

@@ -1,0 +1,150 @@
+"""Saving models whose layers hold custom initializers, regularizers or activations: what a
+file can name is saved, anything else is refused before a byte is written, with the layer,
+the argument and the way out."""
+
+import os
+
+import numpy as np
+import pytest
+
+import profond
+from profond import activations, initializers, layers, regularizers
+
+
+def _ones_init(shape, dtype=None):
+    return np.ones(shape, dtype=dtype)
+
+
+def _sum_of_squares(w):
+    return 0.01 * (w * w).sum()
+
+
+def _cube(x):
+    return x * x * x
+
+
+class _HalfOnes(initializers.Initializer):
+    def __call__(self, shape, dtype=None):
+        return np.full(shape, 0.5, dtype=dtype)
+
+
+class _Abs(regularizers.Regularizer):
+    def __call__(self, x):
+        return 0.01 * abs(x).sum()
+
+
+def _model(**dense_kwargs):
+    return profond.Sequential([layers.Input((3,)), layers.Dense(2, name="hidden"),
+                               layers.Dense(1, name="out", **dense_kwargs)])
+
+
+REFUSED = [
+    (lambda: _model(kernel_initializer=_ones_init), "out", "kernel_initializer",
+     "<function _ones_init", "initializer", "profond.initializers has no register"),
+    (lambda: _model(bias_initializer=_HalfOnes()), "out", "bias_initializer", "_HalfOnes",
+     "initializer", "profond.initializers has no register"),
+    (lambda: _model(kernel_regularizer=_sum_of_squares), "out", "kernel_regularizer",
+     "<function _sum_of_squares", "regularizer", "profond.regularizers has no register"),
+    (lambda: _model(activity_regularizer=_Abs()), "out", "activity_regularizer", "_Abs",
+     "regularizer", "profond.regularizers has no register"),
+    (lambda: _model(activation=_cube), "out", "activation", "'_cube'", "activation",
+     r"register yours under a name with profond.activations.register\(name, obj\)"),
+    (lambda: profond.Sequential([layers.Input((4,), dtype="int64"),
+                                 layers.Embedding(5, 2, embeddings_regularizer=_sum_of_squares,
+                                                  name="emb")]),
+     "emb", "embeddings_regularizer", "<function _sum_of_squares", "regularizer",
+     "profond.regularizers has no register"),
+    (lambda: profond.Sequential([layers.Input((3,)),
+                                 layers.BatchNormalization(gamma_initializer=_ones_init,
+                                                           name="bn")]),
+     "bn", "gamma_initializer", "<function _ones_init", "initializer",
+     "profond.initializers has no register"),
+    (lambda: profond.Sequential([layers.Input((4, 2)),
+                                 layers.LSTM(3, recurrent_activation=_cube, name="lstm")]),
+     "lstm", "recurrent_activation", "'_cube'", "activation", "profond.activations.register"),
+    (lambda: profond.Sequential([layers.Input((4, 2)), layers.Bidirectional(
+        layers.GRU(3, recurrent_regularizer=_sum_of_squares, name="gru"))]),
+     r"\w*gru", "recurrent_regularizer", "<function _sum_of_squares", "regularizer",
+     "profond.regularizers has no register"),
+]
+
+
+@pytest.mark.parametrize("make,layer,argument,shown,kind,way", REFUSED)
+def test_save_refuses_what_a_file_cannot_name_and_writes_nothing(tmp_path, make, layer,
+                                                                 argument, shown, kind, way):
+    model = make()
+    model.compile(optimizer="sgd", loss="mse")
+    path = tmp_path / "m.safetensors"
+    with pytest.raises(ValueError, match=f"Cannot save layer '{layer}': its '{argument}' is "
+                                         f"{shown}.*which a model file cannot name. Use a "
+                                         f"built-in {kind} .*{way}.*"
+                                         r"model.save_weights\(path\)"):
+        model.save(path)
+    assert not os.path.exists(path)
+    assert os.listdir(tmp_path) == []  # no temporary file left either
+    model.save_weights(tmp_path / "w.safetensors")  # the way out for the weights alone
+
+
+def test_a_refused_save_leaves_the_old_file_as_it_was(tmp_path):
+    path = tmp_path / "m.safetensors"
+    _model().save(path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="'kernel_regularizer'"):
+        _model(kernel_regularizer=_sum_of_squares).save(path)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["m.safetensors"]
+
+
+def test_custom_functions_round_trip_through_get_config_in_memory():
+    half, absolute = _HalfOnes(), _Abs()
+    layer = layers.Dense(2, kernel_initializer=_ones_init, kernel_regularizer=_sum_of_squares,
+                         bias_initializer=half, bias_regularizer=absolute)
+    config = layer.get_config()
+    assert config["kernel_initializer"] is _ones_init
+    assert config["kernel_regularizer"] is _sum_of_squares
+    # An unregistered subclass has no name either: kept as it is, not a dangling class name.
+    assert config["bias_initializer"] is half and config["bias_regularizer"] is absolute
+    clone = layers.Dense.from_config(config)
+    assert clone.kernel_initializer is _ones_init
+    assert clone.kernel_regularizer is _sum_of_squares
+    clone.build((None, 3))
+    np.testing.assert_array_equal(clone.get_weights()[0], np.ones((3, 2)))
+    np.testing.assert_array_equal(clone.get_weights()[1], np.full(2, 0.5))
+    for layer in (layers.Embedding(4, 2, embeddings_regularizer=_sum_of_squares),
+                  layers.BatchNormalization(beta_regularizer=_sum_of_squares)):
+        prefix = "embeddings" if isinstance(layer, layers.Embedding) else "beta"
+        assert layer.get_config()[f"{prefix}_regularizer"] is _sum_of_squares
+
+
+@pytest.fixture
+def private_activations(monkeypatch):
+    """Activations registered in a test are gone after it."""
+    monkeypatch.setattr(activations, "_ACTIVATIONS", dict(activations._ACTIVATIONS))
+
+
+def test_a_registered_activation_saves_and_loads(tmp_path, private_activations):
+    activations.register("cube", _cube)
+    model = _model(activation=_cube)
+    model.compile(optimizer="sgd", loss="mse")
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    loaded = profond.load_model(path)
+    assert loaded.layers[-1].activation is _cube
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+
+
+def test_built_in_objects_with_arguments_save_and_load(tmp_path):
+    model = profond.Sequential([
+        layers.Input((3,)),
+        layers.Dense(4, kernel_initializer=initializers.RandomNormal(stddev=0.3, seed=2),
+                     kernel_regularizer=regularizers.L1L2(l1=1e-3, l2=1e-2),
+                     activity_regularizer="l2", activation="tanh"),
+        layers.BatchNormalization(gamma_regularizer=regularizers.L2(1e-3)),
+        layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    loaded = profond.load_model(path)
+    assert loaded.get_config() == model.get_config()
+    assert loaded.layers[0].kernel_regularizer.get_config() == {"l1": 1e-3, "l2": 1e-2}
