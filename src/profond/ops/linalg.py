@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from profond.autograd.tensor import Tensor
-from profond.ops._util import as_tensor, make, pair, unbroadcast
+from profond.ops._util import as_tensor, make, pair, relu_, unbroadcast
 
 __all__ = ["matmul", "linear"]
 
@@ -71,7 +71,7 @@ def linear(x, kernel, bias=None, relu: bool = False) -> Tensor:
     if bias is not None:
         out += bias.data
     if relu:
-        x.xp.maximum(out, 0, out=out)
+        relu_(out, x.xp)
     if xd.ndim != 2:
         out = out.reshape(xd.shape[:-1] + (kd.shape[1],))
     parents = (x, kernel) if bias is None else (x, kernel, bias)
