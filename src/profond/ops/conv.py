@@ -34,7 +34,8 @@ __all__ = ["conv1d", "conv2d", "conv_output_length", "same_padding", "normalize_
 # at a time (long contiguous copies); above it, in one copy from the strided window view.
 _ROW_COPY_THRESHOLD = 32
 # From this many columns on, im2col pads its rows to a multiple of 8 (see _im2col); narrower
-# GEMMs (the first layer's 3 x 3 x 1) are bound by memory, where padding only adds traffic.
+# GEMMs (the first layer's 3 x 3 x 1) are bound by memory, where padding only adds traffic, and
+# their kernel gradient is summed over one GEMM per image (see the backward pass).
 _ALIGN_FROM = 64
 
 
@@ -205,7 +206,16 @@ def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=Non
             g2 = g2 * (out2 > 0)
         gx = gk = gb = None
         if kernel.requires_grad:
-            gkb = cols.T @ g2  # with a bias, its gradient is the row of the ones column
+            # with a bias, its gradient is the row of the ones column
+            if cols.shape[1] < _ALIGN_FROM:
+                # Narrow columns (first layers): a (k, n * oh * ow) @ (n * oh * ow, f) GEMM is a
+                # long reduction that multithreaded BLAS splits into ~100 synchronised panels,
+                # each a stall when a core is busy elsewhere (10-100x slower on a loaded 2-core
+                # machine). One small GEMM per image, summed, runs on one core at full speed.
+                gkb = xp.matmul(cols.reshape(n, oh * ow, cols.shape[1]).transpose(0, 2, 1),
+                                g2.reshape(n, oh * ow, filters)).sum(axis=0)
+            else:
+                gkb = cols.T @ g2
             gk = gkb[:kh * kw * c].reshape(kernel.data.shape)
             if bias is not None:
                 gb = gkb[kh * kw * c]
