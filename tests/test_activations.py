@@ -173,3 +173,17 @@ def test_dense_activation_string():
     out = layer(x)
     k, b = layer.get_weights()
     np.testing.assert_allclose(out.numpy(), _sigmoid(x.astype(np.float32) @ k + b), rtol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(4097, 3), (2048,), (300, 7), (5, 2049)])
+def test_relu_on_arrays_cut_into_long_rows_with_a_tail(shape):
+    """relu (and linear's fused relu) view large contiguous data as rows of zeros-comparisons
+    plus a tail: every element must come out as max(x, 0), transposed (strided) input too."""
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    np.testing.assert_array_equal(profond.ops.relu(profond.tensor(x)).numpy(), np.maximum(x, 0))
+    np.testing.assert_array_equal(profond.ops.relu(profond.tensor(x).T).numpy(),
+                                  np.maximum(x.T, 0))
+    k = np.eye(shape[-1], dtype=np.float32)
+    np.testing.assert_array_equal(
+        profond.ops.linear(profond.tensor(x), profond.tensor(k), relu=True).numpy(),
+        np.maximum(x, 0))

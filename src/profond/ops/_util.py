@@ -28,16 +28,29 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
     return Tensor(x)
 
 
-def relu_(a, xp):
-    """``max(a, 0)`` written into ``a`` (C-contiguous); returns ``a``.
+_RELU_ROW = 2048
 
-    Against a row of zeros rather than the scalar 0: NumPy's maximum with a scalar operand runs
-    a loop about 2.5x slower than with two contiguous operands (a (128, 256) float32 batch:
-    ~30 -> ~12 us).
+
+def relu_(a, xp, out=None):
+    """``max(a, 0)`` into ``out`` (default: ``a`` itself, in place); returns it.
+
+    Against rows of zeros rather than the scalar 0: NumPy's maximum runs its fast loop only for
+    two contiguous operands, and with a scalar (or a short broadcast row) it is 2.5-4x slower
+    (a (128, 256) float32 batch: ~30 -> ~12 us). Contiguous data are viewed as rows of
+    ``_RELU_ROW`` values whatever their shape, so the inner loop is always long.
     """
-    rows = a.reshape(-1, a.shape[-1]) if a.ndim > 1 else a
-    xp.maximum(rows, xp.zeros(rows.shape[-1], dtype=a.dtype), out=rows)
-    return a
+    if out is None:
+        out = a
+    if a.size < 256 or not (a.flags.c_contiguous and out.flags.c_contiguous):
+        return xp.maximum(a, 0, out=out)
+    src, dst = a.reshape(-1), out.reshape(-1)
+    width = min(src.size, _RELU_ROW)
+    body = src.size - src.size % width
+    xp.maximum(src[:body].reshape(-1, width), xp.zeros(width, dtype=a.dtype),
+               out=dst[:body].reshape(-1, width))
+    if body < src.size:
+        xp.maximum(src[body:], xp.zeros(src.size - body, dtype=a.dtype), out=dst[body:])
+    return out
 
 
 def pair(a, b):

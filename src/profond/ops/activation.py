@@ -12,7 +12,7 @@ import operator
 
 from profond import backend
 from profond.autograd.tensor import Tensor
-from profond.ops._util import as_tensor, make
+from profond.ops._util import as_tensor, make, relu_
 
 __all__ = [
     "linear_activation", "relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "hard_sigmoid",
@@ -31,7 +31,9 @@ def linear_activation(x) -> Tensor:
 def relu(x) -> Tensor:
     """Rectified linear unit, ``max(x, 0)``; the gradient at 0 is 0 (as in PyTorch and Keras)."""
     x = as_tensor(x)
-    out = x.xp.maximum(x.data, 0)
+    xp = x.xp
+    out = relu_(x.data, xp, out=xp.empty_like(x.data, order="C")) if x.data.ndim else \
+        xp.maximum(x.data, 0)
     return make(out, (x,), lambda g: (g * (out > 0),))
 
 
