@@ -150,6 +150,33 @@ def test_get_resolves_names_callables_and_none():
     assert activations.serialize(activations.relu) == "relu"
 
 
+def test_serialize_returns_what_it_cannot_name_and_get_takes_it_back():
+    import functools
+
+    def relu(x):
+        return x
+
+    slope = functools.partial(activations.leaky_relu, negative_slope=0.3)
+    for fn in (relu, slope, lambda t: t):
+        assert activations.serialize(fn) is fn
+        assert activations.get(activations.serialize(fn)) is fn
+    assert activations.serialize(activations.silu) == "silu"  # the first of its names
+
+
+def test_register_checks_its_arguments(monkeypatch):
+    monkeypatch.setattr(activations, "_ACTIVATIONS", dict(activations._ACTIVATIONS))
+    with pytest.raises(ValueError, match="'name' parameter of register.*Got ''"):
+        activations.register("", activations.relu)
+    with pytest.raises(ValueError, match="'fn' parameter of register.*Got 3"):
+        activations.register("three", 3)
+
+    def twice(x):
+        return x * 2.0
+
+    activations.register("Twice", twice)
+    assert activations.get("twice") is twice and activations.serialize(twice) == "twice"
+
+
 def test_unknown_activation_lists_the_valid_names():
     with pytest.raises(ValueError, match=r"Unknown activation 'rellu'.*'relu'.*'tanh'"):
         activations.get("rellu")

@@ -47,7 +47,7 @@ REFUSED = [
      "<function _sum_of_squares", "regularizer", "profond.regularizers has no register"),
     (lambda: _model(activity_regularizer=_Abs()), "out", "activity_regularizer", "_Abs",
      "regularizer", "profond.regularizers has no register"),
-    (lambda: _model(activation=_cube), "out", "activation", "'_cube'", "activation",
+    (lambda: _model(activation=_cube), "out", "activation", "<function _cube", "activation",
      r"register yours under a name with profond.activations.register\(name, obj\)"),
     (lambda: profond.Sequential([layers.Input((4,), dtype="int64"),
                                  layers.Embedding(5, 2, embeddings_regularizer=_sum_of_squares,
@@ -61,7 +61,7 @@ REFUSED = [
      "profond.initializers has no register"),
     (lambda: profond.Sequential([layers.Input((4, 2)),
                                  layers.LSTM(3, recurrent_activation=_cube, name="lstm")]),
-     "lstm", "recurrent_activation", "'_cube'", "activation", "profond.activations.register"),
+     "lstm", "recurrent_activation", "<function _cube", "activation", "profond.activations.register"),
     (lambda: profond.Sequential([layers.Input((4, 2)), layers.Bidirectional(
         layers.GRU(3, recurrent_regularizer=_sum_of_squares, name="gru"))]),
      r"\w*gru", "recurrent_regularizer", "<function _sum_of_squares", "regularizer",
@@ -148,3 +148,41 @@ def test_built_in_objects_with_arguments_save_and_load(tmp_path):
     loaded = profond.load_model(path)
     assert loaded.get_config() == model.get_config()
     assert loaded.layers[0].kernel_regularizer.get_config() == {"l1": 1e-3, "l2": 1e-2}
+
+
+def _half_tanh(x):
+    return profond.ops.tanh(x) * 0.5
+
+
+def test_bidirectional_copies_a_custom_activation_builds_and_trains():
+    # Bidirectional copies its layer through get_config: the function itself must travel.
+    model = profond.Sequential([layers.Input((5, 3)),
+                                layers.Bidirectional(layers.LSTM(4, activation=_half_tanh)),
+                                layers.Dense(1)])
+    assert model.layers[0].forward_layer.activation is _half_tanh
+    assert model.layers[0].backward_layer.activation is _half_tanh
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(1).normal(size=(8, 5, 3)).astype("float32")
+    before = model.get_weights()
+    history = model.fit(x, x[:, 0, :1], epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert not np.array_equal(before[0], model.get_weights()[0])
+
+
+def _custom_relu():
+    def relu(x):  # noqa: shares the built-in's __name__ on purpose
+        return x * 2.0
+    return relu
+
+
+def test_a_custom_function_named_relu_is_not_saved_as_the_built_in(tmp_path):
+    relu = _custom_relu()
+    assert activations.serialize(relu) is relu
+    model = _model(activation=relu)
+    assert model.layers[-1].get_config()["activation"] is relu
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="Cannot save layer 'out': its 'activation' is "
+                                         "<function _custom_relu.<locals>.relu"):
+        model.save(tmp_path / "m.safetensors")
+    assert os.listdir(tmp_path) == []
+    assert activations.serialize(activations.relu) == "relu"

@@ -13,8 +13,6 @@ tensor([0., 2.], dtype=float32)
 
 from __future__ import annotations
 
-import functools
-
 from profond._validation import lookup
 from profond.ops.activation import (elu, gelu, hard_sigmoid, leaky_relu, log_softmax, relu, selu,
                                     sigmoid, silu, softmax, softplus, softsign, step, tanh)
@@ -41,7 +39,25 @@ _ACTIVATIONS = {
 
 
 def register(name: str, fn) -> None:
-    """Register a custom activation under ``name`` (so configs and saved models resolve it)."""
+    """Make a custom activation known as ``name`` (case-insensitive), so layer configs and
+    saved models can name it.
+
+    Examples
+    --------
+    >>> import profond
+    >>> from profond import activations
+    >>> def cube(x):
+    ...     return x * x * x
+    >>> activations.register("cube", cube)
+    >>> activations.get("cube") is cube, activations.serialize(cube)
+    (True, 'cube')
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"The 'name' parameter of register must be a non-empty str. "
+                         f"Got {name!r} instead.")
+    if isinstance(fn, type) or not callable(fn):
+        raise ValueError(f"The 'fn' parameter of register must be a function. "
+                         f"Got {fn!r} instead.")
     _ACTIVATIONS[name.lower()] = fn
 
 
@@ -57,15 +73,23 @@ def get(identifier):
                      f"({sorted(_ACTIVATIONS)}) or a callable.")
 
 
-def serialize(fn) -> str:
-    """Name under which ``fn`` is registered (for ``get_config``)."""
-    for name, f in _ACTIVATIONS.items():
-        if f is fn:
-            return name
-    if isinstance(fn, functools.partial):
-        return serialize(fn.func)
-    name = getattr(fn, "__name__", None)
-    if name is None:
-        raise ValueError(f"Cannot serialize activation {fn!r}: register it with "
-                         "profond.activations.register(name, fn).")
-    return name
+def serialize(fn):
+    """The name under which :func:`get` finds ``fn`` (for ``get_config``): a built-in's name,
+    or the name it was registered under.
+
+    Anything else (a function that was not registered, whatever its ``__name__``, or a
+    ``functools.partial``) cannot be named and is returned as it is: an in-memory
+    ``get_config``/``from_config`` still round-trips, and ``model.save`` refuses it with the
+    way out, instead of writing a name that finds nothing, or finds another function.
+
+    Examples
+    --------
+    >>> from profond import activations
+    >>> activations.serialize(activations.relu)
+    'relu'
+    >>> def relu(x):  # not the built-in relu, whatever its name
+    ...     return x
+    >>> activations.serialize(relu) is relu
+    True
+    """
+    return next((name for name, f in _ACTIVATIONS.items() if f is fn), fn)
