@@ -5,11 +5,13 @@ The forward pass gathers every receptive field of the (padded) input into one ma
 sliding windows of the input -- and multiplies it by the kernel seen as a
 ``(kh * kw * in_channels, filters)`` matrix. Data are channels-last, so each window row is made
 of contiguous runs of ``kw * in_channels`` values and the kernel of Keras's layout
-``(kh, kw, in, out)`` needs no transposition at all.
+``(kh, kw, in, out)`` needs no transposition at all. With a bias, each row of columns ends with
+a 1 and the kernel matrix with the bias as one more row: the GEMM adds the bias, and the fused
+ReLU is the only other pass over the output.
 
 The backward pass is two GEMMs and a "col2im":
 
-- ``d kernel = columns.T @ d out`` and ``d bias = sum(d out)``;
+- ``d kernel = columns.T @ d out`` (its row for the column of ones is ``d bias = sum(d out)``);
 - ``d columns = d out @ kernel.T``, folded back onto the input by adding, for each of the
   ``kh * kw`` kernel offsets, one strided slice of ``d columns`` into the input's gradient.
   A slice addition per offset touches every element once and never needs ``np.add.at``.
