@@ -38,34 +38,38 @@ def _model(**dense_kwargs):
                                layers.Dense(1, name="out", **dense_kwargs)])
 
 
+def _way(module):
+    return rf"register yours under a name with profond.{module}.register\(name, obj\)"
+
+
 REFUSED = [
     (lambda: _model(kernel_initializer=_ones_init), "out", "kernel_initializer",
-     "<function _ones_init", "initializer", "profond.initializers has no register"),
+     "<function _ones_init", "initializer", _way("initializers")),
     (lambda: _model(bias_initializer=_HalfOnes()), "out", "bias_initializer", "_HalfOnes",
-     "initializer", "profond.initializers has no register"),
+     "initializer", _way("initializers")),
     (lambda: _model(kernel_regularizer=_sum_of_squares), "out", "kernel_regularizer",
-     "<function _sum_of_squares", "regularizer", "profond.regularizers has no register"),
+     "<function _sum_of_squares", "regularizer", _way("regularizers")),
     (lambda: _model(activity_regularizer=_Abs()), "out", "activity_regularizer", "_Abs",
-     "regularizer", "profond.regularizers has no register"),
+     "regularizer", _way("regularizers")),
     (lambda: _model(activation=_cube), "out", "activation", "<function _cube", "activation",
-     r"register yours under a name with profond.activations.register\(name, obj\)"),
+     _way("activations")),
     (lambda: profond.Sequential([layers.Input((4,), dtype="int64"),
                                  layers.Embedding(5, 2, embeddings_regularizer=_sum_of_squares,
                                                   name="emb")]),
      "emb", "embeddings_regularizer", "<function _sum_of_squares", "regularizer",
-     "profond.regularizers has no register"),
+     _way("regularizers")),
     (lambda: profond.Sequential([layers.Input((3,)),
                                  layers.BatchNormalization(gamma_initializer=_ones_init,
                                                            name="bn")]),
      "bn", "gamma_initializer", "<function _ones_init", "initializer",
-     "profond.initializers has no register"),
+     _way("initializers")),
     (lambda: profond.Sequential([layers.Input((4, 2)),
                                  layers.LSTM(3, recurrent_activation=_cube, name="lstm")]),
-     "lstm", "recurrent_activation", "<function _cube", "activation", "profond.activations.register"),
+     "lstm", "recurrent_activation", "<function _cube", "activation", _way("activations")),
     (lambda: profond.Sequential([layers.Input((4, 2)), layers.Bidirectional(
         layers.GRU(3, recurrent_regularizer=_sum_of_squares, name="gru"))]),
      r"\w*gru", "recurrent_regularizer", "<function _sum_of_squares", "regularizer",
-     "profond.regularizers has no register"),
+     _way("regularizers")),
 ]
 
 
@@ -186,3 +190,58 @@ def test_a_custom_function_named_relu_is_not_saved_as_the_built_in(tmp_path):
         model.save(tmp_path / "m.safetensors")
     assert os.listdir(tmp_path) == []
     assert activations.serialize(activations.relu) == "relu"
+
+
+class _Fill(initializers.Constant):
+    """A custom class (Constant's arguments and values under another name)."""
+
+
+class _Squares(regularizers.Regularizer):
+    def __init__(self, factor=0.1):
+        self.factor = factor
+
+    def __call__(self, w):
+        return self.factor * profond.ops.sum(w * w)
+
+    def get_config(self):
+        return {"factor": self.factor}
+
+
+@pytest.fixture
+def private_registries(monkeypatch):
+    """Initializers and regularizers registered in a test are gone after it."""
+    monkeypatch.setattr(initializers._NAMES, "custom", {})
+    monkeypatch.setattr(regularizers._NAMES, "custom", {})
+
+
+def test_registered_initializer_and_regularizer_save_load_and_train_alike(tmp_path,
+                                                                         private_registries):
+    initializers.register("Fill", _Fill)
+    regularizers.register("Squares", _Squares)
+    model = _model(kernel_initializer=_Fill(0.25), kernel_regularizer=_Squares(0.5),
+                   activity_regularizer=_Squares(0.01))
+    model.compile(optimizer="sgd", loss="mse")
+    config = model.layers[-1].get_config()
+    assert config["kernel_initializer"] == {"class_name": "Fill", "config": {"value": 0.25}}
+    assert config["kernel_regularizer"] == {"class_name": "Squares", "config": {"factor": 0.5}}
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    loaded = profond.load_model(path)
+    out = loaded.layers[-1]
+    assert type(out.kernel_initializer) is _Fill and out.kernel_initializer.value == 0.25
+    assert type(out.kernel_regularizer) is _Squares and out.kernel_regularizer.factor == 0.5
+    assert type(out.activity_regularizer) is _Squares
+    np.testing.assert_array_equal(out.get_weights()[0], np.full((2, 1), 0.25))
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(8, 3)).astype("float32")
+    y = rng.normal(size=(8, 1)).astype("float32")
+    kernel, predictions = model.get_weights()[2], model.predict(x, verbose=0)
+    # The loss of the step holds both penalties (the activity one on the summed outputs).
+    expected = (np.mean((predictions - y) ** 2) + 0.5 * np.sum(kernel ** 2)
+                + 0.01 * np.sum(predictions ** 2))
+    first = model.train_on_batch(x, y)
+    again = loaded.train_on_batch(x, y)
+    np.testing.assert_allclose(first, expected, rtol=1e-5)
+    np.testing.assert_allclose(again, first, rtol=1e-6)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -20,12 +20,13 @@ import math
 import numpy as np
 
 from profond import backend, random
-from profond._validation import check_choice, check_float, check_int, lookup
+from profond._registry import Registry
+from profond._validation import check_choice, check_float, check_int
 
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
            "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform",
            "HeNormal", "LecunUniform", "LecunNormal", "Orthogonal", "Identity", "compute_fans",
-           "get", "serialize"]
+           "get", "register", "serialize"]
 
 
 def compute_fans(shape) -> tuple[float, float]:
@@ -487,10 +488,7 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
-_CLASSES = {cls.__name__: cls for cls in (
-    Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
-    GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal,
-    Identity)}
+# Keras's names beside the class names (look-ups ignore case).
 _ALIASES = {
     "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
     "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
@@ -501,31 +499,66 @@ _ALIASES = {
     "identity": Identity, "uniform": RandomUniform, "normal": RandomNormal, "one": Ones,
     "zero": Zeros, "orthogonal_initializer": Orthogonal, "OrthogonalInitializer": Orthogonal,
 }
-_ALIASES.update({k.lower(): v for k, v in list(_CLASSES.items()) + list(_ALIASES.items())})
+_NAMES = Registry("initializer", Initializer, (
+    Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
+    GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal,
+    Identity), _ALIASES)
+
+
+def register(name: str, fn) -> None:
+    """Make a custom initializer (an ``Initializer`` subclass or a function ``fn(shape,
+    dtype=None) -> array``) known as ``name``, so layer configs and saved models can name it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond import initializers
+    >>> class Fill(initializers.Initializer):
+    ...     def __init__(self, value=0.5):
+    ...         self.value = value
+    ...     def sample(self, shape):
+    ...         return np.full(shape, self.value)
+    ...     def get_config(self):
+    ...         return {"value": self.value}
+    >>> initializers.register("Fill", Fill)
+    >>> initializers.serialize(Fill(2.0))
+    {'class_name': 'Fill', 'config': {'value': 2.0}}
+    >>> initializers.get("fill")((2,))
+    array([0.5, 0.5], dtype=float32)
+    """
+    _NAMES.register(name, fn)
 
 
 def get(identifier) -> Initializer:
-    """Resolve a name (``"he_normal"``), a config dict, an instance or a callable."""
-    if isinstance(identifier, Initializer) or (callable(identifier)
-                                               and not isinstance(identifier, type)):
-        return identifier
-    if isinstance(identifier, str):
-        return lookup(identifier, _ALIASES, "initializer")()
-    if isinstance(identifier, dict) and "class_name" in identifier:
-        cls = lookup(identifier["class_name"], _ALIASES, "initializer")
-        return cls.from_config(identifier.get("config", {}))
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    raise ValueError(f"Could not interpret initializer {identifier!r}: expected a name "
-                     f"({sorted(_ALIASES)}), a config dict or an Initializer.")
+    """Resolve a name (``"he_normal"``), a config dict, an ``Initializer`` (instance or class)
+    or any callable ``fn(shape, dtype=None) -> array``.
+
+    Raises
+    ------
+    ValueError
+        An unknown name (the message lists the valid ones) or something that is none of these.
+    """
+    return _NAMES.get(identifier, allow_none=False)
 
 
 def serialize(init):
-    """``{"class_name": ..., "config": ...}``, which :func:`get` turns back into ``init``.
+    """What :func:`get` turns back into ``init``: ``{"class_name": ..., "config": ...}`` for a
+    built-in or registered ``Initializer``, the name of a registered function.
 
-    Anything that is not an :class:`Initializer` (a name, a plain callable) is returned as it
-    is, so layers can serialize whatever they were given.
+    Anything else (a plain function, an unregistered ``Initializer`` subclass) cannot be named
+    and is returned as it is, as is a name or None: an in-memory ``get_config``/``from_config``
+    still round-trips, and ``model.save`` refuses it with the way out.
+
+    Examples
+    --------
+    >>> from profond import initializers
+    >>> initializers.serialize(initializers.HeNormal(seed=1))
+    {'class_name': 'HeNormal', 'config': {'seed': 1}}
+    >>> def ones(shape, dtype=None):
+    ...     return initializers.Ones()(shape, dtype)
+    >>> initializers.serialize(ones) is ones
+    True
     """
-    if not isinstance(init, Initializer):
+    if isinstance(init, str) or init is None:
         return init
-    return {"class_name": type(init).__name__, "config": init.get_config()}
+    return _NAMES.serialize(init)

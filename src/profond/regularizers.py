@@ -21,9 +21,11 @@ from __future__ import annotations
 import math
 
 from profond import ops
-from profond._validation import check_choice, check_float, lookup
+from profond._registry import Registry
+from profond._validation import check_choice, check_float
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "get", "serialize"]
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "get", "register",
+           "serialize"]
 
 
 def _factor(value, param, owner):
@@ -177,28 +179,63 @@ class OrthogonalRegularizer(Regularizer):
         return {"factor": self.factor, "mode": self.mode}
 
 
-_TABLE = {"l1": L1, "l2": L2, "l1l2": L1L2, "l1_l2": L1L2,
-          "orthogonal_regularizer": OrthogonalRegularizer,
-          "orthogonalregularizer": OrthogonalRegularizer}
+# Keras's snake-case names beside the class names (look-ups ignore case).
+_NAMES = Registry("regularizer", Regularizer, (L1, L2, L1L2, OrthogonalRegularizer),
+                  {"l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer})
+
+
+def register(name: str, fn) -> None:
+    """Make a custom regularizer (a ``Regularizer`` subclass or a function ``fn(w) ->
+    penalty``) known as ``name``, so layer configs and saved models can name it.
+
+    Examples
+    --------
+    >>> import profond
+    >>> from profond import regularizers
+    >>> class Sum(regularizers.Regularizer):
+    ...     def __init__(self, factor=0.01):
+    ...         self.factor = factor
+    ...     def __call__(self, w):
+    ...         return self.factor * profond.ops.sum(w)
+    ...     def get_config(self):
+    ...         return {"factor": self.factor}
+    >>> regularizers.register("Sum", Sum)
+    >>> regularizers.serialize(Sum(0.5))
+    {'class_name': 'Sum', 'config': {'factor': 0.5}}
+    >>> regularizers.get({"class_name": "Sum", "config": {"factor": 0.5}})
+    Sum(factor=0.5)
+    """
+    _NAMES.register(name, fn)
 
 
 def get(identifier):
-    """Resolve None, a name (``"l2"``), a config dict, an instance or a callable."""
-    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
-        return identifier()
-    if identifier is None or isinstance(identifier, Regularizer) or callable(identifier):
-        return identifier
-    if isinstance(identifier, str):
-        return lookup(identifier, _TABLE, "regularizer")()
-    if isinstance(identifier, dict) and "class_name" in identifier:
-        return lookup(identifier["class_name"], _TABLE, "regularizer").from_config(
-            identifier.get("config", {}))
-    raise ValueError(f"Could not interpret regularizer {identifier!r}: expected None, a name "
-                     f"({sorted(_TABLE)}), a config dict or a callable.")
+    """Resolve None, a name (``"l2"``), a config dict, a ``Regularizer`` (instance or class)
+    or any callable ``fn(w) -> penalty``.
+
+    Raises
+    ------
+    ValueError
+        An unknown name (the message lists the valid ones) or something that is none of these.
+    """
+    return _NAMES.get(identifier)
 
 
 def serialize(reg):
-    """``{"class_name": ..., "config": ...}`` (None for None)."""
-    if reg is None:
-        return None
-    return {"class_name": type(reg).__name__, "config": reg.get_config()}
+    """What :func:`get` turns back into ``reg``: None, ``{"class_name": ..., "config": ...}``
+    for a built-in or registered ``Regularizer``, the name of a registered function.
+
+    Anything else (a plain function, an unregistered ``Regularizer`` subclass) cannot be named
+    and is returned as it is: an in-memory ``get_config``/``from_config`` still round-trips,
+    and ``model.save`` refuses it with the way out.
+
+    Examples
+    --------
+    >>> from profond import regularizers
+    >>> regularizers.serialize(regularizers.L2(0.5))
+    {'class_name': 'L2', 'config': {'l2': 0.5}}
+    >>> def penalty(w):
+    ...     return 0.0 * w.sum()
+    >>> regularizers.serialize(penalty) is penalty
+    True
+    """
+    return None if reg is None else _NAMES.serialize(reg)
