@@ -245,3 +245,28 @@ def test_registered_initializer_and_regularizer_save_load_and_train_alike(tmp_pa
     np.testing.assert_allclose(again, first, rtol=1e-6)
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_registered_plain_function_initializer_and_regularizer_save_and_load(tmp_path):
+    """A registered function (not only a registered class) is named in the model file."""
+    import profond.initializers as inits
+    import profond.regularizers as regs
+
+    def halves(shape, dtype=None):
+        return np.full(shape, 0.5, dtype=dtype or "float32")
+
+    def tiny_l1(w):
+        return 1e-3 * profond.ops.sum(profond.ops.abs(w))
+
+    inits.register("halves_fn_test", halves)
+    regs.register("tiny_l1_fn_test", tiny_l1)
+    model = profond.Sequential([profond.layers.Input((3,)),
+                                profond.layers.Dense(2, kernel_initializer=halves,
+                                                     kernel_regularizer=tiny_l1)])
+    model.compile(optimizer="sgd", loss="mse")
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    loaded = profond.load_model(path)
+    dense = loaded.layers[-1]
+    assert dense.kernel_initializer is halves and dense.kernel_regularizer is tiny_l1
+    np.testing.assert_array_equal(dense.get_weights()[0], np.full((3, 2), 0.5, "float32"))

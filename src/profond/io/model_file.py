@@ -299,11 +299,8 @@ def _check_named_arguments(spec, layer_name):
             if not _cannot_name(module, value):
                 break
             shown = value["class_name"] if isinstance(value, dict) else repr(value)
-            if hasattr(module, "register"):
-                way = (f" or register yours under a name with profond.{module_name}.register("
-                       "name, obj), before saving and before loading")
-            else:
-                way = f" (profond.{module_name} has no register for custom ones)"
+            way = (f" or register yours under a name with profond.{module_name}.register("
+                   "name, obj), before saving and before loading")
             raise ValueError(f"Cannot save layer '{layer_name}': its '{key}' is {shown}, which "
                              f"a model file cannot name. Use a built-in {kind} ({builtins})"
                              f"{way}; or save the weights alone with model.save_weights(path).")

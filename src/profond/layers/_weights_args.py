@@ -84,35 +84,32 @@ def add_configured_weight(layer, prefix, shape, name=None, initializer=None, tra
                             trainable=trainable, name=name or prefix)
 
 
-def _serialize(module, base, obj):
+def _serialize(module, obj):
     """``module.serialize(obj)`` when ``module.get`` finds it back; else ``obj`` as it is.
 
-    A plain function or an unregistered subclass of ``base`` has no name: kept as it is (like
+    A plain function or an unregistered subclass has no name: kept as it is (like
     an unnamed constraint), ``from_config`` takes it back in memory, and ``model.save`` names
     the layer and argument it cannot save instead of writing a file that cannot be loaded.
     """
-    if not isinstance(obj, base):
-        return obj
     config = module.serialize(obj)
-    try:
-        module.get(config)
-    except ValueError:
-        return obj
+    if isinstance(config, (dict, str)):  # named: keep the name only if it finds obj's kind back
+        try:
+            module.get(config)
+        except (ValueError, TypeError):
+            return obj
     return config
 
 
 def weight_arguments_config(layer):
     """The stored arguments, serialized for ``get_config`` in Keras's order."""
     prefixes = layer._weight_prefixes
-    config = {f"{p}_initializer": _serialize(initializers, initializers.Initializer,
-                                             getattr(layer, f"{p}_initializer"))
+    config = {f"{p}_initializer": _serialize(initializers, getattr(layer, f"{p}_initializer"))
               for p in prefixes + layer._initializer_only_prefixes}
-    config.update({f"{p}_regularizer": _serialize(regularizers, regularizers.Regularizer,
+    config.update({f"{p}_regularizer": _serialize(regularizers,
                                                   getattr(layer, f"{p}_regularizer"))
                    for p in prefixes})
     if layer._takes_activity_regularizer:
-        config["activity_regularizer"] = _serialize(regularizers, regularizers.Regularizer,
-                                                    layer.activity_regularizer)
+        config["activity_regularizer"] = _serialize(regularizers, layer.activity_regularizer)
     config.update({f"{p}_constraint": constraints.serialize(getattr(layer, f"{p}_constraint"))
                    for p in prefixes})
     return config

@@ -208,9 +208,10 @@ def _activation_name(layer):
     from profond import activations
 
     try:
-        return activations.serialize(layer.activation)
-    except (ValueError, TypeError, KeyError):  # a custom callable: assume elementwise
+        name = activations.serialize(layer.activation)
+    except (ValueError, TypeError, KeyError):
         return None
+    return name if isinstance(name, str) else None  # a custom callable: assume elementwise
 
 
 def prunable_layers(model) -> list:
