@@ -155,7 +155,7 @@ def _unit_clip(w):
 @pytest.fixture
 def registry(monkeypatch):
     """A private registry of custom constraints, gone after the test."""
-    monkeypatch.setattr(constraints, "_CUSTOM", {})
+    monkeypatch.setattr(constraints._NAMES, "custom", {})
     return constraints
 
 

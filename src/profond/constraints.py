@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import numbers
 
-from profond._validation import check_float, lookup
+from profond._registry import Registry
+from profond._validation import check_float
 from profond.backend import get_array_module
 
 __all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "get", "register",
@@ -212,12 +213,10 @@ def _axis_config(axis):
     return list(axis) if isinstance(axis, tuple) else axis
 
 
-_CLASSES = {cls.__name__: cls for cls in (Constraint, MaxNorm, NonNeg, UnitNorm, MinMaxNorm)}
-# Keras's snake-case names, and the lower-cased class names (look-ups lower-case the name).
-_TABLE = {**{name.lower(): cls for name, cls in _CLASSES.items()},
-          "max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
-          "min_max_norm": MinMaxNorm}
-_CUSTOM: dict = {}
+# Keras's snake-case names beside the class names (look-ups ignore case).
+_NAMES = Registry("constraint", Constraint, (Constraint, MaxNorm, NonNeg, UnitNorm, MinMaxNorm),
+                  {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
+                   "min_max_norm": MinMaxNorm})
 
 
 def register(name: str, fn) -> None:
@@ -238,21 +237,7 @@ def register(name: str, fn) -> None:
     >>> constraints.get({"class_name": "Clip", "config": {"limit": 0.5}})
     Clip(limit=0.5)
     """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"The 'name' parameter of register must be a non-empty str. "
-                         f"Got {name!r} instead.")
-    is_class = isinstance(fn, type) and issubclass(fn, Constraint)
-    if not is_class and (isinstance(fn, type) or not callable(fn)):
-        raise ValueError(f"The 'fn' parameter of register must be a Constraint subclass or a "
-                         f"function. Got {fn!r} instead.")
-    _CUSTOM[name] = fn
-
-
-def _resolve(name):
-    if name in _CUSTOM:
-        return _CUSTOM[name]
-    table = {**_TABLE, **{k.lower(): v for k, v in _CUSTOM.items()}}
-    return lookup(name, table, "constraint")
+    _NAMES.register(name, fn)
 
 
 def get(identifier):
@@ -264,23 +249,7 @@ def get(identifier):
     ValueError
         An unknown name (the message lists the valid ones) or something that is none of these.
     """
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Constraint):
-        return identifier()
-    if isinstance(identifier, str):
-        found = _resolve(identifier)
-        return found() if isinstance(found, type) else found
-    if isinstance(identifier, dict) and "class_name" in identifier:
-        cls = _resolve(identifier["class_name"])
-        if not isinstance(cls, type):
-            raise ValueError(f"The constraint {identifier['class_name']!r} is a function: name "
-                             "it by its string, not by a config dict.")
-        return cls.from_config(dict(identifier.get("config") or {}))
-    if callable(identifier) and not isinstance(identifier, type):
-        return identifier
-    raise ValueError(f"Could not interpret constraint {identifier!r}: expected None, a name "
-                     f"({sorted(_TABLE)}), a config dict, a Constraint or a callable.")
+    return _NAMES.get(identifier)
 
 
 def serialize(constraint):
@@ -292,13 +261,4 @@ def serialize(constraint):
     and is returned as it is: an in-memory ``get_config``/``from_config`` still round-trips,
     and ``model.save`` refuses it with the way out.
     """
-    if constraint is None:
-        return None
-    cls = type(constraint)
-    if isinstance(constraint, Constraint):
-        if _CLASSES.get(cls.__name__) is cls and cls.__name__ not in _CUSTOM:
-            return {"class_name": cls.__name__, "config": constraint.get_config()}
-        name = next((n for n, f in _CUSTOM.items() if f is cls), None)
-        return constraint if name is None else {"class_name": name,
-                                                "config": constraint.get_config()}
-    return next((n for n, f in _CUSTOM.items() if f is constraint), constraint)
+    return None if constraint is None else _NAMES.serialize(constraint)
