@@ -115,12 +115,29 @@ def _im2col(xp, x, kh, kw, oh, ow, sh, sw, dh, dw, ones=False):
     GEMM), saving a pass over the output in each direction. Wide rows are then padded with zero
     columns to a multiple of 8 values (32 bytes in float32): BLAS's ``cols.T @ g`` runs ~15%
     slower on rows of an odd length such as 289 than on 288 or 296.
+
+    Narrow columns (fewer than ``_ALIGN_FROM``, the first layers) are returned as the transpose
+    of a C-contiguous ``(width, n * oh * ow)`` array: each kernel offset then fills one
+    contiguous row from runs of ``ow`` input values, instead of scattering single values
+    ``width`` apart (a 3 x 3 x 1 kernel: ~30% faster forward, im2col and GEMM together).
     """
     n, _, _, c = x.shape
     k = kh * kw * c
     width = k + 1 if ones else k
-    if ones and width >= _ALIGN_FROM:
+    narrow = width < _ALIGN_FROM
+    if ones and not narrow:
         width = -(-width // 8) * 8
+    if narrow:
+        cols_t = xp.empty((width, n * oh * ow), dtype=x.dtype)
+        if ones:
+            cols_t[k] = 1
+        windows = cols_t[:k].reshape(kh, kw, c, n, oh, ow)
+        x_t = x.transpose(3, 0, 1, 2)  # (c, n, h, w), a view
+        for i in range(kh):
+            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+            for j in range(kw):
+                windows[i, j] = x_t[:, :, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+        return cols_t.T
     cols = xp.empty((n * oh * ow, width), dtype=x.dtype)
     if ones:
         cols[:, k] = 1
@@ -214,7 +231,8 @@ def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=Non
                 # long reduction that multithreaded BLAS splits into ~100 synchronised panels,
                 # each a stall when a core is busy elsewhere (10-100x slower on a loaded 2-core
                 # machine). One small GEMM per image, summed, runs on one core at full speed.
-                gkb = xp.matmul(cols.reshape(n, oh * ow, cols.shape[1]).transpose(0, 2, 1),
+                # (narrow columns are the transpose of a C-contiguous array: see _im2col)
+                gkb = xp.matmul(cols.T.reshape(cols.shape[1], n, oh * ow).transpose(1, 0, 2),
                                 g2.reshape(n, oh * ow, filters)).sum(axis=0)
             else:
                 gkb = cols.T @ g2
