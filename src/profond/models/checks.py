@@ -65,12 +65,8 @@ def check_not_empty(x, name: str) -> None:
                              "or evaluate.")
 
 
-def check_finite(x, name: str, offset: int = 0) -> None:
-    """Raise if ``x`` is empty or holds NaN or inf (checked in chunks: memmaps stay lazy).
-
-    ``offset`` is the index of ``x``'s first sample in the caller's data (for a batch), so
-    that the error names the sample where the caller will find it.
-    """
+def check_finite(x, name: str) -> None:
+    """Raise if ``x`` is empty or holds NaN or inf (checked in chunks: memmaps stay lazy)."""
     check_not_empty(x, name)
     for i, a in enumerate(flatten(x)):
         label = name if len(flatten(x)) == 1 else f"{name}[{i}]"
@@ -89,7 +85,7 @@ def check_finite(x, name: str, offset: int = 0) -> None:
                 continue
             if not bool(xp.isfinite(chunk).all()):
                 bad = np.argwhere(~np.isfinite(backend.to_numpy(chunk)))[0]
-                where = (offset + start + int(bad[0]),) + tuple(int(b) for b in bad[1:])
+                where = (start + int(bad[0]),) + tuple(int(b) for b in bad[1:])
                 kind = "NaN" if np.isnan(backend.to_numpy(chunk)[tuple(bad)]) else "inf"
                 raise ValueError(f"The '{label}' argument contains {kind} (first at index "
                                  f"{where}). Clean or impute the data first.")

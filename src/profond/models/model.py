@@ -13,8 +13,7 @@ from profond.autograd.tensor import Tensor
 from profond.callbacks import CallbackList, History, ProgressBar
 from profond.callbacks.divergence import attach_guard
 from profond.layers.base import Layer
-from profond.models.checks import (as_array_structure, check_finite, check_not_empty,
-                                   check_sample_weight)
+from profond.models.checks import as_array_structure, check_finite, check_sample_weight
 from profond.models.compile_utils import CompiledLoss, CompiledMetrics
 from profond.training.batching import (ArrayBatches, GeneratorBatches, StepBatches,
                                        is_batch_source)
@@ -465,19 +464,15 @@ class Model(Layer):
                                          targets=False)
         else:
             x = as_array_structure(x, "x")
-            check_not_empty(x, "x")
+            # One pass over all the data up front: cheaper than checking batch by batch (a
+            # batch is a view whose first read comes from memory either way, plus Python).
+            check_finite(x, "x")
             batches = ArrayBatches((x,), batch_size=batch_size)
-        # Arrays are checked for NaN/inf batch by batch, just before use, while the batch is
-        # in cache (predicting changes nothing, so an error midway loses nothing): one read of
-        # the data instead of two.
-        check_batches = not is_batch_source(x)
         callback_list = CallbackList(callbacks or [], model=self, params={})
         callback_list.on_predict_begin()
         outputs = []
         with no_grad():
             for step, (xb, *_) in enumerate(batches):
-                if check_batches:
-                    check_finite(xb, "x", offset=step * batch_size)
                 callback_list.on_predict_batch_begin(step)
                 out = self(_tensorize(xb), training=False)
                 outputs.append(map_structure(lambda t: t.data, out))
