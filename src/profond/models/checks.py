@@ -14,8 +14,7 @@ from profond import backend
 from profond.autograd.tensor import Tensor
 from profond.training.structure import flatten, map_structure
 
-__all__ = ["as_array_structure", "check_finite", "check_not_empty",
-           "check_sample_weight"]
+__all__ = ["as_array_structure", "check_finite", "check_sample_weight"]
 
 # Elements read per chunk (16 MiB of float32): bounded memory whatever the sample size.
 _CHUNK_ELEMENTS = 1 << 22
@@ -57,21 +56,14 @@ def _rows_per_chunk(a) -> int:
     return max(1, _CHUNK_ELEMENTS // max(per_sample, 1))
 
 
-def check_not_empty(x, name: str) -> None:
-    """Raise if an array of ``x`` has no samples."""
-    leaves = flatten(x)
-    for i, a in enumerate(leaves):
-        if len(a) == 0:
-            label = name if len(leaves) == 1 else f"{name}[{i}]"
-            raise ValueError(f"The '{label}' argument is empty (0 samples): nothing to train on "
-                             "or evaluate.")
-
-
 def check_finite(x, name: str) -> None:
     """Raise if ``x`` is empty or holds NaN or inf (checked in chunks: memmaps stay lazy)."""
-    check_not_empty(x, name)
-    for i, a in enumerate(flatten(x)):
-        label = name if len(flatten(x)) == 1 else f"{name}[{i}]"
+    leaves = flatten(x)
+    for i, a in enumerate(leaves):
+        label = name if len(leaves) == 1 else f"{name}[{i}]"
+        if len(a) == 0:
+            raise ValueError(f"The '{label}' argument is empty (0 samples): nothing to train on "
+                             "or evaluate.")
         if a.dtype.kind != "f":
             continue
         xp = backend.get_array_module(a)

@@ -285,14 +285,14 @@ class Model(Layer):
                                        high=1, high_open=True)
         if validation_data is not None and validation_split:
             raise ValueError("Give validation_data or validation_split, not both.")
+        steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", "fit", low=1,
+                                    allow_none=True)
         from_source = is_batch_source(x)
         if from_source:
             if y is not None or sample_weight is not None or validation_split:
                 raise ValueError("fit() got a source of batches as x: targets and sample weights "
                                  "come in its (x, y) or (x, y, sample_weight) batches, so y, "
                                  "sample_weight and validation_split must be left out.")
-            steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", "fit", low=1,
-                                        allow_none=True)
             batches = self._batch_source(x, steps_per_epoch, "fit", class_weight)
         elif y is None:
             raise ValueError("fit() needs targets: pass y (arrays with one target per sample).")
@@ -323,8 +323,6 @@ class Model(Layer):
                                                           loss=self.compiled_loss.spec)
         if not from_source:
             batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size, shuffle=shuffle)
-            steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", "fit", low=1,
-                                        allow_none=True)
             if steps_per_epoch is not None:
                 batches = StepBatches(batches, steps_per_epoch)
         steps = batches.known_length if from_source else len(batches)
