@@ -335,7 +335,7 @@ class BinaryCrossentropy(LossFunctionWrapper):
 
     def _fused_reduced(self, y_true, y_pred, sample_weight, mask):
         logits = y_pred if self.fn_kwargs["from_logits"] else _fused_logits(y_pred, "sigmoid")
-        if logits is None or y_pred.ndim == 0:
+        if logits is None:
             return None
         t = _align(y_true, y_pred, "binary_crossentropy")
         weight = self._weights(y_pred.shape[:-1], y_pred, sample_weight, mask)
@@ -362,7 +362,7 @@ class CategoricalCrossentropy(LossFunctionWrapper):
     def _fused_reduced(self, y_true, y_pred, sample_weight, mask):
         kw = self.fn_kwargs
         logits = y_pred if kw["from_logits"] else _fused_logits(y_pred, "softmax")
-        if logits is None or y_pred.ndim == 0:
+        if logits is None:
             return None
         t = _align(y_true, y_pred, "categorical_crossentropy")
         axis = kw["axis"] % y_pred.ndim
@@ -385,7 +385,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 
     def _fused_reduced(self, y_true, y_pred, sample_weight, mask):
         logits = y_pred if self.fn_kwargs["from_logits"] else _fused_logits(y_pred, "softmax")
-        if logits is None or y_pred.ndim == 0:
+        if logits is None:
             return None
         t = _sparse_labels(y_true, y_pred)
         return ops.softmax_cross_entropy(
