@@ -102,12 +102,10 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
         if owned:  # g may now be handed on (even to two parents): no longer ours to mutate
             owned.discard(id(g))
         parent_grads = node._backward(g)
+        parents = node._parents
         if not retain_graph:
-            parents = node._parents
             node._backward = None
             node._parents = ()
-        else:
-            parents = node._parents
         for parent, pg in zip(parents, parent_grads):
             if pg is None or not parent.requires_grad:
                 continue
