@@ -353,10 +353,11 @@ class Layer:
 
 
 def _shape_config(shape):
-    """A shape (or nested shapes) as JSON lists."""
-    if isinstance(shape, (tuple, list)):
+    """A shape (or nested shapes) as JSON lists, the batch size left open (None), as Keras."""
+    if isinstance(shape, (tuple, list)) and shape and \
+            all(isinstance(s, (tuple, list)) for s in shape):
         return [_shape_config(s) for s in shape]
-    return None if shape is None else int(shape)
+    return [None] + [None if d is None else int(d) for d in list(shape)[1:]]
 
 
 def _shape_from_config(shape):

@@ -106,7 +106,9 @@ def register_keras_serializable(package="Custom", name=None):
 
 
 def get_registered_name(obj) -> str:
-    """The name ``obj`` was registered under, else its ``__name__`` (as Keras).
+    """The name ``obj`` was registered under (or is known by in the current
+    :func:`custom_object_scope`, or was put in :func:`get_custom_objects` under), else its
+    ``__name__`` (as Keras).
 
     Examples
     --------
@@ -117,7 +119,12 @@ def get_registered_name(obj) -> str:
     try:
         return _GLOBAL_CUSTOM_NAMES[obj]
     except (KeyError, TypeError):  # not registered, or not hashable
-        return obj.__name__
+        pass
+    for table in (_scope_objects(), _GLOBAL_CUSTOM_OBJECTS):
+        name = next((k for k, v in table.items() if v is obj), None)
+        if name is not None:
+            return name
+    return obj.__name__
 
 
 def is_registered(obj) -> bool:
