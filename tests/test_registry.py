@@ -145,3 +145,21 @@ def test_get_says_what_it_expected():
     with pytest.raises(ValueError, match=r"Could not interpret regularizer 0.5: expected None, "
                                          r"a name \(\[.*\]\), a config dict, a Regularizer"):
         regularizers.get(0.5)
+
+
+def test_a_short_name_in_several_packages_prefers_the_kinds_register(fresh_registry):
+    def wobble(x):
+        return x
+
+    def other_wobble(x):
+        return -x
+
+    saving.register_keras_serializable(package="A", name="wobble")(other_wobble)
+    assert activations.get("wobble") is other_wobble  # the only one
+    activations.register("wobble", wobble)  # "Custom>wobble"
+    assert activations.get("wobble") is wobble
+    saving.get_custom_objects().pop("Custom>wobble")
+    saving.register_keras_serializable(package="B", name="wobble")(wobble)
+    with pytest.raises(ValueError, match=r"'wobble' is ambiguous: .*\['A>wobble', 'B>wobble'\]"):
+        activations.get("wobble")
+    assert activations.get("B>wobble") is wobble

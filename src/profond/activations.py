@@ -26,9 +26,9 @@ def step_ste(x):
     return step(x, straight_through=True)
 
 
-__all__ = ["get", "serialize", "deserialize", "linear", "relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid",
-           "hard_sigmoid", "tanh", "softmax", "log_softmax", "softplus", "softsign", "silu",
-           "swish", "step", "step_ste", "register"]
+__all__ = ["get", "serialize", "deserialize", "linear", "relu", "leaky_relu", "elu", "selu",
+           "gelu", "sigmoid", "hard_sigmoid", "tanh", "softmax", "log_softmax", "softplus",
+           "softsign", "silu", "swish", "step", "step_ste", "register"]
 
 _ACTIVATIONS = {
     "linear": linear, "relu": relu, "leaky_relu": leaky_relu, "elu": elu, "selu": selu,

@@ -20,8 +20,8 @@ array([[0.6],
        [0.8]])
 >>> constraints.get("non_neg")
 NonNeg()
->>> constraints.serialize(constraints.MaxNorm(2.0))
-{'class_name': 'MaxNorm', 'config': {'max_value': 2.0, 'axis': 0}}
+>>> constraints.serialize(constraints.MaxNorm(2.0))["config"]
+{'max_value': 2.0, 'axis': 0}
 """
 
 from __future__ import annotations
@@ -214,7 +214,9 @@ def _axis_config(axis):
 
 
 # Keras's snake-case names beside the class names (look-ups ignore case).
-_MODULE_OBJECTS = {**{c.__name__: c for c in (Constraint, MaxNorm, NonNeg, UnitNorm, MinMaxNorm)}, **{"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm}}
+_MODULE_OBJECTS = {c.__name__: c for c in (Constraint, MaxNorm, NonNeg, UnitNorm, MinMaxNorm)}
+_MODULE_OBJECTS.update({"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
+                        "min_max_norm": MinMaxNorm})
 saving.register_builtin_objects("keras.constraints", "profond.constraints", _MODULE_OBJECTS)
 
 

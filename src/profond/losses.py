@@ -23,8 +23,7 @@ from __future__ import annotations
 import inspect
 import math
 
-from profond import ops
-from profond import saving
+from profond import ops, saving
 from profond._validation import check_choice, check_float
 from profond.autograd.tensor import Tensor
 from profond.ops._util import as_tensor

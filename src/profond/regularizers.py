@@ -179,7 +179,9 @@ class OrthogonalRegularizer(Regularizer):
 
 
 # Keras's snake-case names beside the class names (look-ups ignore case).
-_MODULE_OBJECTS = {**{c.__name__: c for c in (L1, L2, L1L2, OrthogonalRegularizer, Regularizer)}, **{"l1": L1, "l2": L2, "l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer}}
+_MODULE_OBJECTS = {c.__name__: c for c in (L1, L2, L1L2, OrthogonalRegularizer, Regularizer)}
+_MODULE_OBJECTS.update({"l1": L1, "l2": L2, "l1_l2": L1L2,
+                        "orthogonal_regularizer": OrthogonalRegularizer})
 saving.register_builtin_objects("keras.regularizers", "profond.regularizers", _MODULE_OBJECTS)
 
 

@@ -37,7 +37,7 @@ from profond._validation import check_choice, check_float, check_int
 
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "InverseTimeDecay",
            "PiecewiseConstantDecay", "PolynomialDecay", "CosineDecay", "StepDecay", "get",
-           "serialize"]
+           "serialize", "deserialize", "register"]
 
 _UNITS = ("step", "epoch")
 
@@ -528,3 +528,9 @@ def serialize(schedule):
     'keras.optimizers.schedules'
     """
     return saving.serialize_if_named(schedule)
+
+
+def deserialize(config, custom_objects=None):
+    """The schedule :func:`serialize` described (earlier profond dicts too)."""
+    return saving.deserialize_keras_object(config, custom_objects=custom_objects,
+                                           module_objects=_MODULE_OBJECTS)

@@ -166,6 +166,19 @@ def _refuse_unnamed(value, owner, key):
         _refuse_unnamed(v, owner, k)
 
 
+def _jsonable(value):
+    """Plain data (arrays as lists) for JSON: the training state of a checkpoint."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
 def _serialized(obj, owner, key):
     """``saving.serialize_keras_object(obj)``, refused as a whole if a loader could not name
     a part of it."""
@@ -209,9 +222,9 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
     Raises
     ------
     ValueError
-        Something the file cannot name (a layer's custom initializer, regularizer, constraint
-        or activation, a custom loss or metric): nothing is written, and the message names the
-        layer, the argument and what to do.
+        Something the file cannot name (a plain function, an instance of an unregistered
+        class, anywhere in the model, its compile settings or its optimizer): nothing is
+        written, and the message names the layer, the argument and what to do.
 
     Examples
     --------
@@ -265,7 +278,7 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
             "iterations": int(state["iterations"]),
             "learning_rate": state.get("learning_rate"), "slots": names})
     if training_state is not None:
-        metadata["training_state"] = json.dumps(saving.serialize_keras_object(training_state))
+        metadata["training_state"] = json.dumps(_jsonable(training_state))
     with atomic_path(filepath) as tmp:
         st.save_file(tensors, tmp, metadata=metadata)
 
@@ -309,7 +322,7 @@ def load_model(filepath, compile=True):
         No file at ``filepath``.
     ModelFileError
         (a ``ValueError``) The file is truncated, corrupted, not a profond model file, or names
-        a layer, loss or activation that is not registered in this program.
+        a class or function that is not registered in this program.
     """
     filepath = os.fspath(filepath)
     meta = read_metadata(filepath)
@@ -326,8 +339,9 @@ def load_model(filepath, compile=True):
         _fail(filepath, "its architecture asks for more memory than there is.")
     except Exception as err:
         _fail(filepath, f"its architecture cannot be rebuilt ({type(err).__name__}: {err}). "
-              "Custom layers, losses and activations must be registered under the name they "
-              "were saved with.")
+              "Custom classes and functions must be registered (with "
+              "@profond.saving.register_keras_serializable()) under the name they were saved "
+              "with.")
     if not model.built:
         _fail(filepath, "the saved model was never built (no input shape in its config).")
     variables = model.weights

@@ -17,11 +17,10 @@ import inspect
 import math
 import re
 
-from profond import backend
+from profond import backend, saving, schedules
 from profond._validation import check_float, check_int
 from profond.autograd import engine
 from profond.autograd.tensor import Tensor
-from profond import saving, schedules
 from profond.schedules import LearningRateSchedule
 
 __all__ = ["Optimizer"]

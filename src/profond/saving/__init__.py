@@ -21,13 +21,11 @@ from profond.saving.object_registration import (CustomObjectScope, builtin_objec
                                                 custom_object_scope, find_by_name,
                                                 get_custom_objects, get_registered_name,
                                                 get_registered_object, lookup_name,
-                                                public_module_of,
-                                                register_builtin_objects,
+                                                public_module_of, register_builtin_objects,
                                                 register_keras_serializable)
 from profond.saving.serialization_lib import (UnknownObjectError, deserialize_keras_object,
-                                             resolve_identifier,
-                                             retrieve_class_or_fn, serialize_if_named,
-                                             serialize_keras_object)
+                                             resolve_identifier, retrieve_class_or_fn,
+                                             serialize_if_named, serialize_keras_object)
 
 __all__ = ["register_keras_serializable", "get_registered_name", "get_registered_object",
            "get_custom_objects", "custom_object_scope", "CustomObjectScope",

@@ -242,6 +242,33 @@ def builtin_objects(module):
     return objects() if callable(objects) else objects
 
 
+def builtin_modules() -> list:
+    """The Keras modules whose built-in tables are registered, in registration order."""
+    return list(_BUILTINS)
+
+
+def find_by_short_name(custom, name):
+    """The custom object registered as ``"package>name"`` (case ignored): the only one, else
+    the one in the ``"Custom"`` package (where the kinds' ``register(name, obj)`` put theirs),
+    else None.
+
+    Raises
+    ------
+    ValueError
+        Several packages have ``name`` and none is ``"Custom"``.
+    """
+    suffix = f">{name}".lower()
+    matches = {k: v for k, v in custom.items() if k.lower().endswith(suffix)}
+    if len({id(v) for v in matches.values()}) == 1:
+        return next(iter(matches.values()))
+    default = find_by_name({k: v for k, v in matches.items() if k.lower().startswith("custom>")},
+                           f"Custom>{name}")
+    if default is not None or not matches:
+        return default
+    raise ValueError(f"The name {name!r} is ambiguous: it may be any of {sorted(matches)}. "
+                     "Give the full registered name.")
+
+
 def find_by_name(table, name):
     """``table[name]``, else the entry whose key equals ``name`` ignoring case, else None."""
     if not isinstance(name, str):
@@ -300,10 +327,9 @@ def lookup_name(name, module_objects, kind):
     found = find_by_name(module_objects, name)
     if found is not None:
         return found
-    suffix = f">{name}".lower()
-    matches = [v for k, v in custom.items() if k.lower().endswith(suffix)]
-    if len(matches) == 1:
-        return matches[0]
+    found = find_by_short_name(custom, name)
+    if found is not None:
+        return found
     raise ValueError(f"Unknown {kind} {name!r}. Valid names: "
                      f"{sorted(k for k in module_objects if isinstance(k, str))}, or one "
                      "registered with @profond.saving.register_keras_serializable().")

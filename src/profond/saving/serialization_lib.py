@@ -176,12 +176,11 @@ def retrieve_class_or_fn(config, custom_objects=None, module_objects=None):
         if found is not None:
             return found
     if module is None or is_function:
-        suffix = f">{name}".lower()
-        matches = {id(v): v for k, v in custom.items() if k.lower().endswith(suffix)}
-        if len(matches) == 1:
-            return next(iter(matches.values()))
+        found = reg.find_by_short_name(custom, name)
+        if found is not None:
+            return found
     if module is None:
-        tables = [reg.builtin_objects(m) for m in list(reg._BUILTINS)]
+        tables = [reg.builtin_objects(m) for m in reg.builtin_modules()]
         matches = {id(v): v for v in (reg.find_by_name(t, name) for t in tables) if v is not None}
         if len(matches) == 1:
             return next(iter(matches.values()))
