@@ -196,6 +196,33 @@ def test_custom_object_scope_makes_an_unregistered_object_loadable(tmp_path):
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
+@saving.register_keras_serializable(package="SavingTest")
+class Offsets(layers.Layer):
+    """A layer whose config holds an array."""
+
+    def __init__(self, offsets=(0.0, 0.0), **kwargs):
+        super().__init__(**kwargs)
+        self.offsets = np.asarray(offsets, dtype="float32")
+
+    def call(self, inputs):
+        return inputs + profond.tensor(self.offsets)
+
+    def get_config(self):
+        return {**super().get_config(), "offsets": self.offsets}
+
+
+def test_an_array_in_a_config_is_saved_by_value(tmp_path):
+    model = profond.Sequential([layers.Input((2,)), Offsets(np.array([1.0, -2.0]))])
+    model.save(tmp_path / "m.safetensors")
+    spec = profond.io.model_file.read_metadata(tmp_path / "m.safetensors")["model"]
+    assert spec["config"]["layers"][1]["config"]["offsets"] == {
+        "class_name": "__numpy__", "config": {"value": [1.0, -2.0], "dtype": "float32"}}
+    loaded = profond.load_model(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(loaded.layers[-1].offsets, [1.0, -2.0])
+    np.testing.assert_array_equal(loaded.predict(np.zeros((1, 2), "float32"), verbose=0),
+                                  [[1.0, -2.0]])
+
+
 # --- Keras 3's dicts -----------------------------------------------------------------------------
 def test_dense_serializes_as_in_a_keras_file():
     dense = layers.Dense(2, activation="relu", name="d")

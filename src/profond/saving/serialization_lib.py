@@ -191,6 +191,18 @@ def retrieve_class_or_fn(config, custom_objects=None, module_objects=None):
                              "too), or pass them in custom_objects / custom_object_scope.", name)
 
 
+def _arrays_back(value):
+    """``value`` with the arrays held by value (``"__numpy__"`` dicts) turned back into arrays;
+    named objects are left for their owner's ``from_config`` to resolve."""
+    if isinstance(value, list):
+        return [_arrays_back(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if value.get("class_name") == "__numpy__":
+        return np.array(value["config"]["value"], dtype=value["config"]["dtype"])
+    return {k: _arrays_back(v) for k, v in value.items()}
+
+
 def deserialize_keras_object(config, custom_objects=None, module_objects=None, safe_mode=True):
     """Re-create what :func:`serialize_keras_object` wrote.
 
@@ -259,7 +271,7 @@ def deserialize_keras_object(config, custom_objects=None, module_objects=None, s
     if not isinstance(inner, dict):
         raise ValueError(f"The 'config' of {class_name!r} must be a dict. Got {inner!r}.")
     with reg.CustomObjectScope(custom_objects):
-        instance = found.from_config(dict(inner))
+        instance = found.from_config(_arrays_back(inner))
         build = config.get("build_config")
         if build and not getattr(instance, "built", True) and hasattr(instance,
                                                                        "build_from_config"):
