@@ -18,3 +18,16 @@ def _fresh_state():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def fresh_registry(monkeypatch):
+    """Custom objects registered in a test (``register_keras_serializable``, the kinds'
+    ``register``) are gone after it."""
+    from profond.saving import object_registration as registration
+
+    monkeypatch.setattr(registration, "_GLOBAL_CUSTOM_OBJECTS",
+                        dict(registration._GLOBAL_CUSTOM_OBJECTS))
+    monkeypatch.setattr(registration, "_GLOBAL_CUSTOM_NAMES",
+                        dict(registration._GLOBAL_CUSTOM_NAMES))
+    return registration

@@ -163,9 +163,9 @@ def test_serialize_returns_what_it_cannot_name_and_get_takes_it_back():
     assert activations.serialize(activations.silu) == "silu"  # the first of its names
 
 
-def test_register_checks_its_arguments(monkeypatch):
-    monkeypatch.setattr(activations, "_ACTIVATIONS", dict(activations._ACTIVATIONS))
-    with pytest.raises(ValueError, match="'name' parameter of register.*Got ''"):
+def test_register_checks_its_arguments(fresh_registry):
+    with pytest.raises(ValueError, match="'name' parameter of register_keras_serializable.*"
+                                         "Got '' instead"):
         activations.register("", activations.relu)
     with pytest.raises(ValueError, match="'fn' parameter of register.*Got 3"):
         activations.register("three", 3)
@@ -174,7 +174,11 @@ def test_register_checks_its_arguments(monkeypatch):
         return x * 2.0
 
     activations.register("Twice", twice)
-    assert activations.get("twice") is twice and activations.serialize(twice) == "twice"
+    assert activations.get("twice") is twice
+    assert activations.serialize(twice) == {"module": __name__, "class_name": "function",
+                                            "config": "Custom>Twice",
+                                            "registered_name": "Custom>Twice"}
+    assert activations.get(activations.serialize(twice)) is twice
 
 
 def test_unknown_activation_lists_the_valid_names():

@@ -371,18 +371,16 @@ def test_names_resolve_and_compile_default_is_rmsprop():
     assert type(model.optimizer) is Adam
 
 
-def test_register_custom_optimizer():
+def test_register_custom_optimizer(fresh_registry):
     class SignSGD(Optimizer):
         def update_step(self, grad, var, lr, slots):
             var -= lr * np.sign(grad)
 
     optimizers.register("signsgd", SignSGD)
-    try:
-        w = var64([1.0, 1.0])
-        optimizers.get("signsgd").apply([np.array([5.0, -0.1])], [w])
-        np.testing.assert_allclose(w.numpy(), [0.999, 1.001])
-    finally:
-        optimizers._TABLE.pop("signsgd")
+    w = var64([1.0, 1.0])
+    optimizers.get("signsgd").apply([np.array([5.0, -0.1])], [w])
+    np.testing.assert_allclose(w.numpy(), [0.999, 1.001])
+    assert optimizers.serialize(SignSGD())["registered_name"] == "Custom>signsgd"
     with pytest.raises(TypeError):
         optimizers.register("bad", object)
 

@@ -13,7 +13,7 @@ tensor([0., 2.], dtype=float32)
 
 from __future__ import annotations
 
-from profond._validation import lookup
+from profond import saving
 from profond.ops.activation import (elu, gelu, hard_sigmoid, leaky_relu, log_softmax, relu, selu,
                                     sigmoid, silu, softmax, softplus, softsign, step, tanh)
 from profond.ops.activation import linear_activation as linear
@@ -26,9 +26,9 @@ def step_ste(x):
     return step(x, straight_through=True)
 
 
-__all__ = ["get", "serialize", "linear", "relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid",
-           "hard_sigmoid", "tanh", "softmax", "log_softmax", "softplus", "softsign", "silu",
-           "swish", "step", "step_ste", "register"]
+__all__ = ["get", "serialize", "deserialize", "linear", "relu", "leaky_relu", "elu", "selu",
+           "gelu", "sigmoid", "hard_sigmoid", "tanh", "softmax", "log_softmax", "softplus",
+           "softsign", "silu", "swish", "step", "step_ste", "register"]
 
 _ACTIVATIONS = {
     "linear": linear, "relu": relu, "leaky_relu": leaky_relu, "elu": elu, "selu": selu,
@@ -38,9 +38,12 @@ _ACTIVATIONS = {
 }
 
 
+saving.register_builtin_objects("keras.activations", "profond.activations", _ACTIVATIONS)
+
+
 def register(name: str, fn) -> None:
-    """Make a custom activation known as ``name`` (case-insensitive), so layer configs and
-    saved models can name it.
+    """Convenience: ``saving.register_keras_serializable(name=name)(fn)``, so layer configs
+    and saved models can name ``fn`` (found by :func:`get` as ``name``, case ignored).
 
     Examples
     --------
@@ -49,24 +52,30 @@ def register(name: str, fn) -> None:
     >>> def cube(x):
     ...     return x * x * x
     >>> activations.register("cube", cube)
-    >>> activations.get("cube") is cube, activations.serialize(cube)
-    (True, 'cube')
+    >>> activations.get("cube") is cube, activations.serialize(cube)["registered_name"]
+    (True, 'Custom>cube')
     """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"The 'name' parameter of register must be a non-empty str. "
-                         f"Got {name!r} instead.")
     if isinstance(fn, type) or not callable(fn):
         raise ValueError(f"The 'fn' parameter of register must be a function. "
                          f"Got {fn!r} instead.")
-    _ACTIVATIONS[name.lower()] = fn
+    saving.register_keras_serializable(name=name)(fn)
 
 
 def get(identifier):
-    """Return the activation function for a name, a callable, or None (linear)."""
+    """Return the activation function for a name, a serialized dict, a callable, or None
+    (linear).
+
+    Raises
+    ------
+    ValueError
+        An unknown name (the message lists the valid ones) or something that is none of these.
+    """
     if identifier is None:
         return linear
     if isinstance(identifier, str):
-        return lookup(identifier, _ACTIVATIONS, "activation")
+        return saving.lookup_name(identifier, _ACTIVATIONS, "activation")
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret activation {identifier!r}: expected a name "
@@ -74,8 +83,8 @@ def get(identifier):
 
 
 def serialize(fn):
-    """The name under which :func:`get` finds ``fn`` (for ``get_config``): a built-in's name,
-    or the name it was registered under.
+    """What :func:`get` turns back into ``fn`` (for ``get_config``), as Keras writes it: a
+    built-in's name, the function dict of a registered function.
 
     Anything else (a function that was not registered, whatever its ``__name__``, or a
     ``functools.partial``) cannot be named and is returned as it is: an in-memory
@@ -92,4 +101,16 @@ def serialize(fn):
     >>> activations.serialize(relu) is relu
     True
     """
-    return next((name for name, f in _ACTIVATIONS.items() if f is fn), fn)
+    config = saving.serialize_if_named(fn)
+    if isinstance(config, dict) and config.get("module") == "keras.activations":
+        return config["config"]
+    return config
+
+
+def deserialize(config, custom_objects=None):
+    """The activation :func:`serialize` described (a name or a Keras dict)."""
+    fn = saving.deserialize_keras_object(config, custom_objects=custom_objects,
+                                         module_objects=_ACTIVATIONS)
+    if isinstance(fn, str):
+        return saving.lookup_name(fn, _ACTIVATIONS, "activation")
+    return fn

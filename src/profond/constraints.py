@@ -20,20 +20,20 @@ array([[0.6],
        [0.8]])
 >>> constraints.get("non_neg")
 NonNeg()
->>> constraints.serialize(constraints.MaxNorm(2.0))
-{'class_name': 'MaxNorm', 'config': {'max_value': 2.0, 'axis': 0}}
+>>> constraints.serialize(constraints.MaxNorm(2.0))["config"]
+{'max_value': 2.0, 'axis': 0}
 """
 
 from __future__ import annotations
 
 import numbers
 
-from profond._registry import Registry
+from profond import saving
 from profond._validation import check_float
 from profond.backend import get_array_module
 
 __all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "get", "register",
-           "serialize"]
+           "serialize", "deserialize"]
 
 # Keras's backend.epsilon(): keeps a zero column at zero instead of dividing 0 by 0.
 EPSILON = 1e-7
@@ -214,14 +214,16 @@ def _axis_config(axis):
 
 
 # Keras's snake-case names beside the class names (look-ups ignore case).
-_NAMES = Registry("constraint", Constraint, (Constraint, MaxNorm, NonNeg, UnitNorm, MinMaxNorm),
-                  {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
-                   "min_max_norm": MinMaxNorm})
+_MODULE_OBJECTS = {c.__name__: c for c in (Constraint, MaxNorm, NonNeg, UnitNorm, MinMaxNorm)}
+_MODULE_OBJECTS.update({"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
+                        "min_max_norm": MinMaxNorm})
+saving.register_builtin_objects("keras.constraints", "profond.constraints", _MODULE_OBJECTS)
 
 
 def register(name: str, fn) -> None:
-    """Make a custom constraint (a ``Constraint`` subclass or a function) known as ``name``, so
-    layer configs and saved models can name it.
+    """Convenience: ``saving.register_keras_serializable(name=name)(fn)`` for a custom
+    constraint (a ``Constraint`` subclass or a function), found by :func:`get` as ``name`` (case
+    ignored), so layer configs and saved models can name it.
 
     Examples
     --------
@@ -237,28 +239,34 @@ def register(name: str, fn) -> None:
     >>> constraints.get({"class_name": "Clip", "config": {"limit": 0.5}})
     Clip(limit=0.5)
     """
-    _NAMES.register(name, fn)
+    saving.register_keras_serializable(name=name)(fn)
 
 
 def get(identifier):
-    """Resolve None, a name (``"max_norm"``), a config dict, a ``Constraint`` (instance or
-    class) or any callable ``fn(w) -> w``.
+    """Resolve None, a name, a serialized dict, a ``Constraint`` (instance or
+    class) or any callable.
 
     Raises
     ------
     ValueError
         An unknown name (the message lists the valid ones) or something that is none of these.
     """
-    return _NAMES.get(identifier)
+    return saving.resolve_identifier(identifier, _MODULE_OBJECTS, "constraint", Constraint,
+                                     allow_none=True)
 
 
 def serialize(constraint):
-    """What :func:`get` turns back into ``constraint``: None, ``{"class_name": ...,
-    "config": ...}`` for a built-in or registered ``Constraint``, the name of a registered
-    function.
+    """What :func:`get` turns back into ``constraint``: Keras's dict for a built-in or registered
+    ``Constraint`` or a registered function; a name or None as it is.
 
-    Anything else (a plain callable, an unregistered ``Constraint`` subclass) cannot be named
-    and is returned as it is: an in-memory ``get_config``/``from_config`` still round-trips,
-    and ``model.save`` refuses it with the way out.
+    Anything else (a plain function, an unregistered ``Constraint`` subclass) cannot be named and
+    is returned as it is: an in-memory ``get_config``/``from_config`` still round-trips, and
+    ``model.save`` refuses it with the way out.
     """
-    return None if constraint is None else _NAMES.serialize(constraint)
+    return saving.serialize_if_named(constraint)
+
+
+def deserialize(config, custom_objects=None):
+    """The constraint :func:`serialize` described (earlier profond dicts too)."""
+    return saving.deserialize_keras_object(config, custom_objects=custom_objects,
+                                           module_objects=_MODULE_OBJECTS)

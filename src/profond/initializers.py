@@ -19,14 +19,13 @@ import math
 
 import numpy as np
 
-from profond import backend, random
-from profond._registry import Registry
+from profond import backend, random, saving
 from profond._validation import check_choice, check_float, check_int
 
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
            "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform",
            "HeNormal", "LecunUniform", "LecunNormal", "Orthogonal", "Identity", "compute_fans",
-           "get", "register", "serialize"]
+           "get", "register", "serialize", "deserialize"]
 
 
 def compute_fans(shape) -> tuple[float, float]:
@@ -499,15 +498,17 @@ _ALIASES = {
     "identity": Identity, "uniform": RandomUniform, "normal": RandomNormal, "one": Ones,
     "zero": Zeros, "orthogonal_initializer": Orthogonal, "OrthogonalInitializer": Orthogonal,
 }
-_NAMES = Registry("initializer", Initializer, (
+_MODULE_OBJECTS = {**{c.__name__: c for c in (
     Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
     GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal,
-    Identity), _ALIASES)
+    Identity, Initializer)}, **_ALIASES}
+saving.register_builtin_objects("keras.initializers", "profond.initializers", _MODULE_OBJECTS)
 
 
 def register(name: str, fn) -> None:
-    """Make a custom initializer (an ``Initializer`` subclass or a function ``fn(shape,
-    dtype=None) -> array``) known as ``name``, so layer configs and saved models can name it.
+    """Convenience: ``saving.register_keras_serializable(name=name)(fn)`` for a custom
+    initializer (a ``Initializer`` subclass or a function), found by :func:`get` as ``name`` (case
+    ignored), so layer configs and saved models can name it.
 
     Examples
     --------
@@ -521,44 +522,50 @@ def register(name: str, fn) -> None:
     ...     def get_config(self):
     ...         return {"value": self.value}
     >>> initializers.register("Fill", Fill)
-    >>> initializers.serialize(Fill(2.0))
-    {'class_name': 'Fill', 'config': {'value': 2.0}}
+    >>> initializers.serialize(Fill(2.0))["registered_name"]
+    'Custom>Fill'
     >>> initializers.get("fill")((2,))
     array([0.5, 0.5], dtype=float32)
     """
-    _NAMES.register(name, fn)
+    saving.register_keras_serializable(name=name)(fn)
 
 
-def get(identifier) -> Initializer:
-    """Resolve a name (``"he_normal"``), a config dict, an ``Initializer`` (instance or class)
-    or any callable ``fn(shape, dtype=None) -> array``.
+def get(identifier):
+    """Resolve a name, a serialized dict, a ``Initializer`` (instance or
+    class) or any callable.
 
     Raises
     ------
     ValueError
         An unknown name (the message lists the valid ones) or something that is none of these.
     """
-    return _NAMES.get(identifier, allow_none=False)
+    return saving.resolve_identifier(identifier, _MODULE_OBJECTS, "initializer", Initializer,
+                                     allow_none=False)
 
 
-def serialize(init):
-    """What :func:`get` turns back into ``init``: ``{"class_name": ..., "config": ...}`` for a
-    built-in or registered ``Initializer``, the name of a registered function.
+def serialize(initializer):
+    """What :func:`get` turns back into ``initializer``: Keras's dict for a built-in or registered
+    ``Initializer`` or a registered function; a name or None as it is.
 
-    Anything else (a plain function, an unregistered ``Initializer`` subclass) cannot be named
-    and is returned as it is, as is a name or None: an in-memory ``get_config``/``from_config``
-    still round-trips, and ``model.save`` refuses it with the way out.
+    Anything else (a plain function, an unregistered ``Initializer`` subclass) cannot be named and
+    is returned as it is: an in-memory ``get_config``/``from_config`` still round-trips, and
+    ``model.save`` refuses it with the way out.
 
     Examples
     --------
     >>> from profond import initializers
     >>> initializers.serialize(initializers.HeNormal(seed=1))
-    {'class_name': 'HeNormal', 'config': {'seed': 1}}
+    {'module': 'keras.initializers', 'class_name': 'HeNormal', 'config': {'seed': 1}, \
+'registered_name': None}
     >>> def ones(shape, dtype=None):
     ...     return initializers.Ones()(shape, dtype)
     >>> initializers.serialize(ones) is ones
     True
     """
-    if isinstance(init, str) or init is None:
-        return init
-    return _NAMES.serialize(init)
+    return saving.serialize_if_named(initializer)
+
+
+def deserialize(config, custom_objects=None):
+    """The initializer :func:`serialize` described (earlier profond dicts too)."""
+    return saving.deserialize_keras_object(config, custom_objects=custom_objects,
+                                           module_objects=_MODULE_OBJECTS)

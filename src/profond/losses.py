@@ -23,8 +23,8 @@ from __future__ import annotations
 import inspect
 import math
 
-from profond import ops
-from profond._validation import check_choice, check_float, lookup
+from profond import ops, saving
+from profond._validation import check_choice, check_float
 from profond.autograd.tensor import Tensor
 from profond.ops._util import as_tensor
 
@@ -32,7 +32,7 @@ __all__ = ["Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError
            "LogCosh", "BinaryCrossentropy", "CategoricalCrossentropy",
            "SparseCategoricalCrossentropy", "mean_squared_error", "mean_absolute_error", "huber",
            "log_cosh", "binary_crossentropy", "categorical_crossentropy",
-           "sparse_categorical_crossentropy", "get", "serialize", "register"]
+           "sparse_categorical_crossentropy", "get", "serialize", "deserialize", "register"]
 
 EPSILON = 1e-7
 REDUCTIONS = ("sum_over_batch_size", "sum", "none")
@@ -291,7 +291,19 @@ class LossFunctionWrapper(Loss):
         return self.fn(y_true, y_pred, **self.fn_kwargs)
 
     def get_config(self):
-        return {**super().get_config(), **self.fn_kwargs}
+        config = {**super().get_config(), **self.fn_kwargs}
+        if type(self) is LossFunctionWrapper:  # the named losses know their own function
+            config["fn"] = saving.serialize_if_named(self.fn)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "fn" in config:
+            config["fn"] = saving.deserialize_keras_object(config["fn"])
+            if isinstance(config["fn"], str):  # a bare name: Keras's loss functions
+                config["fn"] = saving.lookup_name(config["fn"], _FUNCTIONS, "loss function")
+        return cls(**config)
 
 
 class MeanSquaredError(LossFunctionWrapper):
@@ -405,37 +417,38 @@ _TABLE = {
 _CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError, Huber, LogCosh,
                                     BinaryCrossentropy, CategoricalCrossentropy,
                                     SparseCategoricalCrossentropy)}
-_CUSTOM: dict = {}
+_FUNCTIONS = {f.__name__: f for f in (mean_squared_error, mean_absolute_error, huber, log_cosh,
+                                      binary_crossentropy, categorical_crossentropy,
+                                      sparse_categorical_crossentropy)}
+_MODULE_OBJECTS = {**_CLASSES, **_TABLE, "LossFunctionWrapper": LossFunctionWrapper}
+saving.register_builtin_objects("keras.losses", "profond.losses", _MODULE_OBJECTS)
 
 
 def register(name: str, fn) -> None:
-    """Register a custom loss (class or function) under ``name`` for configs and saved models."""
-    _CUSTOM[name] = fn
+    """Convenience: ``saving.register_keras_serializable(name=name)(fn)`` for a custom loss
+    (a ``Loss`` subclass or a function ``fn(y_true, y_pred)``), found by :func:`get` as
+    ``name``."""
+    saving.register_keras_serializable(name=name)(fn)
 
 
 def get(identifier) -> Loss:
     """Resolve a Keras name (``"mse"``, ``"sparse_categorical_crossentropy"``), a Loss, a
-    config dict, or a callable ``fn(y_true, y_pred)`` returning per-sample losses."""
+    serialized dict, or a callable ``fn(y_true, y_pred)`` returning per-sample losses.
+
+    Raises
+    ------
+    ValueError
+        An unknown name (the message lists the valid ones) or something that is none of these.
+    """
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, str):
-        if identifier in _CUSTOM:
-            return get(_CUSTOM[identifier])
-        return lookup(identifier, _TABLE, "loss")()
+        return get(saving.lookup_name(identifier, _MODULE_OBJECTS, "loss"))
     if isinstance(identifier, dict) and "class_name" in identifier:
-        name = identifier["class_name"]
-        cls = _CLASSES.get(name) or _CUSTOM.get(name)
-        if cls is None:
-            raise ValueError(f"Unknown loss class {name!r}. Known: {sorted(_CLASSES)}; register "
-                             "custom losses with profond.losses.register(name, cls).")
-        config = dict(identifier.get("config", {}))
-        if isinstance(cls, type):
-            return cls.from_config(config)
-        return LossFunctionWrapper(cls, name=config.pop("name", name),
-                                   reduction=config.pop("reduction", "sum_over_batch_size"))
+        return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
-    if callable(identifier):
+    if callable(identifier) and not isinstance(identifier, type):
         params = inspect.signature(identifier).parameters
         if len(params) < 2:
             raise ValueError("A custom loss must accept (y_true, y_pred).")
@@ -444,8 +457,28 @@ def get(identifier) -> Loss:
                      f"({sorted(_TABLE)}), a Loss or a callable fn(y_true, y_pred).")
 
 
-def serialize(loss: Loss) -> dict:
-    name = type(loss).__name__
-    if isinstance(loss, LossFunctionWrapper) and type(loss) is LossFunctionWrapper:
-        name = loss.name
-    return {"class_name": name, "config": loss.get_config()}
+def serialize(loss):
+    """Keras's dict for a built-in or registered loss (class or function); anything a loader
+    could not name is returned as it is (``model.save`` refuses it).
+
+    Examples
+    --------
+    >>> from profond import losses
+    >>> losses.serialize(losses.MeanSquaredError())["class_name"]
+    'MeanSquaredError'
+    """
+    return saving.serialize_if_named(loss)
+
+
+def deserialize(config, custom_objects=None) -> Loss:
+    """The loss :func:`serialize` described (earlier profond dicts included)."""
+    found = saving.deserialize_keras_object(config, custom_objects=custom_objects,
+                                            module_objects=_MODULE_OBJECTS)
+    if isinstance(found, Loss):
+        return found
+    if isinstance(config, dict) and callable(found) and not isinstance(found, type):
+        inner = config.get("config")
+        if isinstance(inner, dict):  # an earlier profond file: the wrapper's own settings
+            return LossFunctionWrapper(found, name=inner.get("name"),
+                                       reduction=inner.get("reduction", "sum_over_batch_size"))
+    return get(found)

@@ -16,13 +16,12 @@ Examples
 
 from __future__ import annotations
 
-from profond import backend
-from profond._validation import lookup
+from profond import backend, saving
 from profond.autograd.tensor import Tensor
 
 __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
            "CategoricalAccuracy", "SparseCategoricalAccuracy", "MeanAbsoluteError",
-           "MeanSquaredError", "get", "resolve_accuracy"]
+           "MeanSquaredError", "get", "serialize", "deserialize", "register", "resolve_accuracy"]
 
 
 def _arr(x, xp=None):
@@ -49,6 +48,10 @@ class Metric:
 
     def get_config(self):
         return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 class Mean(Metric):
@@ -90,6 +93,19 @@ class MeanMetricWrapper(Metric):
         w = xp.broadcast_to(w, values.shape)
         self.total += float((values * w).sum())
         self.count += float(w.sum())
+
+    def get_config(self):
+        config = super().get_config()
+        if type(self) is MeanMetricWrapper:  # the named metrics know their own function
+            config["fn"] = saving.serialize_if_named(self.fn)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "fn" in config:
+            config["fn"] = saving.deserialize_keras_object(config["fn"])
+        return cls(**config)
 
 
 def _squeeze_labels(y_true, y_pred):
@@ -163,6 +179,9 @@ class BinaryAccuracy(MeanMetricWrapper):
         self.threshold = threshold
         super().__init__(lambda t, p: binary_accuracy(t, p, threshold), name=name)
 
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
+
 
 _TABLE = {
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
@@ -188,16 +207,58 @@ def resolve_accuracy(loss, y_pred_shape=None):
 
 
 def get(identifier, loss=None):
-    """Resolve a metric name, instance or function (``"accuracy"`` depends on ``loss``)."""
+    """Resolve a metric name, serialized dict, instance or function (``"accuracy"`` depends
+    on ``loss``).
+
+    Raises
+    ------
+    ValueError
+        An unknown name (the message lists the valid ones) or something that is none of these.
+    """
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, str):
         if identifier.lower() in ("accuracy", "acc"):
             return resolve_accuracy(loss)
-        return lookup(identifier, _TABLE, "metric")()
+        return get(saving.lookup_name(identifier, _TABLE, "metric"))
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        return get(deserialize(identifier), loss)
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
-    if callable(identifier):
+    if callable(identifier) and not isinstance(identifier, type):
         return MeanMetricWrapper(identifier)
     raise ValueError(f"Could not interpret metric {identifier!r}: expected a name "
                      f"({sorted(_TABLE) + ['accuracy']}), a Metric or a callable.")
+
+
+def serialize(metric):
+    """Keras's dict for a built-in or registered metric; anything a loader could not name is
+    returned as it is (``model.save`` refuses it).
+
+    Examples
+    --------
+    >>> from profond import metrics
+    >>> metrics.serialize(metrics.BinaryAccuracy(threshold=0.3))["config"]
+    {'name': 'binary_accuracy', 'threshold': 0.3}
+    """
+    return saving.serialize_if_named(metric)
+
+
+def deserialize(config, custom_objects=None):
+    """The metric :func:`serialize` described."""
+    return saving.deserialize_keras_object(config, custom_objects=custom_objects,
+                                           module_objects=_MODULE_OBJECTS)
+
+
+def register(name: str, obj) -> None:
+    """Convenience: ``saving.register_keras_serializable(name=name)(obj)`` for a custom metric
+    (a ``Metric`` subclass or a function ``fn(y_true, y_pred)``), found by :func:`get` as
+    ``name``."""
+    saving.register_keras_serializable(name=name)(obj)
+
+
+_MODULE_OBJECTS = {**{c.__name__: c for c in (Metric, Mean, MeanMetricWrapper, Accuracy,
+                                              BinaryAccuracy, CategoricalAccuracy,
+                                              SparseCategoricalAccuracy, MeanAbsoluteError,
+                                              MeanSquaredError)}, **_TABLE}
+saving.register_builtin_objects("keras.metrics", "profond.metrics", _MODULE_OBJECTS)

@@ -130,7 +130,7 @@ def parse_recipe(recipe: dict, source: str = "recipe") -> dict:
     if "dataset" in data:
         _check_dataset_name(data["dataset"], source)
     _check_series_keys(data, source)
-    from profond.layers import registry
+    from profond import layers as registry
 
     _check_typed_list(recipe["model"]["layers"], "[model] layers", source, registry.get)
     if not recipe["model"]["layers"]:
@@ -351,7 +351,8 @@ def _typed(item):
 
 def build_model(recipe: dict, input_shape, source: str = "recipe"):
     """The ``Sequential`` model of a recipe's [model] section, built for ``input_shape``."""
-    from profond.layers import Input, registry
+    from profond import layers as registry
+    from profond.layers import Input
     from profond.models import Sequential
 
     layers = []

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import math
 
-from profond import ops
-from profond._registry import Registry
+from profond import ops, saving
 from profond._validation import check_choice, check_float
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "get", "register",
-           "serialize"]
+           "serialize", "deserialize"]
 
 
 def _factor(value, param, owner):
@@ -180,13 +179,16 @@ class OrthogonalRegularizer(Regularizer):
 
 
 # Keras's snake-case names beside the class names (look-ups ignore case).
-_NAMES = Registry("regularizer", Regularizer, (L1, L2, L1L2, OrthogonalRegularizer),
-                  {"l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer})
+_MODULE_OBJECTS = {c.__name__: c for c in (L1, L2, L1L2, OrthogonalRegularizer, Regularizer)}
+_MODULE_OBJECTS.update({"l1": L1, "l2": L2, "l1_l2": L1L2,
+                        "orthogonal_regularizer": OrthogonalRegularizer})
+saving.register_builtin_objects("keras.regularizers", "profond.regularizers", _MODULE_OBJECTS)
 
 
 def register(name: str, fn) -> None:
-    """Make a custom regularizer (a ``Regularizer`` subclass or a function ``fn(w) ->
-    penalty``) known as ``name``, so layer configs and saved models can name it.
+    """Convenience: ``saving.register_keras_serializable(name=name)(fn)`` for a custom
+    regularizer (a ``Regularizer`` subclass or a function), found by :func:`get` as ``name`` (case
+    ignored), so layer configs and saved models can name it.
 
     Examples
     --------
@@ -200,42 +202,49 @@ def register(name: str, fn) -> None:
     ...     def get_config(self):
     ...         return {"factor": self.factor}
     >>> regularizers.register("Sum", Sum)
-    >>> regularizers.serialize(Sum(0.5))
-    {'class_name': 'Sum', 'config': {'factor': 0.5}}
+    >>> regularizers.serialize(Sum(0.5))["config"]
+    {'factor': 0.5}
     >>> regularizers.get({"class_name": "Sum", "config": {"factor": 0.5}})
     Sum(factor=0.5)
     """
-    _NAMES.register(name, fn)
+    saving.register_keras_serializable(name=name)(fn)
 
 
 def get(identifier):
-    """Resolve None, a name (``"l2"``), a config dict, a ``Regularizer`` (instance or class)
-    or any callable ``fn(w) -> penalty``.
+    """Resolve None, a name, a serialized dict, a ``Regularizer`` (instance or
+    class) or any callable.
 
     Raises
     ------
     ValueError
         An unknown name (the message lists the valid ones) or something that is none of these.
     """
-    return _NAMES.get(identifier)
+    return saving.resolve_identifier(identifier, _MODULE_OBJECTS, "regularizer", Regularizer,
+                                     allow_none=True)
 
 
-def serialize(reg):
-    """What :func:`get` turns back into ``reg``: None, ``{"class_name": ..., "config": ...}``
-    for a built-in or registered ``Regularizer``, the name of a registered function.
+def serialize(regularizer):
+    """What :func:`get` turns back into ``regularizer``: Keras's dict for a built-in or registered
+    ``Regularizer`` or a registered function; a name or None as it is.
 
-    Anything else (a plain function, an unregistered ``Regularizer`` subclass) cannot be named
-    and is returned as it is: an in-memory ``get_config``/``from_config`` still round-trips,
-    and ``model.save`` refuses it with the way out.
+    Anything else (a plain function, an unregistered ``Regularizer`` subclass) cannot be named and
+    is returned as it is: an in-memory ``get_config``/``from_config`` still round-trips, and
+    ``model.save`` refuses it with the way out.
 
     Examples
     --------
     >>> from profond import regularizers
-    >>> regularizers.serialize(regularizers.L2(0.5))
-    {'class_name': 'L2', 'config': {'l2': 0.5}}
+    >>> regularizers.serialize(regularizers.L2(0.5))["config"]
+    {'l2': 0.5}
     >>> def penalty(w):
     ...     return 0.0 * w.sum()
     >>> regularizers.serialize(penalty) is penalty
     True
     """
-    return None if reg is None else _NAMES.serialize(reg)
+    return saving.serialize_if_named(regularizer)
+
+
+def deserialize(config, custom_objects=None):
+    """The regularizer :func:`serialize` described (earlier profond dicts too)."""
+    return saving.deserialize_keras_object(config, custom_objects=custom_objects,
+                                           module_objects=_MODULE_OBJECTS)

@@ -32,11 +32,12 @@ import numbers
 
 import numpy as np
 
-from profond._validation import check_choice, check_float, check_int, lookup
+from profond import saving
+from profond._validation import check_choice, check_float, check_int
 
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "InverseTimeDecay",
            "PiecewiseConstantDecay", "PolynomialDecay", "CosineDecay", "StepDecay", "get",
-           "serialize"]
+           "serialize", "deserialize", "register"]
 
 _UNITS = ("step", "epoch")
 
@@ -480,23 +481,56 @@ _TABLE = {**{k.lower(): v for k, v in _CLASSES.items()},
           "step_decay": StepDecay}
 
 
+_MODULE_OBJECTS = {**_CLASSES, "LearningRateSchedule": LearningRateSchedule, **_TABLE}
+saving.register_builtin_objects("keras.optimizers.schedules", "profond.schedules",
+                                _MODULE_OBJECTS)
+
+
 def register(cls) -> None:
-    """Make a custom schedule class resolvable by name (for configs and saved models)."""
-    _TABLE[cls.__name__.lower()] = cls
+    """Convenience: ``saving.register_keras_serializable()(cls)`` for a custom schedule class
+    (for configs and saved models)."""
+    saving.register_keras_serializable()(cls)
 
 
 def get(identifier):
-    """Resolve a schedule instance or a config ``{"class_name": ..., "config": {...}}``."""
+    """Resolve a schedule instance or a serialized dict.
+
+    Raises
+    ------
+    ValueError
+        An unknown name (the message lists the valid ones) or something that is none of these.
+    """
     if isinstance(identifier, LearningRateSchedule):
         return identifier
     if isinstance(identifier, dict) and "class_name" in identifier:
-        cls = lookup(identifier["class_name"], _TABLE, "learning-rate schedule")
-        return cls.from_config(identifier.get("config", {}))
+        try:
+            found = saving.deserialize_keras_object(identifier, module_objects=_MODULE_OBJECTS)
+        except saving.UnknownObjectError as err:
+            raise ValueError(f"Unknown learning-rate schedule {err.name!r}. Valid names: "
+                             f"{sorted(_CLASSES)}, or one registered with "
+                             "@profond.saving.register_keras_serializable().") from None
+        if isinstance(found, LearningRateSchedule):
+            return found
     raise ValueError(f"Could not interpret learning-rate schedule {identifier!r}: expected a "
                      "LearningRateSchedule or a config dict with 'class_name' (one of "
                      f"{sorted(_CLASSES)}).")
 
 
-def serialize(schedule) -> dict:
-    """``{"class_name": ..., "config": ...}`` for :func:`get` to re-create ``schedule``."""
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+def serialize(schedule):
+    """Keras's dict (``{"module", "class_name", "config", "registered_name"}``) for
+    :func:`get` to re-create ``schedule``; an unregistered custom schedule is returned as it
+    is (``model.save`` refuses it).
+
+    Examples
+    --------
+    >>> from profond import schedules
+    >>> schedules.serialize(schedules.StepDecay(0.1))["module"]
+    'keras.optimizers.schedules'
+    """
+    return saving.serialize_if_named(schedule)
+
+
+def deserialize(config, custom_objects=None):
+    """The schedule :func:`serialize` described (earlier profond dicts too)."""
+    return saving.deserialize_keras_object(config, custom_objects=custom_objects,
+                                           module_objects=_MODULE_OBJECTS)

@@ -7,16 +7,18 @@ The file is a plain `safetensors <https://huggingface.co/docs/safetensors>`_ fil
   a model file too, and any safetensors reader sees the weights);
 * tensors ``"optimizer/{i:04d}/{slot}"`` are the optimizer's slots (momentum, moments ...), in
   the order of ``model.trainable_weights``;
-* the header's string metadata holds JSON: ``"model"`` (``{"class_name", "config"}`` from
-  ``get_config``), ``"compile"`` (loss, loss weights, metrics), ``"optimizer"`` (its config),
-  ``"optimizer_state"`` (iterations, learning rate, slot names) and, for checkpoints,
-  ``"training_state"`` (epoch, random generator states, history so far).
+* the header's string metadata holds JSON: ``"model"`` (Keras 3's dict of the model, as in a
+  ``.keras`` file's ``config.json``), ``"compile"`` (loss, loss weights, metrics) and
+  ``"optimizer"``, serialized the same way, ``"optimizer_state"`` (iterations, learning rate,
+  slot names) and, for checkpoints, ``"training_state"`` (epoch, random generator states,
+  history so far).
 
-Loading never runs code from the file: no pickle, only JSON and raw tensors, and classes are
-looked up by name among the registered layers, losses, activations, constraints and
-optimizers. So ``save`` refuses, before writing anything, a model whose layers hold what a
-loader could not look up (a plain function as initializer, regularizer, constraint or
-activation, an unregistered subclass), naming the layer, the argument and the way out.
+Everything is named through :mod:`profond.saving`, and this module knows no kind of object.
+Loading never runs code from the file: no pickle, only JSON and raw tensors, and classes and
+functions are found among the built-in and registered ones. So ``save`` refuses, before
+writing anything, what a loader could not find (a plain function, an instance of an
+unregistered class), naming the layer, the argument and the way out. Files of format
+version 1 (``{"class_name", "config"}`` dicts without a module) still load.
 Every part of the file is read and checked before a model is returned, so a truncated,
 corrupted or hostile file raises ``ValueError`` with the reason and never yields a
 half-loaded model. Writing goes to a temporary file renamed over the target, so a kill
@@ -26,20 +28,22 @@ mid-write leaves the old file intact.
 from __future__ import annotations
 
 import contextlib
-import importlib
+import inspect
 import json
 import os
 import struct
 
 import numpy as np
 
+from profond import saving
 from profond.io.atomic import atomic_path
 from profond.io.weights import _safetensors_numpy, weights_to_dict
 
 __all__ = ["save_model", "load_model", "read_metadata", "ModelFileError"]
 
 FORMAT = "profond-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)  # 1: profond's own {"class_name", "config"} dicts
 _MAX_HEADER = 100 * 1024 * 1024  # safetensors's own limit
 
 
@@ -97,10 +101,10 @@ def read_metadata(filepath) -> dict:
         version = int(metadata.get("format_version", "0"))
     except ValueError:
         version = -1
-    if version != FORMAT_VERSION:
+    if version not in _READABLE_VERSIONS:
         raise ModelFileError(f"{os.fspath(filepath)!r} has model-file format version "
-                             f"{metadata.get('format_version')!r}; this profond reads version "
-                             f"{FORMAT_VERSION}.")
+                             f"{metadata.get('format_version')!r}; this profond reads versions "
+                             f"{list(_READABLE_VERSIONS)}.")
     out = {"format": fmt}
     for key in ("model", "compile", "optimizer", "optimizer_state", "training_state"):
         text = metadata.get(key)
@@ -117,84 +121,55 @@ def read_metadata(filepath) -> dict:
     return out
 
 
-# --- compile settings --------------------------------------------------------------------------
-def _serialize_loss(loss):
-    from profond import losses
-
-    if loss is None or isinstance(loss, str):
-        return loss
-    if isinstance(loss, (list, tuple)):
-        return [_serialize_loss(v) for v in loss]
-    if isinstance(loss, dict) and "class_name" not in loss:
-        return {k: _serialize_loss(v) for k, v in loss.items()}
-    if isinstance(loss, dict):
-        return loss
-    if isinstance(loss, losses.Loss):
-        config = losses.serialize(loss)
-    else:
-        name = next((n for n, f in getattr(losses, "_CUSTOM", {}).items() if f is loss), None)
-        if name is None:
-            raise ValueError(f"Cannot save the loss {loss!r}: register it by name with "
-                             "profond.losses.register(name, fn) so a saved model can name it.")
-        return name
-    try:
-        losses.get(config)
-    except Exception:
-        raise ValueError(f"Cannot save the loss {loss!r}: register it by name with "
-                         f"profond.losses.register({config['class_name']!r}, ...) so a saved "
-                         "model can name it.") from None
-    return config
+# --- what a file can name -----------------------------------------------------------------------
+_WAY_OUT = ("Register it with @profond.saving.register_keras_serializable() (run before saving "
+            "and before loading), use a built-in, or save the weights alone with "
+            "model.save_weights(path).")
+_JSON_LEAVES = (str, int, float, bool, type(None))
 
 
-def _deserialize_loss(spec):
-    from profond import losses
-
-    if isinstance(spec, list):
-        return [_deserialize_loss(v) for v in spec]
-    if isinstance(spec, dict) and "class_name" in spec:
-        return losses.get(spec)
-    if isinstance(spec, dict):
-        return {k: _deserialize_loss(v) for k, v in spec.items()}
-    return spec
+def _owner_of(config, owner):
+    """A layer's dict renames the owner of what it holds (layers carry a name and trainable)."""
+    inner = config.get("config")
+    if isinstance(inner, dict) and "name" in inner and "trainable" in inner:
+        return f"layer '{inner['name']}'"
+    return owner
 
 
-def _serialize_metric(metric):
-    from profond import metrics
-
-    if metric is None or isinstance(metric, str):
-        return metric
-    if isinstance(metric, (list, tuple)):
-        return [_serialize_metric(m) for m in metric]
-    if isinstance(metric, dict):
-        return {k: _serialize_metric(v) for k, v in metric.items()}
-    cls = type(metric)
-    if isinstance(metric, metrics.Metric) and getattr(metrics, cls.__name__, None) is cls:
-        return {"class_name": cls.__name__, "config": metric.get_config()}
-    name = getattr(metric, "__name__", None)
-    if name is not None:
-        with contextlib.suppress(Exception):
-            metrics.get(name)
-            return name
-    raise ValueError(f"Cannot save the metric {metric!r}: give it by name (e.g. 'accuracy', "
-                     "'mae') or as a built-in Metric object.")
-
-
-def _deserialize_metric(spec):
-    from profond import metrics
-
-    if isinstance(spec, list):
-        return [_deserialize_metric(m) for m in spec]
-    if isinstance(spec, dict) and "class_name" in spec:
-        cls = getattr(metrics, str(spec["class_name"]), None)
-        if not (isinstance(cls, type) and issubclass(cls, metrics.Metric)):
-            raise ValueError(f"unknown metric class {spec['class_name']!r}")
-        return cls(**dict(spec.get("config") or {}))
-    if isinstance(spec, dict):
-        return {k: _deserialize_metric(v) for k, v in spec.items()}
-    return spec
+def _refuse_unnamed(value, owner, key):
+    """Raise, naming ``owner`` and ``key``, on anything in a serialized ``value`` that a loader
+    could not find again: a value JSON cannot hold (a plain function kept as it is), or a
+    ``{"class_name", ...}`` dict whose class or function is neither built in nor registered."""
+    if isinstance(value, _JSON_LEAVES):
+        return
+    if isinstance(value, list):
+        for item in value:
+            _refuse_unnamed(item, owner, key)
+        return
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ValueError(f"Cannot save {owner}: its '{key}' is {value!r}, which a model file "
+                         f"cannot name. {_WAY_OUT}")
+    if value.get("class_name") == "__numpy__":
+        return  # an array held by value (Keras's form), not a name to look up
+    if isinstance(value.get("class_name"), str) and "config" in value:
+        inner_owner = _owner_of(value, owner)
+        try:
+            saving.retrieve_class_or_fn(value)
+        except ValueError:
+            shown = (f"the function {value['config']!r}" if value["class_name"] == "function"
+                     else f"{value['class_name']} (module {value.get('module')!r})")
+            if inner_owner != owner:
+                raise ValueError(f"Cannot save {inner_owner}: its class is {shown}, which a "
+                                 f"model file cannot name. {_WAY_OUT}") from None
+            raise ValueError(f"Cannot save {owner}: its '{key}' is {shown}, which a model "
+                             f"file cannot name. {_WAY_OUT}") from None
+        owner = inner_owner
+    for k, v in value.items():
+        _refuse_unnamed(v, owner, k)
 
 
 def _jsonable(value):
+    """Plain data (arrays as lists) for JSON: the training state of a checkpoint."""
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
@@ -206,42 +181,23 @@ def _jsonable(value):
     return value
 
 
-def _compile_metadata(model) -> dict | None:
-    config = model.get_compile_config() if hasattr(model, "get_compile_config") else None
-    if not config:
-        return None
-    from profond import optimizers
-
-    opt = optimizers.serialize(model.optimizer)
+def _serialized(obj, owner, key):
+    """``saving.serialize_keras_object(obj)``, refused as a whole if a loader could not name
+    a part of it."""
     try:
-        optimizers.get(json.loads(json.dumps(opt)))
-    except Exception:
-        raise ValueError(f"Cannot save the optimizer {model.optimizer!r}: its configuration "
-                         "does not round-trip (a plain function as learning rate? Use a "
-                         "profond.schedules schedule instead).") from None
-    return {"compile": {"loss": _serialize_loss(config.get("loss")),
-                        "loss_weights": _jsonable(config.get("loss_weights")),
-                        "metrics": _serialize_metric(config.get("metrics"))},
-            "optimizer": opt}
+        spec = saving.serialize_keras_object(obj)
+    except TypeError as err:
+        raise ValueError(f"Cannot save {owner}: {err} {_WAY_OUT}") from None
+    _refuse_unnamed(spec, owner, key)
+    return spec
 
 
-# --- save --------------------------------------------------------------------------------------
 def _check_config_round_trips(model, spec):
     """A subclassed model must have a ``get_config`` whose output its ``__init__`` accepts."""
-    import inspect
-
-    from profond.layers import registry
-    from profond.layers.base import Layer
-
-    try:
-        registry.get(spec["class_name"])
-    except ValueError:
-        raise ValueError(f"Cannot save model '{model.name}': its class "
-                         f"{spec['class_name']!r} cannot be found by name. Register it with "
-                         "@profond.layers.register.") from None
     cls = type(model)
-    if cls.from_config.__func__ is not Layer.from_config.__func__:
-        return  # the class rebuilds itself from its config its own way
+    definers = [c for c in cls.__mro__ if "from_config" in vars(c)]
+    if len(definers) > 1 and definers[0] is not definers[-1]:
+        return  # a class between rebuilds the model from its config its own way
     try:
         inspect.signature(cls).bind(**spec["config"])
     except TypeError:
@@ -249,62 +205,6 @@ def _check_config_round_trips(model, spec):
                          f"accept its get_config() {sorted(spec['config'])}. Implement "
                          "get_config (and from_config) so the model can be rebuilt, or save "
                          "the weights alone with model.save_weights(path).") from None
-
-
-# The layer arguments a model file holds by name, and how a loader finds them again:
-# config-key suffix, module, what it is, the built-ins to suggest.
-_NAMED_ARGUMENTS = (
-    ("_initializer", "initializers", "initializer",
-     "'glorot_uniform', 'he_normal', 'zeros', or an object such as RandomNormal(stddev=0.1)"),
-    ("_regularizer", "regularizers", "regularizer",
-     "'l1', 'l2', 'l1_l2', or an object such as L2(1e-4)"),
-    ("_constraint", "constraints", "constraint",
-     "'max_norm', 'non_neg', 'unit_norm', 'min_max_norm', or an object such as MaxNorm(3)"),
-    ("activation", "activations", "activation", "'relu', 'tanh', 'sigmoid', 'softmax', ..."),
-)
-
-
-def _cannot_name(module, value) -> bool:
-    """Whether a loader would fail to find ``value`` (a config entry) with ``module.get``."""
-    if value is None or isinstance(value, (bool, int, float)):
-        return False  # not a reference to look up (None, or a flag of a custom layer)
-    if not isinstance(value, (str, dict)):
-        return True  # a function or an object: JSON cannot hold it
-    if isinstance(value, dict) and "class_name" not in value:
-        return False
-    try:
-        module.get(value)
-    except (ValueError, TypeError):  # unknown name, or a config its class does not take
-        return True
-    return False
-
-
-def _check_named_arguments(spec, layer_name):
-    """Refuse, before anything is written, a layer config that holds an initializer,
-    regularizer, constraint or activation the loader could not find by name: a plain function,
-    an unregistered subclass, an activation known only by its ``__name__``."""
-    if isinstance(spec, list):
-        for item in spec:
-            _check_named_arguments(item, layer_name)
-        return
-    if not isinstance(spec, dict):
-        return
-    if isinstance(spec.get("config"), dict) and "class_name" in spec:
-        layer_name = spec["config"].get("name", layer_name)
-    for key, value in spec.items():
-        for suffix, module_name, kind, builtins in _NAMED_ARGUMENTS:
-            if not key.endswith(suffix):
-                continue
-            module = importlib.import_module(f"profond.{module_name}")
-            if not _cannot_name(module, value):
-                break
-            shown = value["class_name"] if isinstance(value, dict) else repr(value)
-            way = (f" or register yours under a name with profond.{module_name}.register("
-                   "name, obj), before saving and before loading")
-            raise ValueError(f"Cannot save layer '{layer_name}': its '{key}' is {shown}, which "
-                             f"a model file cannot name. Use a built-in {kind} ({builtins})"
-                             f"{way}; or save the weights alone with model.save_weights(path).")
-        _check_named_arguments(value, layer_name)
 
 
 def save_model(model, filepath, overwrite=True, training_state=None) -> None:
@@ -324,9 +224,9 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
     Raises
     ------
     ValueError
-        Something the file cannot name (a layer's custom initializer, regularizer, constraint
-        or activation, a custom loss or metric): nothing is written, and the message names the
-        layer, the argument and what to do.
+        Something the file cannot name (a plain function, an instance of an unregistered
+        class, anywhere in the model, its compile settings or its optimizer): nothing is
+        written, and the message names the layer, the argument and what to do.
 
     Examples
     --------
@@ -340,8 +240,6 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
     >>> all((a == b).all() for a, b in zip(model.get_weights(), restored.get_weights()))
     True
     """
-    from profond.layers.registry import serialize
-
     st = _safetensors_numpy()
     filepath = os.fspath(filepath)
     if not filepath.endswith(".safetensors"):
@@ -350,17 +248,19 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
         raise FileExistsError(f"{filepath!r} exists and overwrite=False.")
     if not model.built:
         raise ValueError(f"Model '{model.name}' has no weights yet: build it or train it first.")
-    spec = serialize(model)
+    spec = _serialized(model, f"model '{model.name}'", "config")
     _check_config_round_trips(model, spec)
-    _check_named_arguments(spec, model.name)
     metadata = {"format": FORMAT, "format_version": str(FORMAT_VERSION),
-                "model": json.dumps(_jsonable(spec))}
+                "model": json.dumps(spec)}
     tensors = weights_to_dict(model)
-    compiled = _compile_metadata(model) if getattr(model, "optimizer", None) is not None \
-        else None
-    if compiled is not None:
-        metadata["compile"] = json.dumps(compiled["compile"])
-        metadata["optimizer"] = json.dumps(_jsonable(compiled["optimizer"]))
+    compile_config = model.get_compile_config() if getattr(model, "optimizer", None) \
+        is not None else None
+    if compile_config:
+        metadata["compile"] = json.dumps(_serialized(
+            {k: compile_config.get(k) for k in ("loss", "loss_weights", "metrics")},
+            "the compile settings", "compile"))
+        metadata["optimizer"] = json.dumps(_serialized(model.optimizer, "the optimizer",
+                                                       "optimizer"))
         opt = model.optimizer
         index = {id(v): i for i, v in enumerate(model.trainable_weights)}
         state = opt.get_state()
@@ -424,11 +324,8 @@ def load_model(filepath, compile=True):
         No file at ``filepath``.
     ModelFileError
         (a ``ValueError``) The file is truncated, corrupted, not a profond model file, or names
-        a layer, loss or activation that is not registered in this program.
+        a class or function that is not registered in this program.
     """
-    from profond.layers.registry import deserialize
-    from profond.optimizers import get as get_optimizer
-
     filepath = os.fspath(filepath)
     meta = read_metadata(filepath)
     st = _safetensors_numpy()
@@ -439,13 +336,14 @@ def load_model(filepath, compile=True):
     weight_keys = sorted(k for k in tensors if not k.startswith("optimizer/"))
     try:
         with private_global_rng():
-            model = deserialize(meta["model"])
+            model = saving.deserialize_keras_object(meta["model"])
     except MemoryError:
         _fail(filepath, "its architecture asks for more memory than there is.")
     except Exception as err:
         _fail(filepath, f"its architecture cannot be rebuilt ({type(err).__name__}: {err}). "
-              "Custom layers, losses and activations must be registered under the name they "
-              "were saved with.")
+              "Custom classes and functions must be registered (with "
+              "@profond.saving.register_keras_serializable()) under the name they were saved "
+              "with.")
     if not model.built:
         _fail(filepath, "the saved model was never built (no input shape in its config).")
     variables = model.weights
@@ -462,7 +360,7 @@ def load_model(filepath, compile=True):
         var.assign(tensors[key])
     if compile and meta.get("compile") is not None:
         try:
-            _compile_from(model, meta, tensors, get_optimizer)
+            _compile_from(model, meta, tensors)
         except ModelFileError:
             raise
         except Exception as err:
@@ -471,14 +369,15 @@ def load_model(filepath, compile=True):
     return model
 
 
-def _compile_from(model, meta, tensors, get_optimizer):
+def _compile_from(model, meta, tensors):
+    """Compile with the saved settings; ``compile`` resolves each serialized loss, metric and
+    optimizer through its kind's ``get`` (files of version 1 included)."""
     cfg = meta["compile"]
     if not isinstance(cfg, dict):
         raise ValueError("malformed compile settings")
-    optimizer = get_optimizer(meta["optimizer"])
-    model.compile(optimizer=optimizer, loss=_deserialize_loss(cfg.get("loss")),
-                  loss_weights=cfg.get("loss_weights"),
-                  metrics=_deserialize_metric(cfg.get("metrics")))
+    model.compile(optimizer=meta["optimizer"], loss=cfg.get("loss"),
+                  loss_weights=cfg.get("loss_weights"), metrics=cfg.get("metrics"))
+    optimizer = model.optimizer
     state = meta.get("optimizer_state")
     if not state:
         return

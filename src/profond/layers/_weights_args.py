@@ -7,11 +7,10 @@ for the recurrent kernel, "embeddings", "gamma", "beta", as in Keras), ``w_initi
 These functions resolve the arguments, create a weight with them and serialize them, the same
 way for every layer.
 
-Constraints resolve through :func:`profond.constraints.get` (``"max_norm"``, a config dict, a
-``Constraint``, or any callable ``fn(w) -> w``) and serialize through
-:func:`profond.constraints.serialize`. A callable that has no name (a plain function as
-initializer, regularizer or constraint) stays in ``get_config`` as it is: ``from_config``
-takes it back in memory, and ``model.save`` refuses it with the way out.
+Each argument resolves through its kind's ``get`` and serializes through its kind's
+``serialize`` (Keras's dicts, :mod:`profond.saving`). A callable that has no name (a plain
+function, an unregistered subclass) stays in ``get_config`` as it is: ``from_config`` takes it
+back in memory, and ``model.save`` refuses it with the way out.
 """
 
 from __future__ import annotations
@@ -84,32 +83,15 @@ def add_configured_weight(layer, prefix, shape, name=None, initializer=None, tra
                             trainable=trainable, name=name or prefix)
 
 
-def _serialize(module, obj):
-    """``module.serialize(obj)`` when ``module.get`` finds it back; else ``obj`` as it is.
-
-    A plain function or an unregistered subclass has no name: kept as it is (like
-    an unnamed constraint), ``from_config`` takes it back in memory, and ``model.save`` names
-    the layer and argument it cannot save instead of writing a file that cannot be loaded.
-    """
-    config = module.serialize(obj)
-    if isinstance(config, (dict, str)):  # named: keep the name only if it finds obj's kind back
-        try:
-            module.get(config)
-        except (ValueError, TypeError):
-            return obj
-    return config
-
-
 def weight_arguments_config(layer):
     """The stored arguments, serialized for ``get_config`` in Keras's order."""
     prefixes = layer._weight_prefixes
-    config = {f"{p}_initializer": _serialize(initializers, getattr(layer, f"{p}_initializer"))
+    config = {f"{p}_initializer": initializers.serialize(getattr(layer, f"{p}_initializer"))
               for p in prefixes + layer._initializer_only_prefixes}
-    config.update({f"{p}_regularizer": _serialize(regularizers,
-                                                  getattr(layer, f"{p}_regularizer"))
+    config.update({f"{p}_regularizer": regularizers.serialize(getattr(layer, f"{p}_regularizer"))
                    for p in prefixes})
     if layer._takes_activity_regularizer:
-        config["activity_regularizer"] = _serialize(regularizers, layer.activity_regularizer)
+        config["activity_regularizer"] = regularizers.serialize(layer.activity_regularizer)
     config.update({f"{p}_constraint": constraints.serialize(getattr(layer, f"{p}_constraint"))
                    for p in prefixes})
     return config

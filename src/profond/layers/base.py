@@ -335,8 +335,36 @@ class Layer:
         """Re-create a layer from ``get_config()``'s output."""
         return cls(**config)
 
+    def get_build_config(self):
+        """``{"input_shape": ...}`` once built (Keras's ``build_config``), else None."""
+        if not self.built or self._build_input_shape is None:
+            return None
+        return {"input_shape": _shape_config(self._build_input_shape)}
+
+    def build_from_config(self, config: dict) -> None:
+        """Build the layer for the ``input_shape`` of :meth:`get_build_config`."""
+        shape = _shape_from_config(config["input_shape"])
+        self._build_input_shape = shape
+        self.build(shape)
+        self.built = True
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def _shape_config(shape):
+    """A shape (or nested shapes) as JSON lists, the batch size left open (None), as Keras."""
+    if isinstance(shape, (tuple, list)) and shape and \
+            all(isinstance(s, (tuple, list)) for s in shape):
+        return [_shape_config(s) for s in shape]
+    return [None] + [None if d is None else int(d) for d in list(shape)[1:]]
+
+
+def _shape_from_config(shape):
+    """Lists back to tuples: a list of ints (or None) is one shape, a list of lists several."""
+    if isinstance(shape, list) and any(isinstance(s, list) for s in shape):
+        return [_shape_from_config(s) for s in shape]
+    return tuple(shape)
 
 
 class InputLayer(Layer):

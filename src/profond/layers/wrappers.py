@@ -155,7 +155,7 @@ class Bidirectional(Layer):
         self.backward_layer.reset_state()
 
     def get_config(self):
-        from profond.layers.registry import serialize
+        from profond.layers import serialize
 
         return {**super().get_config(), "merge_mode": self.merge_mode,
                 "layer": serialize(self.forward_layer),
@@ -163,7 +163,7 @@ class Bidirectional(Layer):
 
     @classmethod
     def from_config(cls, config):
-        from profond.layers.registry import deserialize
+        from profond.layers import deserialize
 
         config = dict(config)
         config["layer"] = deserialize(config["layer"])
@@ -229,13 +229,13 @@ class TimeDistributed(Layer):
         return tuple(input_shape[:2]) + tuple(inner[1:])
 
     def get_config(self):
-        from profond.layers.registry import serialize
+        from profond.layers import serialize
 
         return {**super().get_config(), "layer": serialize(self.layer)}
 
     @classmethod
     def from_config(cls, config):
-        from profond.layers.registry import deserialize
+        from profond.layers import deserialize
 
         config = dict(config)
         config["layer"] = deserialize(config["layer"])

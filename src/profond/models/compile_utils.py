@@ -25,13 +25,14 @@ _LIST_SPECS = ("metrics", "weighted_metrics")
 
 def _per_output(spec, names, what):
     """Spread a per-output spec (single value, list or dict) over the output names."""
+    per_output_dict = isinstance(spec, dict) and "class_name" not in spec  # not one's config
     if names is None:
-        if isinstance(spec, dict) or (isinstance(spec, (list, tuple)) and
+        if per_output_dict or (isinstance(spec, (list, tuple)) and
                                       what not in _LIST_SPECS):
             raise ValueError(f"The model has one output, but {what} was given per output: "
                              f"{spec!r}.")
         return {None: spec}
-    if isinstance(spec, dict):
+    if per_output_dict:
         unknown = set(spec) - set(names)
         if unknown:
             raise ValueError(f"{what} names unknown outputs {sorted(unknown)}; the model's "

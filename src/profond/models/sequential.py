@@ -192,7 +192,7 @@ class Sequential(Model):
         return shape
 
     def get_config(self):
-        from profond.layers.registry import serialize
+        from profond.layers import serialize
 
         config = {"name": self.name, "trainable": self._trainable,
                   "layers": [serialize(layer) for layer in self._stack]}
@@ -203,7 +203,7 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config):
-        from profond.layers.registry import deserialize
+        from profond.layers import deserialize
 
         config = dict(config)
         layers = [deserialize(c) for c in config.pop("layers", [])]

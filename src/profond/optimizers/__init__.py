@@ -19,7 +19,7 @@ Examples
 Adam(learning_rate=0.001)
 """
 
-from profond._validation import lookup
+from profond import saving
 from profond.optimizers.adadelta import Adadelta
 from profond.optimizers.adagrad import Adagrad
 from profond.optimizers.adam import Adam
@@ -31,31 +31,39 @@ from profond.optimizers.sgd import SGD
 
 _TABLE = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW,
           "nadam": Nadam, "adadelta": Adadelta}
+_MODULE_OBJECTS = {**{c.__name__: c for c in _TABLE.values()}, "Optimizer": Optimizer, **_TABLE}
+saving.register_builtin_objects("keras.optimizers", "profond.optimizers", _MODULE_OBJECTS)
 
 
 def register(name: str, cls) -> None:
-    """Make an optimizer class available by name to ``get`` and ``compile``."""
+    """Convenience: ``saving.register_keras_serializable(name=name)(cls)`` for an optimizer
+    class, found by :func:`get` and ``compile`` as ``name``."""
     if not (isinstance(cls, type) and issubclass(cls, Optimizer)):
         raise TypeError(f"register: cls must be an Optimizer subclass. Got {cls!r}.")
-    _TABLE[name.lower()] = cls
+    saving.register_keras_serializable(name=name)(cls)
 
 
 def get(identifier) -> Optimizer:
-    """Resolve a name (``"sgd"``, ``"adam"`` ...), a config dict, a class or an instance.
+    """Resolve a name (``"sgd"``, ``"adam"`` ...), a serialized dict, a class or an instance.
 
     Parameters
     ----------
     identifier : str, dict, Optimizer subclass or Optimizer
-        A dict is ``{"class_name": "Adam", "config": {...}}`` (:func:`serialize`'s output).
+        A dict is :func:`serialize`'s output (earlier ``{"class_name", "config"}`` dicts too).
+
+    Raises
+    ------
+    ValueError
+        An unknown name (the message lists the valid ones) or something that is none of these.
     """
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
-        return lookup(identifier, _TABLE, "optimizer")()
+        return get(saving.lookup_name(identifier, _TABLE, "optimizer"))
     if isinstance(identifier, dict) and "class_name" in identifier:
-        table = {**_TABLE, **{c.__name__.lower(): c for c in _TABLE.values()}}
-        return lookup(identifier["class_name"], table, "optimizer").from_config(
-            identifier.get("config", {}))
+        found = deserialize(identifier)
+        if isinstance(found, Optimizer):
+            return found
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
         return identifier()
     raise ValueError(f"Could not interpret optimizer {identifier!r}: expected a name "
@@ -63,9 +71,23 @@ def get(identifier) -> Optimizer:
 
 
 def serialize(opt: Optimizer) -> dict:
-    """``{"class_name": ..., "config": ...}``, which :func:`get` turns back into an optimizer."""
-    return {"class_name": type(opt).__name__, "config": opt.get_config()}
+    """Keras's dict (``{"module", "class_name", "config", "registered_name"}``), which
+    :func:`get` turns back into an optimizer.
+
+    Examples
+    --------
+    >>> from profond import optimizers
+    >>> optimizers.serialize(optimizers.SGD())["module"]
+    'keras.optimizers'
+    """
+    return saving.serialize_if_named(opt)
+
+
+def deserialize(config, custom_objects=None):
+    """The optimizer :func:`serialize` described."""
+    return saving.deserialize_keras_object(config, custom_objects=custom_objects,
+                                           module_objects=_MODULE_OBJECTS)
 
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Nadam", "Adadelta",
-           "get", "register", "serialize"]
+           "get", "register", "serialize", "deserialize"]

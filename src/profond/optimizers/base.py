@@ -17,7 +17,7 @@ import inspect
 import math
 import re
 
-from profond import backend
+from profond import backend, saving, schedules
 from profond._validation import check_float, check_int
 from profond.autograd import engine
 from profond.autograd.tensor import Tensor
@@ -308,19 +308,17 @@ class Optimizer:
     def get_config(self) -> dict:
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
-            lr = {"class_name": type(lr).__name__, "config": lr.get_config()}
+            lr = saving.serialize_if_named(lr)
         return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
                 "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
                 "global_clipnorm": self.global_clipnorm}
 
     @classmethod
     def from_config(cls, config):
-        """Re-create an optimizer from :meth:`get_config` (schedules resolved by class name)."""
+        """Re-create an optimizer from :meth:`get_config` (a schedule from its dict)."""
         config = dict(config)
         lr = config.get("learning_rate")
         if isinstance(lr, dict):
-            from profond import schedules
-
             config["learning_rate"] = schedules.get(lr)
         return cls(**config)
 

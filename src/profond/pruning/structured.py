@@ -452,7 +452,7 @@ def _apply_ops(array, seq, adds=True):
 
 def _rebuild(model, removed, ops):
     """A new Sequential model with fewer units, its weights sliced from ``model``'s."""
-    from profond.layers.registry import deserialize
+    from profond.layers import deserialize
     from profond.models.sequential import Sequential
 
     config = model.get_config()
