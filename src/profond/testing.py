@@ -11,11 +11,6 @@ from profond.autograd.tensor import Tensor
 __all__ = ["numerical_gradient", "gradcheck"]
 
 
-def _as_float64_leaf(x):
-    arr = backend.to_numpy(x.data if isinstance(x, Tensor) else x).astype(np.float64)
-    return arr
-
-
 def numerical_gradient(fn, inputs, index: int, seed_grad, eps: float = 1e-6):
     """Central-difference estimate of ``d <fn(*inputs), seed_grad> / d inputs[index]``."""
     base = inputs[index].data

@@ -205,11 +205,7 @@ class DivergenceGuard(Callback):
     def _observe(self, grads, variables):
         if self._grad_problem is not None:
             return
-        total = 0.0
-        for g in grads:
-            if g is not None:
-                flat = g.reshape(-1)
-                total += float(flat @ flat)
+        total = sum(backend.sum_of_squares(g) for g in grads if g is not None)
         norm = math.sqrt(total) if math.isfinite(total) else math.inf
         if not math.isfinite(norm):
             self._grad_problem = "the gradient norm is not finite"

@@ -14,6 +14,7 @@ import re
 import numpy as np
 
 from profond import backend, initializers, regularizers
+from profond._structure import map_structure
 from profond.autograd.tensor import Tensor, Variable
 
 __all__ = ["Layer", "InputLayer", "Input", "to_tensor", "shape_of"]
@@ -49,14 +50,6 @@ def shape_of(x):
     if isinstance(x, dict):
         return {k: shape_of(v) for k, v in x.items()}
     return tuple(x.shape)
-
-
-def _map(fn, x):
-    if isinstance(x, (list, tuple)):
-        return type(x)(_map(fn, i) for i in x)
-    if isinstance(x, dict):
-        return {k: _map(fn, v) for k, v in x.items()}
-    return fn(x)
 
 
 class Layer:
@@ -258,7 +251,7 @@ class Layer:
             if mask is None:
                 mask = inputs._keras_mask
         else:
-            inputs = _map(lambda x: x if isinstance(x, Tensor) else to_tensor(x), inputs)
+            inputs = map_structure(lambda x: x if isinstance(x, Tensor) else to_tensor(x), inputs)
         if not self.built:
             self._build_input_shape = shape_of(inputs)
             self.build(self._build_input_shape)
@@ -271,7 +264,7 @@ class Layer:
             kwargs["mask"] = mask
         outputs = self.call(inputs, *args, **kwargs)
         if self.activity_regularizer is not None:
-            self._activity_losses.append(_map(self.activity_regularizer, outputs))
+            self._activity_losses.append(map_structure(self.activity_regularizer, outputs))
         if mask is not None or type(self).compute_mask is not Layer.compute_mask:
             out_mask = self.compute_mask(inputs, mask)
             if out_mask is not None and isinstance(outputs, Tensor):
@@ -286,7 +279,7 @@ class Layer:
             return Tensor(backend.xp().zeros(tuple(1 if d is None else d for d in shape),
                                              dtype=backend.floatx()))
 
-        probe = _map(zeros, input_shape) if not isinstance(input_shape, tuple) or \
+        probe = map_structure(zeros, input_shape) if not isinstance(input_shape, tuple) or \
             any(isinstance(s, tuple) for s in input_shape) else zeros(input_shape)
         with no_grad():
             out = self(probe, training=False)
@@ -296,7 +289,7 @@ class Layer:
             return (input_shape[0] if isinstance(input_shape, tuple) and input_shape
                     and not isinstance(input_shape[0], tuple) else None,) + tuple(s[1:])
 
-        return _map(restore, shapes) if not isinstance(shapes, tuple) or \
+        return map_structure(restore, shapes) if not isinstance(shapes, tuple) or \
             any(isinstance(s, tuple) for s in shapes) else restore(shapes)
 
     @property

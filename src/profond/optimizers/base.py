@@ -240,12 +240,12 @@ class Optimizer:
         if self.clipnorm is not None:
             out = []
             for g in grads:
-                norm = None if g is None else _l2_norm(g)
+                norm = None if g is None else math.sqrt(backend.sum_of_squares(g))
                 out.append(g * (self.clipnorm / norm) if norm is not None and
                            norm > self.clipnorm else g)
             return out
         if self.global_clipnorm is not None:
-            total = math.sqrt(sum(_l2_norm(g) ** 2 for g in grads if g is not None))
+            total = math.sqrt(sum(backend.sum_of_squares(g) for g in grads if g is not None))
             if total > self.global_clipnorm:
                 scale = self.global_clipnorm / total
                 return [None if g is None else g * scale for g in grads]
@@ -326,8 +326,3 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(learning_rate={self._learning_rate!r})"
-
-
-def _l2_norm(g) -> float:
-    flat = g.reshape(-1)
-    return math.sqrt(float(flat @ flat))
