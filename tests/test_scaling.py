@@ -108,10 +108,10 @@ def test_clear_errors():
         MinMaxScaler().inverse_transform(np.ones((2, 2)))
     bad = np.ones((4, 3))
     bad[2, 1] = np.nan
-    with pytest.raises(ValueError, match=r"contains NaN \(first at index \(2, 1\)\)"):
+    with pytest.raises(ValueError, match=r"must hold finite numbers\. Got NaN at index \(2, 1\)"):
         StandardScaler().fit(bad)
     fitted = MinMaxScaler().fit(np.ones((4, 3)))
-    with pytest.raises(ValueError, match="MinMaxScaler.transform contains NaN"):
+    with pytest.raises(ValueError, match=r"The 'x' parameter of MinMaxScaler\.transform must hold finite"):
         fitted.transform(bad)
     with pytest.raises(ValueError, match="'feature_range' parameter of MinMaxScaler"):
         MinMaxScaler(feature_range=(1, 0))

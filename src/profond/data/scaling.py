@@ -55,13 +55,14 @@ def _as_data(x, owner, method):
     if not (hasattr(x, "shape") and hasattr(x, "dtype")):
         x = np.asarray(x)
     if x.dtype.kind not in "biuf":
-        raise TypeError(f"The 'x' argument of {owner}.{method} must hold numbers. Got an array "
-                        f"of dtype {x.dtype}.")
+        raise TypeError(f"The 'x' parameter of {owner}.{method} must hold numbers. Got an "
+                        f"array of dtype {x.dtype} instead.")
     if x.ndim < 1:
-        raise ValueError(f"The 'x' argument of {owner}.{method} must have a sample axis, e.g. "
-                         f"shape (n_samples, n_features). Got a scalar.")
+        raise ValueError(f"The 'x' parameter of {owner}.{method} must have a sample axis, e.g. "
+                         f"shape (n_samples, n_features). Got a scalar instead.")
     if len(x) == 0:
-        raise ValueError(f"The 'x' argument of {owner}.{method} is empty (0 samples).")
+        raise ValueError(f"The 'x' parameter of {owner}.{method} must hold at least one sample. "
+                         f"Got an empty array of shape {tuple(x.shape)} instead.")
     return x
 
 
@@ -70,8 +71,9 @@ def _check_finite(chunk, start, owner, method):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(chunk))[0])
         kind = "NaN" if np.isnan(chunk[bad]) else "inf"
         where = (start + bad[0],) + bad[1:]
-        raise ValueError(f"The 'x' argument of {owner}.{method} contains {kind} (first at "
-                         f"index {where}). Impute or drop missing values before scaling.")
+        raise ValueError(f"The 'x' parameter of {owner}.{method} must hold finite numbers. Got "
+                         f"{kind} at index {where} (the first) instead; impute or drop missing "
+                         "values before scaling.")
 
 
 def _chunks(x, owner, method):
@@ -142,13 +144,14 @@ class _FittedScaler:
     def _check_layout(self, x, method):
         owner = type(self).__name__
         if x.ndim != self.ndim_:
-            raise ValueError(f"{owner}.{method}: the scaler was fitted on data of rank "
-                             f"{self.ndim_}; got data of shape {x.shape}.")
+            raise ValueError(f"The 'x' parameter of {owner}.{method} must have rank {self.ndim_}, "
+                             f"as the data the scaler was fitted on. Got shape {x.shape} "
+                             "instead.")
         shape = tuple(x.shape[a] for a in self.kept_axes_)
         if shape != self.feature_shape_:
-            raise ValueError(f"{owner}.{method}: x has feature shape {shape} on axes "
-                             f"{self.kept_axes_}; the scaler was fitted with "
-                             f"{self.feature_shape_}.")
+            raise ValueError(f"The 'x' parameter of {owner}.{method} must have the feature "
+                             f"shape {self.feature_shape_} on axes {self.kept_axes_}, as the data "
+                             f"the scaler was fitted on. Got {shape} instead.")
 
     # --- public API ------------------------------------------------------------------------
     def fit(self, x, y=None):
