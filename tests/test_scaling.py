@@ -111,7 +111,8 @@ def test_clear_errors():
     with pytest.raises(ValueError, match=r"must hold finite numbers\. Got NaN at index \(2, 1\)"):
         StandardScaler().fit(bad)
     fitted = MinMaxScaler().fit(np.ones((4, 3)))
-    with pytest.raises(ValueError, match=r"'x' parameter of MinMaxScaler\.transform must hold finite"):
+    with pytest.raises(ValueError, match=r"'x' parameter of MinMaxScaler\.transform "
+                                         r"must hold finite"):
         fitted.transform(bad)
     with pytest.raises(ValueError, match="'feature_range' parameter of MinMaxScaler"):
         MinMaxScaler(feature_range=(1, 0))
