@@ -130,8 +130,8 @@ def test_shape_errors_name_layer_and_shapes():
         layers.BatchNormalization(axis=3, name="bn")(np.ones((2, 3)))
     layer = layers.BatchNormalization(name="bn2")
     layer(np.ones((2, 3)))
-    with pytest.raises(ValueError, match=r"'bn2' \(BatchNormalization\).*expected 3 features.*"
-                                         r"\(2, 4\)"):
+    with pytest.raises(ValueError, match=r"'bn2' \(BatchNormalization\) must have 3 features.*"
+                                         r"Got input shape \(2, 4\) instead"):
         layer(np.ones((2, 4)))
 
 

@@ -76,7 +76,8 @@ def _prepare_data(name, seed):
                                  f"optionally 'x_train', 'y_train'). Found {sorted(f.files)}.")
             train = (f["x_train"], f["y_train"]) if "x_train" in f else (None, None)
             return train[0], train[1], f["x"], f["y"]
-    raise ValueError(f"--data must be 'digits', 'fashion_mnist' or a .npz file. Got {name!r}.")
+    raise ValueError(f"The '--data' option of profond prune must be 'digits', 'fashion_mnist' "
+                     f"or a .npz file. Got {name!r} instead.")
 
 
 def _fit_shape(x, model):

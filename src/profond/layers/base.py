@@ -39,7 +39,8 @@ def to_tensor(x):
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (list, tuple, dict)):
-        raise TypeError("to_tensor expects a single array")
+        raise TypeError(f"The 'x' parameter of to_tensor must be a single array. Got a "
+                        f"{type(x).__name__} instead.")
     return Tensor(x)
 
 
@@ -144,8 +145,9 @@ class Layer:
         dtype = dtype or self.dtype or backend.floatx()
         value = init(shape, dtype=dtype)
         if tuple(value.shape) != shape:
-            raise ValueError(f"Initializer {init!r} gave shape {value.shape} for weight "
-                             f"'{name}' of layer '{self.name}' (expected {shape}).")
+            raise ValueError(f"The 'initializer' parameter of add_weight (layer '{self.name}') "
+                             f"must give an array of the weight's shape {shape}. Got {init!r}, "
+                             f"which gave shape {value.shape} for weight '{name}' instead.")
         var = Variable(value, name=name or f"variable_{len(self._own_weights)}",
                        trainable=trainable and self._trainable,
                        regularizer=regularizers.get(regularizer), constraint=constraint)
@@ -206,13 +208,16 @@ class Layer:
         current = self.weights
         weights = list(weights)
         if len(weights) != len(current):
-            raise ValueError(f"Layer '{self.name}' expects {len(current)} weight arrays "
-                             f"({[tuple(v.shape) for v in current]}). Got {len(weights)}.")
+            raise ValueError(f"The 'weights' parameter of set_weights (layer '{self.name}') "
+                             f"must hold {len(current)} weight arrays "
+                             f"({[tuple(v.shape) for v in current]}). Got {len(weights)} "
+                             "instead.")
         for var, value in zip(current, weights):
             value = backend.to_numpy(value.data if isinstance(value, Tensor) else value)
             if tuple(value.shape) != tuple(var.shape):
-                raise ValueError(f"Weight '{var.path}' has shape {tuple(var.shape)}; the value "
-                                 f"given has shape {value.shape}.")
+                raise ValueError(f"The 'weights' parameter of set_weights (layer '{self.name}') "
+                                 f"must give weight '{var.path}' an array of its shape "
+                                 f"{tuple(var.shape)}. Got shape {value.shape} instead.")
             var.assign(value)
 
     def count_params(self) -> int:
@@ -349,8 +354,8 @@ class InputLayer(Layer):
         got = tuple(inputs.shape[1:])
         if len(got) != len(expected) or any(e is not None and e != g
                                             for e, g in zip(expected, got)):
-            raise ValueError(f"Input of layer '{self.name}' is incompatible: expected samples of "
-                             f"shape {expected}, got data of shape {tuple(inputs.shape)}.")
+            raise ValueError(f"Input of layer '{self.name}' must have samples of shape "
+                             f"{expected}. Got data of shape {tuple(inputs.shape)} instead.")
         return inputs
 
     def get_config(self):

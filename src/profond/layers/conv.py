@@ -93,8 +93,8 @@ class _Conv(Layer):
     def call(self, inputs):
         shape = tuple(inputs.shape)
         if len(shape) != self.rank + 2 or shape[-1] != self.input_channels:
-            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) is "
-                             f"incompatible: expected shape {self._expected()}, got {shape}.")
+            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have "
+                             f"shape {self._expected()}. Got shape {shape} instead.")
         self._check_shape(shape)
         fn = ops.conv2d if self.rank == 2 else ops.conv1d
         strides = self.strides if self.rank == 2 else self.strides[0]

@@ -73,8 +73,9 @@ class Dense(Layer):
 
     def call(self, inputs):
         if inputs.ndim < 2 or inputs.shape[-1] != self.input_dim:
-            raise ValueError(f"Input of layer '{self.name}' (Dense) is incompatible: expected "
-                             f"shape (None, ..., {self.input_dim}), got {tuple(inputs.shape)}.")
+            raise ValueError(f"Input of layer '{self.name}' (Dense) must have shape "
+                             f"(None, ..., {self.input_dim}). Got shape {tuple(inputs.shape)} "
+                             "instead.")
         if self.activation is _RELU:  # fused: one node, in place
             return ops.linear(inputs, self.kernel, self.bias, relu=True)
         return self.activation(ops.linear(inputs, self.kernel, self.bias))

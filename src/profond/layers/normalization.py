@@ -112,9 +112,9 @@ class BatchNormalization(Layer):
     def call(self, inputs, training=None):
         axis = self._feature_axis(tuple(inputs.shape))
         if inputs.shape[axis] != self.moving_mean.shape[0]:
-            raise ValueError(f"Input of layer '{self.name}' (BatchNormalization) is "
-                             f"incompatible: expected {self.moving_mean.shape[0]} features on "
-                             f"axis {self.axis}, got input shape {tuple(inputs.shape)}.")
+            raise ValueError(f"Input of layer '{self.name}' (BatchNormalization) must have "
+                             f"{self.moving_mean.shape[0]} features on axis {self.axis}, as "
+                             f"when it was built. Got input shape {tuple(inputs.shape)} instead.")
         if training and self.trainable:
             out, mean, variance = ops.batch_norm_train(inputs, self.gamma, self.beta, axis,
                                                        self.epsilon)
