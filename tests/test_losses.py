@@ -315,7 +315,8 @@ def test_reduced_cross_entropy_bad_arguments():
                                   "binary_crossentropy", "mean_squared_error"])
 def test_zero_d_prediction_gets_a_clear_error(name):
     y_pred = profond.ops.softmax(profond.tensor(1.0))  # softmax of a 0-d tensor is 1, shape ()
-    with pytest.raises(ValueError, match=rf"{name}: y_pred must have at least one axis.*shape \(\)"):
+    with pytest.raises(ValueError, match=rf"The 'y_pred' parameter of {name} must have at "
+                                         r"least one axis.*shape \(\), instead"):
         getattr(losses, name)(0, y_pred)
     with pytest.raises(ValueError, match="at least one axis"):
         losses.get(name)(0, y_pred)
