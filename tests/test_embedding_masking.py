@@ -17,7 +17,7 @@ def test_embedding_lookup_and_gradient(rng):
     t = profond.tensor(table, requires_grad=True)
     ops.embedding(ids, t).sum().backward()
     np.testing.assert_array_equal(t.grad[:, 0], [1, 2, 1, 2, 0])
-    with pytest.raises(TypeError, match="ids must be integers"):
+    with pytest.raises(TypeError, match="'ids' parameter of embedding must hold integers"):
         ops.embedding(np.array([0.5]), t)  # repeated ids add up
 
 

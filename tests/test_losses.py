@@ -306,7 +306,8 @@ def test_reduced_cross_entropy_bad_arguments():
     z = profond.tensor(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="'reduction'.*'avg'"):
         profond.ops.softmax_cross_entropy(z, [0, 1], sparse=True, reduction="avg")
-    with pytest.raises(ValueError, match=r"'weight' argument of shape \(3,\).*\(2,\)"):
+    with pytest.raises(ValueError, match=r"'weight' parameter of softmax_cross_entropy.*\(2,\)\. "
+                                         r"Got shape \(3,\) instead"):
         profond.ops.softmax_cross_entropy(z, [0, 1], sparse=True, weight=np.ones(3),
                                           reduction="sum")
 

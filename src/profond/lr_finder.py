@@ -184,7 +184,8 @@ def find_learning_rate(model, x, y, *, batch_size=32, start_lr=1e-7, end_lr=10.0
     skip_start = check_int(skip_start, "skip_start", owner, low=0)
     skip_end = check_int(skip_end, "skip_end", owner, low=0)
     if y is None:
-        raise ValueError("find_learning_rate needs targets: pass y.")
+        raise ValueError("The 'y' parameter of find_learning_rate must be the targets. "
+                         "Got None instead.")
 
     x, y, sample_weight = model._prepare(x, y, sample_weight, owner)
     batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size, shuffle=shuffle)

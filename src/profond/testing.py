@@ -71,7 +71,8 @@ def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 
                 tensors.append(Tensor(arr))
         out = fn(*tensors)
         if not isinstance(out, Tensor):
-            raise TypeError(f"gradcheck: fn must return a Tensor. Got {type(out).__name__}.")
+            raise TypeError(f"The 'fn' parameter of gradcheck must return a Tensor. Got a "
+                            f"{type(out).__name__} instead.")
         rng = np.random.default_rng(seed)
         seed_grad = rng.standard_normal(out.shape)
         out.backward(backend.asarray(seed_grad, dtype="float64"))
