@@ -135,7 +135,8 @@ def test_dead_units_after_magnitude_pruning_are_removed_exactly(rng):
 
 def test_errors(rng):
     model, x, y = model_and_data(rng)
-    with pytest.raises(ValueError, match="needs a target 'sparsity'"):
+    with pytest.raises(ValueError, match=r"The 'sparsity' parameter of prune_low_magnitude must be "
+                                         r"a target sparsity.*Got None instead"):
         prune_low_magnitude(model)
     with pytest.raises(ValueError, match=r"The 'target_sparsity' parameter of ConstantSparsity "
                                          r"must be a float in \[0, 1\)"):

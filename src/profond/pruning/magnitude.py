@@ -198,13 +198,15 @@ def _make_schedule(sparsity, schedule, begin_step, end_step, frequency, initial_
                    power):
     if isinstance(schedule, PruningSchedule):
         if sparsity is not None:
-            raise ValueError("Give either a sparsity with schedule='constant'/'polynomial', or "
-                             "a PruningSchedule object (which carries its own sparsity).")
+            raise ValueError("The 'sparsity' parameter of prune_low_magnitude must be None when "
+                             "'schedule' is a PruningSchedule (which carries its own sparsity). "
+                             f"Got {sparsity!r} instead.")
         return schedule
     check_choice(schedule, "schedule", "prune_low_magnitude", ["constant", "polynomial"])
     if sparsity is None:
-        raise ValueError("prune_low_magnitude needs a target 'sparsity' (fraction of each "
-                         "kernel's weights set to zero, in [0, 1)).")
+        raise ValueError("The 'sparsity' parameter of prune_low_magnitude must be a target "
+                         "sparsity (fraction of each kernel's weights set to zero, in [0, 1)). "
+                         "Got None instead.")
     if schedule == "constant":
         return ConstantSparsity(sparsity, begin_step, end_step, frequency)
     return PolynomialSparsity(initial_sparsity, sparsity, begin_step, end_step, power, frequency)
