@@ -192,25 +192,22 @@ class _FittedScaler:
         -------
         ndarray of the same shape, float32 for float32 input, else float64
         """
-        owner = type(self).__name__
-        self._check_fitted("transform")
-        x = _as_data(x, owner, "transform")
-        self._check_layout(x, "transform")
-        out = np.empty(x.shape, dtype=_out_dtype(x))
-        for start, chunk in _chunks(x, owner, "transform"):
-            out[start:start + len(chunk)] = self._forward(chunk)
-        return out
+        return self._map_chunks(x, "transform", self._forward)
 
     def inverse_transform(self, x):
         """Map scaled data back to the original units (``inverse_transform(transform(x)) == x``
         up to rounding)."""
+        return self._map_chunks(x, "inverse_transform", self._backward)
+
+    def _map_chunks(self, x, method, fn):
+        """``fn`` applied chunk by chunk (memmaps never loaded whole) into a new array."""
         owner = type(self).__name__
-        self._check_fitted("inverse_transform")
-        x = _as_data(x, owner, "inverse_transform")
-        self._check_layout(x, "inverse_transform")
+        self._check_fitted(method)
+        x = _as_data(x, owner, method)
+        self._check_layout(x, method)
         out = np.empty(x.shape, dtype=_out_dtype(x))
-        for start, chunk in _chunks(x, owner, "inverse_transform"):
-            out[start:start + len(chunk)] = self._backward(chunk)
+        for start, chunk in _chunks(x, owner, method):
+            out[start:start + len(chunk)] = fn(chunk)
         return out
 
     def fit_transform(self, x, y=None):
