@@ -31,8 +31,6 @@ from profond._validation import check_float, check_int
 
 __all__ = ["diagnose", "Diagnosis"]
 
-VERDICTS = ("diverged", "overfitting", "still improving", "underfitting", "balanced")
-
 
 @dataclass
 class Diagnosis:
