@@ -40,7 +40,7 @@ def test_embedding_errors():
     with pytest.raises(ValueError, match=r"has input_dim=4: ids must be in \[0, 3\]\. Got ids "
                                          r"from 0 to 4"):
         layer(np.array([[0, 4]]))
-    with pytest.raises(ValueError, match="expects integer ids"):
+    with pytest.raises(ValueError, match="must hold integer ids"):
         layer(np.array([[0.5, 1.0]]))
     with pytest.raises(ValueError, match=r"The 'output_dim' parameter of Embedding must be an "
                                          r"int in \[1, inf\)"):

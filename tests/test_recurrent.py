@@ -248,15 +248,16 @@ def test_config_round_trip():
 
 def test_clear_errors(rng):
     layer = layers.LSTM(4)
-    with pytest.raises(ValueError, match=r"Layer 'lstm\S*' \(LSTM\) expects inputs of shape "
-                                         r"\(batch, time, features\)\. Got input shape \(8, 5\); add"):
+    with pytest.raises(ValueError, match=r"Input of layer 'lstm\S*' \(LSTM\) must have shape "
+                                         r"\(batch, time, features\)\. Got input shape \(8, 5\) "
+                                         r"instead; add"):
         layer(np.zeros((8, 5)))
     layer(np.zeros((2, 3, 5)))
-    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, time, features\)\. "
-                                         r"Got input shape \(8, 5\); add a feature axis"):
+    with pytest.raises(ValueError, match=r"must have shape \(batch, time, features\)\. "
+                                         r"Got input shape \(8, 5\) instead; add a feature axis"):
         layer(np.zeros((8, 5)))
-    with pytest.raises(ValueError, match=r"built for 5 features per step\. Got inputs of shape "
-                                         r"\(2, 3, 4\)"):
+    with pytest.raises(ValueError, match=r"must have 5 features per step, as when it was built\. "
+                                         r"Got inputs of shape \(2, 3, 4\) instead"):
         layer(np.zeros((2, 3, 4)))
     with pytest.raises(ValueError, match=r"initial state 1 must have shape \(batch, units\) = "
                                          r"\(2, 4\)\. Got \(2, 3\)"):

@@ -117,16 +117,17 @@ class _Recurrent(Layer):
 
     def _rank_message(self, shape):
         hint = "; add a feature axis, e.g. x[..., None]" if len(shape) == 2 else ""
-        return (f"{self._where()} expects inputs of shape (batch, time, features). Got input "
-                f"shape {tuple(shape)}{hint}.")
+        return (f"Input of layer '{self.name}' ({type(self).__name__}) must have shape (batch, "
+                f"time, features). Got input shape {tuple(shape)} instead{hint}.")
 
     def _check_inputs(self, inputs, initial_state, mask):
         if inputs.ndim != 3:
             raise ValueError(self._rank_message(tuple(inputs.shape)))
         B, T, F = inputs.shape
         if F != self.input_dim:
-            raise ValueError(f"{self._where()} was built for {self.input_dim} features per step. "
-                             f"Got inputs of shape {tuple(inputs.shape)}.")
+            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have "
+                             f"{self.input_dim} features per step, as when it was built. Got "
+                             f"inputs of shape {tuple(inputs.shape)} instead.")
         if mask is not None:
             m_shape = tuple(getattr(mask, "shape", ()))
             if m_shape != (B, T):

@@ -202,8 +202,8 @@ class TimeDistributed(Layer):
 
     def _step_shape(self, input_shape):
         if len(input_shape) < 3:
-            raise ValueError(f"Layer '{self.name}' (TimeDistributed) expects inputs of shape "
-                             f"(batch, time, ...). Got input shape {tuple(input_shape)}.")
+            raise ValueError(f"Input of layer '{self.name}' (TimeDistributed) must have shape "
+                             f"(batch, time, ...). Got input shape {tuple(input_shape)} instead.")
         return (None,) + tuple(input_shape[2:])
 
     def build(self, input_shape):
