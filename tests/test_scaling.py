@@ -163,5 +163,6 @@ def test_normalization_invert_fixed_and_generator():
     np.testing.assert_allclose(gen.adapt_mean.numpy(), x.mean(axis=0), rtol=1e-5)
     with pytest.raises(ValueError, match="fixed mean and variance"):
         norm.adapt(x)
-    with pytest.raises(ValueError, match="both 'mean' and 'variance'"):
+    with pytest.raises(ValueError, match="'mean' and 'variance' parameters of Normalization "
+                                         "must be both"):
         layers.Normalization(mean=1.0)

@@ -81,8 +81,9 @@ class _Conv(Layer):
     def build(self, input_shape):
         self._check_shape(input_shape)
         if input_shape[-1] is None:
-            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) needs a known number "
-                             f"of input channels. Got input shape {tuple(input_shape)}.")
+            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have a "
+                             f"known number of channels. Got input shape {tuple(input_shape)} "
+                             "instead.")
         self.input_channels = int(input_shape[-1])
         self.kernel = add_configured_weight(
             self, "kernel", self.kernel_size + (self.input_channels, self.filters))

@@ -90,17 +90,18 @@ class BatchNormalization(Layer):
     def _feature_axis(self, input_shape):
         rank = len(input_shape)
         if not -rank <= self.axis < rank or rank < 2:
-            raise ValueError(f"Layer '{self.name}' (BatchNormalization): axis {self.axis} is out "
-                             f"of range for inputs of shape {tuple(input_shape)} (rank >= 2 "
-                             "needed).")
+            raise ValueError(f"The 'axis' parameter of layer '{self.name}' (BatchNormalization) "
+                             f"must be in range for its inputs (of rank >= 2). Got axis "
+                             f"{self.axis} for inputs of shape {tuple(input_shape)} instead.")
         return self.axis % rank
 
     def build(self, input_shape):
         axis = self._feature_axis(input_shape)
         size = input_shape[axis]
         if size is None:
-            raise ValueError(f"Layer '{self.name}' (BatchNormalization) needs a known size on "
-                             f"axis {self.axis}. Got input shape {tuple(input_shape)}.")
+            raise ValueError(f"Input of layer '{self.name}' (BatchNormalization) must have a "
+                             f"known size on axis {self.axis}. Got input shape "
+                             f"{tuple(input_shape)} instead.")
         shape = (int(size),)
         self.gamma = add_configured_weight(self, "gamma", shape) if self.scale else None
         self.beta = add_configured_weight(self, "beta", shape) if self.center else None

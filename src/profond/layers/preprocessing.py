@@ -70,8 +70,9 @@ class Normalization(Layer):
             raise ValueError(f"The 'axis' parameter of Normalization must be an int, a tuple of "
                              f"ints or None. Got {axis!r} instead.")
         if (mean is None) != (variance is None):
-            raise ValueError("Normalization needs both 'mean' and 'variance', or neither (then "
-                             f"call adapt()). Got mean={mean!r}, variance={variance!r}.")
+            raise ValueError("The 'mean' and 'variance' parameters of Normalization must be both "
+                             "given, or neither (then call adapt()). Got "
+                             f"mean={mean!r}, variance={variance!r} instead.")
         if variance is not None and np.any(np.asarray(variance, dtype=np.float64) < 0):
             raise ValueError(f"The 'variance' parameter of Normalization must be non-negative. "
                              f"Got {variance!r} instead.")
@@ -89,8 +90,9 @@ class Normalization(Layer):
         for a in self.axis:
             b = a + ndim if a < 0 else a
             if not 1 <= b < ndim:
-                raise ValueError(f"Normalization axis {a} is invalid for inputs of rank {ndim} "
-                                 "(the batch axis 0 cannot keep its own statistics).")
+                raise ValueError(f"The 'axis' parameter of Normalization must name axes in [1, "
+                                 f"{ndim}) for inputs of rank {ndim} (the batch axis 0 cannot "
+                                 f"keep its own statistics). Got axis {a} instead.")
             kept.append(b)
         return tuple(sorted(set(kept)))
 
@@ -99,8 +101,9 @@ class Normalization(Layer):
         self._keep = self._kept_axes(ndim)
         stats_shape = tuple(input_shape[a] for a in self._keep)
         if any(d is None for d in stats_shape):
-            raise ValueError(f"Normalization needs the size of the kept axes {self._keep}; got "
-                             f"input shape {input_shape}.")
+            raise ValueError(f"Input of layer '{self.name}' (Normalization) must have known sizes "
+                             f"on the kept axes {self._keep}. Got input shape {input_shape} "
+                             "instead.")
         self._broadcast_shape = tuple(input_shape[a] if a in self._keep else 1
                                       for a in range(ndim))
         if self.input_mean is None:
