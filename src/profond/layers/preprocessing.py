@@ -136,15 +136,16 @@ class Normalization(Layer):
             if batch.ndim == 1:
                 batch = batch[:, None]
             if not np.isfinite(batch).all():
-                raise ValueError("Normalization.adapt: the data contain NaN or inf; clean them "
-                                 "first.")
+                raise ValueError("The 'data' parameter of Normalization.adapt must hold finite "
+                                 "numbers. Got NaN or inf instead; clean them first.")
             if shape is None:
                 shape = batch.shape
                 keep = self._kept_axes(batch.ndim)
                 reduce = tuple(a for a in range(batch.ndim) if a not in keep)
             elif batch.shape[1:] != shape[1:]:
-                raise ValueError(f"Normalization.adapt: batches of shape {batch.shape} and "
-                                 f"{shape} differ beyond the sample axis.")
+                raise ValueError(f"The 'data' parameter of Normalization.adapt must give batches "
+                                 f"of one shape beyond the sample axis. Got batches of shape "
+                                 f"{shape} and {batch.shape} instead.")
             m = int(np.prod([batch.shape[a] for a in reduce]))
             if m == 0:
                 continue
@@ -159,7 +160,8 @@ class Normalization(Layer):
                 m2 = m2 + b_m2 + delta ** 2 * (count * m / total)
                 count = total
         if mean is None:
-            raise ValueError("Normalization.adapt got no data (an empty array or iterable).")
+            raise ValueError("The 'data' parameter of Normalization.adapt must hold at least one "
+                             "sample. Got an empty array or iterable instead.")
         if not self.built:
             self._build_input_shape = (None,) + tuple(shape[1:])
             self.build(self._build_input_shape)

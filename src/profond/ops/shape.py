@@ -146,8 +146,9 @@ def split(a, indices_or_sections, axis: int = 0) -> list:
     n = a.data.shape[axis]
     if isinstance(indices_or_sections, int):
         if n % indices_or_sections:
-            raise ValueError(f"Cannot split an axis of size {n} into {indices_or_sections} "
-                             "equal sections.")
+            raise ValueError(f"The 'indices_or_sections' parameter of split must divide the "
+                             f"axis of size {n} into equal sections. Got {indices_or_sections} "
+                             "instead.")
         step = n // indices_or_sections
         cuts = list(range(step, n, step))
     else:
