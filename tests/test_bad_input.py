@@ -25,8 +25,8 @@ def test_good_input_trains(model):  # the baseline the cases below depart from
 
 
 def test_input_shape_mismatch_names_the_layer(model):
-    with pytest.raises(ValueError, match=r"layer 'input_layer.*expected samples of shape \(4,\)"
-                                         r".*got data of shape \(10, 5\)"):
+    with pytest.raises(ValueError, match=r"layer 'input_layer.* must have samples of shape "
+                                         r"\(4,\)\. Got data of shape \(10, 5\) instead"):
         model.fit(np.ones((10, 5)), Y, verbose=0)
     dense = layers.Dense(2, name="hidden")
     dense(np.ones((2, 4)))
@@ -47,7 +47,7 @@ def test_x_and_y_of_different_lengths(model, call):
         getattr(model, call)(X, Y, sample_weight=np.ones(3), verbose=0)
 
 
-@pytest.mark.parametrize("labels,match", [(Y + 1, r"labels must be in \[0, 2\] for 3 classes. "
+@pytest.mark.parametrize("labels,match", [(Y + 1, r"must hold labels in \[0, 2\] for 3 classes. "
                                                   r"Got values in \[1, 3\]"),
                                           (Y - 1, r"Got values in \[-1, 1\]"),
                                           (Y + 0.5, "integer class indices")])
@@ -157,8 +157,9 @@ def test_fit_before_compile_and_without_targets():
 
 
 def test_loss_shape_mismatch_names_both_shapes():
-    with pytest.raises(ValueError, match=r"y_true of shape \(10, 2\) does not match y_pred of "
-                                         r"shape \(10, 3\)"):
+    with pytest.raises(ValueError, match=r"The 'y_true' parameter of .* must match y_pred of "
+                                         r"shape \(10, 3\)\. Got y_true of shape \(10, 2\) "
+                                         r"instead"):
         losses.MeanSquaredError()(np.ones((10, 2)), profond.tensor(np.ones((10, 3))))
 
 

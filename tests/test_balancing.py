@@ -28,11 +28,13 @@ def test_compute_class_weight_dict_and_errors():
     assert compute_class_weight(y, None) == {0: 1.0, 1: 1.0, 2: 1.0}
     with pytest.raises(ValueError, match="classes \\[3\\] do not occur"):
         compute_class_weight(y, "balanced", classes=[0, 1, 2, 3])
-    with pytest.raises(ValueError, match="not among the classes"):
+    with pytest.raises(ValueError, match=r"must name only classes among \[0, 1, 2\]\. Got classes "
+                                         r"\[5\] instead"):
         compute_class_weight(y, {5: 1.0})
     with pytest.raises(ValueError, match="'class_weight' parameter of compute_class_weight"):
         compute_class_weight(y, "inverse")
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match=r"must map each class to a finite number >= 0\. Got -1\.0 "
+                                         r"for class 1 instead"):
         compute_class_weight(y, {1: -1.0})
 
 

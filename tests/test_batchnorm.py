@@ -125,13 +125,14 @@ def test_bad_arguments(kwargs, message):
 
 
 def test_shape_errors_name_layer_and_shapes():
-    with pytest.raises(ValueError, match=r"'bn' \(BatchNormalization\): axis 3 is out of range "
-                                         r"for inputs of shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"'axis' parameter of layer 'bn' \(BatchNormalization\) "
+                                         r"must be in range.*Got axis 3 for inputs of shape "
+                                         r"\(2, 3\) instead"):
         layers.BatchNormalization(axis=3, name="bn")(np.ones((2, 3)))
     layer = layers.BatchNormalization(name="bn2")
     layer(np.ones((2, 3)))
-    with pytest.raises(ValueError, match=r"'bn2' \(BatchNormalization\).*expected 3 features.*"
-                                         r"\(2, 4\)"):
+    with pytest.raises(ValueError, match=r"'bn2' \(BatchNormalization\) must have 3 features.*"
+                                         r"Got input shape \(2, 4\) instead"):
         layer(np.ones((2, 4)))
 
 

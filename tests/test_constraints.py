@@ -85,8 +85,8 @@ def test_invalid_arguments_name_the_parameter():
     with pytest.raises(ValueError, match=r"'rate' parameter of MinMaxNorm must be a float in "
                                          r"\[0, 1\]. Got 1.5 instead"):
         MinMaxNorm(rate=1.5)
-    with pytest.raises(ValueError, match=r"MaxNorm\(axis=2\) cannot apply to a weight of shape "
-                                         r"\(4, 3\)"):
+    with pytest.raises(ValueError, match=r"The 'axis' parameter of MaxNorm must be in range for a "
+                                         r"weight of shape \(4, 3\)\. Got 2 instead"):
         MaxNorm(axis=2)(np.ones((4, 3)))
 
 

@@ -220,11 +220,12 @@ def test_wrong_rank_and_wrong_channels_name_layer_and_shapes():
 
 def test_ops_errors():
     x = profond.tensor(np.ones((1, 4, 4, 2)))
-    with pytest.raises(ValueError, match="conv2d expects an input of rank 4"):
+    with pytest.raises(ValueError, match="'x' parameter of conv2d must have rank 4"):
         ops.conv2d(profond.tensor(np.ones((4, 4, 2))), np.ones((3, 3, 2, 1)))
-    with pytest.raises(ValueError, match="does not match the input"):
+    with pytest.raises(ValueError, match=r"to match the input of shape \(1, 4, 4, 2\)\. Got shape "
+                                         r"\(3, 3, 3, 1\) instead"):
         ops.conv2d(x, np.ones((3, 3, 3, 1)))
-    with pytest.raises(ValueError, match="bias of shape"):
+    with pytest.raises(ValueError, match=r"'bias' parameter of conv2d must have shape \(1,\)"):
         ops.conv2d(x, np.ones((3, 3, 2, 1)), np.ones(2))
     with pytest.raises(ValueError, match="larger than the padded input"):
         ops.conv2d(x, np.ones((5, 5, 2, 1)))

@@ -17,7 +17,7 @@ def test_embedding_lookup_and_gradient(rng):
     t = profond.tensor(table, requires_grad=True)
     ops.embedding(ids, t).sum().backward()
     np.testing.assert_array_equal(t.grad[:, 0], [1, 2, 1, 2, 0])
-    with pytest.raises(TypeError, match="ids must be integers"):
+    with pytest.raises(TypeError, match="'ids' parameter of embedding must hold integers"):
         ops.embedding(np.array([0.5]), t)  # repeated ids add up
 
 
@@ -40,7 +40,7 @@ def test_embedding_errors():
     with pytest.raises(ValueError, match=r"has input_dim=4: ids must be in \[0, 3\]\. Got ids "
                                          r"from 0 to 4"):
         layer(np.array([[0, 4]]))
-    with pytest.raises(ValueError, match="expects integer ids"):
+    with pytest.raises(ValueError, match="must hold integer ids"):
         layer(np.array([[0.5, 1.0]]))
     with pytest.raises(ValueError, match=r"The 'output_dim' parameter of Embedding must be an "
                                          r"int in \[1, inf\)"):

@@ -83,7 +83,8 @@ def test_defaults_and_dtype():
     assert np.array_equal(Ones()((3,)), np.ones(3))
     assert np.array_equal(Constant(2.5)((2,)), [2.5, 2.5])
     assert np.array_equal(Constant([1.0, 2.0])((3, 2)), [[1, 2]] * 3)
-    with pytest.raises(ValueError, match="cannot fill"):
+    with pytest.raises(ValueError, match=r"'shape' parameter of Constant must be a shape that its "
+                                         r"value of shape \(2,\) can fill.*Got \(3,\) instead"):
         Constant([1.0, 2.0])((3,))
     rn = RandomNormal()
     assert (rn.mean, rn.stddev) == (0.0, 0.05)

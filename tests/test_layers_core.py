@@ -100,9 +100,10 @@ def test_trainable_false_freezes_the_weights():
 def test_set_weights_checks_count_and_shapes():
     layer = layers.Dense(2)
     layer.build((None, 3))
-    with pytest.raises(ValueError, match="expects 2 weight arrays"):
+    with pytest.raises(ValueError, match=r"must hold 2 weight arrays .*\. Got 1 instead"):
         layer.set_weights([np.zeros((3, 2))])
-    with pytest.raises(ValueError, match=r"has shape \(3, 2\); the value given has shape"):
+    with pytest.raises(ValueError, match=r"must give weight '.*kernel' an array of its shape "
+                                         r"\(3, 2\)\. Got shape \(2, 3\) instead"):
         layer.set_weights([np.zeros((2, 3)), np.zeros(2)])
     layer.set_weights([np.full((3, 2), 0.5), np.array([1.0, -1.0])])
     np.testing.assert_array_equal(layer(np.ones((1, 3))).numpy(), [[2.5, 0.5]])

@@ -306,7 +306,8 @@ def test_reduced_cross_entropy_bad_arguments():
     z = profond.tensor(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="'reduction'.*'avg'"):
         profond.ops.softmax_cross_entropy(z, [0, 1], sparse=True, reduction="avg")
-    with pytest.raises(ValueError, match=r"'weight' argument of shape \(3,\).*\(2,\)"):
+    with pytest.raises(ValueError, match=r"'weight' parameter of softmax_cross_entropy.*\(2,\)\. "
+                                         r"Got shape \(3,\) instead"):
         profond.ops.softmax_cross_entropy(z, [0, 1], sparse=True, weight=np.ones(3),
                                           reduction="sum")
 
@@ -315,7 +316,8 @@ def test_reduced_cross_entropy_bad_arguments():
                                   "binary_crossentropy", "mean_squared_error"])
 def test_zero_d_prediction_gets_a_clear_error(name):
     y_pred = profond.ops.softmax(profond.tensor(1.0))  # softmax of a 0-d tensor is 1, shape ()
-    with pytest.raises(ValueError, match=rf"{name}: y_pred must have at least one axis.*shape \(\)"):
+    with pytest.raises(ValueError, match=rf"The 'y_pred' parameter of {name} must have at "
+                                         r"least one axis.*shape \(\), instead"):
         getattr(losses, name)(0, y_pred)
     with pytest.raises(ValueError, match="at least one axis"):
         losses.get(name)(0, y_pred)

@@ -79,7 +79,7 @@ def test_get_and_set_weights_in_keras_order():
     np.testing.assert_array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
     weights[0][...] = 0  # get_weights returns copies
     assert model.get_weights()[0].any()
-    with pytest.raises(ValueError, match="expects 4 weight arrays"):
+    with pytest.raises(ValueError, match=r"must hold 4 weight arrays .*\. Got 3 instead"):
         model.set_weights(weights[:3])
 
 

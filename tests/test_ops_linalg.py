@@ -60,7 +60,8 @@ def test_shape_errors_name_both_shapes():
         ops.matmul(a, profond.tensor(np.ones((4, 2))))
     with pytest.raises(ValueError, match="rank >= 1"):
         ops.matmul(a, profond.tensor(2.0))
-    with pytest.raises(ValueError, match=r"input of shape \(2, 3\) does not match kernel"):
+    with pytest.raises(ValueError, match=r"'x' parameter of linear must have shape \(\.\.\., 4\) "
+                                         r"for a kernel of shape \(4, 2\)\. Got shape \(2, 3\)"):
         ops.linear(a, profond.tensor(np.ones((4, 2))))
 
 

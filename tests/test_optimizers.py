@@ -400,7 +400,7 @@ def test_register_custom_optimizer(fresh_registry):
     (lambda: Adadelta(rho=2), "'rho' parameter of Adadelta"),
     (lambda: Adam(weight_decay=-0.1), "'weight_decay' parameter of Adam"),
     (lambda: SGD(clipnorm=0), "'clipnorm' parameter of SGD"),
-    (lambda: SGD(clipnorm=1.0, clipvalue=1.0), "at most one of"),
+    (lambda: SGD(clipnorm=1.0, clipvalue=1.0), "parameters of SGD must be given one at most"),
 ])
 def test_invalid_arguments(make, message):
     with pytest.raises(ValueError) as info:

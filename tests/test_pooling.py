@@ -188,7 +188,7 @@ def test_pooling_shape_errors_name_layer_and_shapes():
         layers.AveragePooling2D(3, name="q")(np.ones((1, 2, 5, 1)))
     with pytest.raises(ValueError, match="must have rank 3"):
         layers.GlobalMaxPooling1D()(np.ones((2, 3, 4, 5)))
-    with pytest.raises(ValueError, match="max_pool1d expects an input of rank 3"):
+    with pytest.raises(ValueError, match="'x' parameter of max_pool1d must have rank 3"):
         ops.max_pool1d(profond.tensor(np.ones((2, 3))))
     with pytest.raises(ValueError, match="larger than the input"):
         ops.avg_pool2d(profond.tensor(np.ones((1, 2, 2, 1))), 3)

@@ -7,7 +7,7 @@ import profond
 from profond import layers as L
 from profond.pruning import (
     ConstantSparsity,
-    PolynomialDecay,
+    PolynomialSparsity,
     PruningCallback,
     get_sparsity,
     prune_low_magnitude,
@@ -35,12 +35,12 @@ def test_constant_schedule_values():
 
 
 def test_polynomial_schedule_is_zhu_gupta():
-    s = PolynomialDecay(0.1, 0.9, begin_step=10, end_step=110, power=3, frequency=10)
+    s = PolynomialSparsity(0.1, 0.9, begin_step=10, end_step=110, power=3, frequency=10)
     assert s(10) == pytest.approx(0.1)
     assert s(60) == pytest.approx(0.9 + (0.1 - 0.9) * 0.5 ** 3)
     assert s(110) == pytest.approx(0.9)
     assert s(55) is None
-    open_ended = PolynomialDecay(0.0, 0.8, frequency=5)
+    open_ended = PolynomialSparsity(0.0, 0.8, frequency=5)
     assert open_ended(7, end_step=7) == pytest.approx(0.8)   # fit's last step
     with pytest.raises(ValueError, match="end_step"):
         open_ended(0)
@@ -135,7 +135,8 @@ def test_dead_units_after_magnitude_pruning_are_removed_exactly(rng):
 
 def test_errors(rng):
     model, x, y = model_and_data(rng)
-    with pytest.raises(ValueError, match="needs a target 'sparsity'"):
+    with pytest.raises(ValueError, match=r"The 'sparsity' parameter of prune_low_magnitude must be "
+                                         r"a target sparsity.*Got None instead"):
         prune_low_magnitude(model)
     with pytest.raises(ValueError, match=r"The 'target_sparsity' parameter of ConstantSparsity "
                                          r"must be a float in \[0, 1\)"):

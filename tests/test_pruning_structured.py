@@ -188,7 +188,8 @@ def test_layers_that_cannot_be_pruned_are_named():
         prune_neurons(mixing, amount=0.5, layers=["sm"])
     with pytest.raises(ValueError, match="does not have"):
         prune_neurons(model, amount=0.5, layers=["nope"])
-    with pytest.raises(ValueError, match="exactly one of 'threshold'"):
+    with pytest.raises(ValueError, match=r"'threshold' and 'amount' parameters of prune_neurons "
+                                         r"must be one given, one None"):
         prune_neurons(model)
     with pytest.raises(ValueError, match="The 'criterion' parameter of prune_neurons"):
         prune_neurons(model, amount=0.5, criterion="l3")

@@ -248,24 +248,26 @@ def test_config_round_trip():
 
 def test_clear_errors(rng):
     layer = layers.LSTM(4)
-    with pytest.raises(ValueError, match=r"Layer 'lstm\S*' \(LSTM\) expects inputs of shape "
-                                         r"\(batch, time, features\)\. Got input shape \(8, 5\); add"):
+    with pytest.raises(ValueError, match=r"Input of layer 'lstm\S*' \(LSTM\) must have shape "
+                                         r"\(batch, time, features\)\. Got input shape \(8, 5\) "
+                                         r"instead; add"):
         layer(np.zeros((8, 5)))
     layer(np.zeros((2, 3, 5)))
-    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, time, features\)\. "
-                                         r"Got input shape \(8, 5\); add a feature axis"):
+    with pytest.raises(ValueError, match=r"must have shape \(batch, time, features\)\. "
+                                         r"Got input shape \(8, 5\) instead; add a feature axis"):
         layer(np.zeros((8, 5)))
-    with pytest.raises(ValueError, match=r"built for 5 features per step\. Got inputs of shape "
-                                         r"\(2, 3, 4\)"):
+    with pytest.raises(ValueError, match=r"must have 5 features per step, as when it was built\. "
+                                         r"Got inputs of shape \(2, 3, 4\) instead"):
         layer(np.zeros((2, 3, 4)))
-    with pytest.raises(ValueError, match=r"initial state 1 must have shape \(batch, units\) = "
-                                         r"\(2, 4\)\. Got \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"must hold states of shape \(batch, units\) = \(2, 4\)\. "
+                                         r"Got \(2, 3\) for initial state 1 instead"):
         layer(np.zeros((2, 3, 5)), initial_state=[np.zeros((2, 4)), np.zeros((2, 3))])
-    with pytest.raises(ValueError, match=r"has 2 state\(s\) \(\[h, c\]\); got 1"):
+    with pytest.raises(ValueError, match=r"'initial_state' parameter of .* must hold 2 state\(s\) "
+                                         r"\(\[h, c\]\)\. Got 1 initial state\(s\) instead"):
         layer(np.zeros((2, 3, 5)), initial_state=[np.zeros((2, 4))])
-    with pytest.raises(ValueError, match=r"the mask must have shape \(batch, time\) = \(2, 3\) "
-                                         r"for inputs of shape \(2, 3, 5\)\. Got a mask of shape "
-                                         r"\(2, 4\)"):
+    with pytest.raises(ValueError, match=r"'mask' parameter of .* must have shape \(batch, time\) "
+                                         r"= \(2, 3\) for inputs of shape \(2, 3, 5\)\. Got a mask "
+                                         r"of shape \(2, 4\) instead"):
         layer(np.zeros((2, 3, 5)), mask=np.ones((2, 4), dtype=bool))
     with pytest.raises(ValueError, match=r"The 'units' parameter of GRU must be an int in "
                                          r"\[1, inf\)\. Got 0 instead"):

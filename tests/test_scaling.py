@@ -108,10 +108,11 @@ def test_clear_errors():
         MinMaxScaler().inverse_transform(np.ones((2, 2)))
     bad = np.ones((4, 3))
     bad[2, 1] = np.nan
-    with pytest.raises(ValueError, match=r"contains NaN \(first at index \(2, 1\)\)"):
+    with pytest.raises(ValueError, match=r"must hold finite numbers\. Got NaN at index \(2, 1\)"):
         StandardScaler().fit(bad)
     fitted = MinMaxScaler().fit(np.ones((4, 3)))
-    with pytest.raises(ValueError, match="MinMaxScaler.transform contains NaN"):
+    with pytest.raises(ValueError, match=r"'x' parameter of MinMaxScaler\.transform "
+                                         r"must hold finite"):
         fitted.transform(bad)
     with pytest.raises(ValueError, match="'feature_range' parameter of MinMaxScaler"):
         MinMaxScaler(feature_range=(1, 0))
@@ -162,5 +163,6 @@ def test_normalization_invert_fixed_and_generator():
     np.testing.assert_allclose(gen.adapt_mean.numpy(), x.mean(axis=0), rtol=1e-5)
     with pytest.raises(ValueError, match="fixed mean and variance"):
         norm.adapt(x)
-    with pytest.raises(ValueError, match="both 'mean' and 'variance'"):
+    with pytest.raises(ValueError, match="'mean' and 'variance' parameters of Normalization "
+                                         "must be both"):
         layers.Normalization(mean=1.0)

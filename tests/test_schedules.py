@@ -177,7 +177,8 @@ def test_custom_schedule_subclass(fresh_registry):
     (lambda: PiecewiseConstantDecay([5, 3], [1.0, 0.5, 0.1]), "strictly increasing"),
     (lambda: PiecewiseConstantDecay([5], [1.0]), "one more element"),
     (lambda: ExponentialDecay(0.1, 10, 0.5, unit="batch"), "'unit' parameter"),
-    (lambda: ExponentialDecay(0.1, 10, 0.5)(-1), "negative count"),
+    (lambda: ExponentialDecay(0.1, 10, 0.5)(-1),
+     r"'step' parameter of ExponentialDecay must be a count >= 0"),
     (lambda: StepDecay(0.1).preview(0), "'epochs' parameter of preview"),
 ])
 def test_invalid_arguments(make, message):

@@ -98,7 +98,8 @@ def test_other_bad_inputs():
         train_val_test_split(np.arange(10), np.arange(10), 0.1, 0.2)
     with pytest.raises(ValueError, match="training set would be empty"):
         train_test_split(np.arange(3), test_size=3)
-    with pytest.raises(ValueError, match="stratify has 4 labels for 10 samples"):
+    with pytest.raises(ValueError, match=r"The 'stratify' parameter of train_test_split must hold "
+                                         r"one label per sample \(10\)\. Got 4 labels instead\."):
         train_test_split(np.arange(10), stratify=np.arange(4))
 
 
@@ -109,7 +110,8 @@ def test_kfold_partitions_samples():
     assert sorted(len(te) for _, te in folds) == [2, 2, 3, 3]
     for tr, te in folds:
         assert not set(tr) & set(te) and len(tr) + len(te) == 10
-    with pytest.raises(ValueError, match="n_splits=11 greater than the number of samples"):
+    with pytest.raises(ValueError, match=r"The 'n_splits' parameter of KFold must be at most the "
+                                         r"number of samples \(n_samples=10\)\. Got 11 instead"):
         list(KFold(11).split(np.zeros(10)))
     with pytest.raises(ValueError, match="'n_splits' parameter of KFold"):
         KFold(1)

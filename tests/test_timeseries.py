@@ -33,8 +33,9 @@ def test_windows_of_a_2d_series():
 
 
 def test_errors():
-    with pytest.raises(ValueError, match=r"too short for window=5 and horizon=2 \(needs at least "
-                                         r"7\)"):
+    with pytest.raises(ValueError, match=r"The 'series' parameter of timeseries_windows must "
+                                         r"have at least window \+ horizon = 7 steps \(window=5, "
+                                         r"horizon=2\)\. Got 6 steps instead\."):
         timeseries_windows(np.arange(6), window=5, horizon=2)
     with pytest.raises(ValueError, match=r"The 'window' parameter of timeseries_windows must be "
                                          r"an int in \[1, inf\)\. Got 0 instead"):

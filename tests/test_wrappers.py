@@ -121,7 +121,8 @@ def test_time_distributed_dense(rng):
     assert td(x, mask=mask)._keras_mask is mask
     again = layers.deserialize(layers.serialize(td))
     assert isinstance(again.layer, layers.Dense) and again.layer.units == 4
-    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, time, \.\.\.\)"):
+    with pytest.raises(ValueError, match=r"must have shape \(batch, time, \.\.\.\)\. Got input "
+                                         r"shape \(2, 3\) instead"):
         td(np.zeros((2, 3)))
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "to_numpy",
     "is_cupy_available",
     "scatter_add",
+    "sum_of_squares",
     "erf",
     "blas_threads",
 ]
@@ -181,6 +182,22 @@ def to_numpy(a):
     if mod is numpy:
         return numpy.asarray(a)
     return mod.asnumpy(a)
+
+
+def sum_of_squares(a) -> float:
+    """The sum of the squares of ``a``'s entries (its squared L2 norm), as a Python float.
+
+    One dot product of the flattened array with itself: BLAS does it without a squared copy.
+    Gradient norms (clipping, the gradient-health and divergence watches) are built on it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sum_of_squares(np.array([[3.0], [4.0]]))
+    25.0
+    """
+    flat = a.reshape(-1)
+    return float(flat @ flat)
 
 
 def scatter_add(target, index, values):

@@ -54,8 +54,8 @@ def _norms(w, axis, owner):
     """The L2 norms of ``w`` over ``axis``, with ``axis`` kept (size 1) so they broadcast."""
     axes = axis if isinstance(axis, tuple) else (axis,)
     if any(not -w.ndim <= a < w.ndim for a in axes):
-        raise ValueError(f"{owner}(axis={axis!r}) cannot apply to a weight of shape "
-                         f"{tuple(w.shape)}: the axis is out of range.")
+        raise ValueError(f"The 'axis' parameter of {owner} must be in range for a weight of shape "
+                         f"{tuple(w.shape)}. Got {axis!r} instead.")
     xp = get_array_module(w)
     return xp.sqrt(xp.sum(xp.square(w), axis=axis, keepdims=True))
 

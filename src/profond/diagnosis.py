@@ -31,8 +31,6 @@ from profond._validation import check_float, check_int
 
 __all__ = ["diagnose", "Diagnosis"]
 
-VERDICTS = ("diverged", "overfitting", "still improving", "underfitting", "balanced")
-
 
 @dataclass
 class Diagnosis:
@@ -166,7 +164,8 @@ def diagnose(history, window=None, improve_tol=0.02, overfit_rise=0.1, gap_tol=0
     diverge_rise = check_float(diverge_rise, "diverge_rise", owner, low=0, low_open=True)
     logs = history.history if hasattr(history, "history") else dict(history)
     if not logs.get("loss"):
-        raise ValueError("diagnose needs a history with a 'loss' curve of at least one epoch.")
+        raise ValueError("The 'history' parameter of diagnose must hold a 'loss' curve of at "
+                         f"least one epoch. Got the curves {sorted(logs)} instead.")
     first_epoch = (getattr(history, "epoch", None) or [0])[0]
     loss = [float(v) for v in logs["loss"]]
     val = [float(v) for v in logs["val_loss"]] if logs.get("val_loss") else None

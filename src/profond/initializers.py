@@ -134,8 +134,9 @@ class Constant(Initializer):
         try:
             return np.broadcast_to(self.value, shape).copy()
         except ValueError:
-            raise ValueError(f"Constant: a value of shape {np.shape(self.value)} cannot fill "
-                             f"a weight of shape {shape}.") from None
+            raise ValueError(f"The 'shape' parameter of Constant must be a shape that its value "
+                             f"of shape {np.shape(self.value)} can fill (broadcast to). Got "
+                             f"{shape} instead.") from None
 
     def get_config(self):
         return {"value": self.value if np.ndim(self.value) == 0 else self.value.tolist()}
@@ -445,7 +446,8 @@ class Orthogonal(_Seeded):
 
     def sample(self, shape):
         if len(shape) < 2:
-            raise ValueError(f"Orthogonal needs a shape of rank >= 2. Got {shape}.")
+            raise ValueError(f"The 'shape' parameter of Orthogonal must have rank >= 2. Got "
+                             f"{shape} instead.")
         rows = math.prod(shape[:-1])
         cols = shape[-1]
         flat = self._rng().standard_normal((max(rows, cols), min(rows, cols)))
@@ -480,7 +482,8 @@ class Identity(Initializer):
 
     def sample(self, shape):
         if len(shape) != 2:
-            raise ValueError(f"Identity needs a 2-D shape. Got {shape}.")
+            raise ValueError(f"The 'shape' parameter of Identity must be 2-D. Got {shape} "
+                             "instead.")
         return self.gain * np.eye(*shape)
 
     def get_config(self):

@@ -45,8 +45,9 @@ def _data(x):
 
 def _check_has_last_axis(y_pred, owner):
     if y_pred.ndim == 0:
-        raise ValueError(f"{owner}: y_pred must have at least one axis (its last axis, classes "
-                         "or features, is reduced per sample). Got a 0-d tensor, shape ().")
+        raise ValueError(f"The 'y_pred' parameter of {owner} must have at least one axis (its "
+                         "last axis, classes or features, is reduced per sample). Got a 0-d "
+                         "tensor, shape (), instead.")
 
 
 def _align(y_true, y_pred, owner):
@@ -57,8 +58,8 @@ def _align(y_true, y_pred, owner):
     if t.ndim == y_pred.ndim - 1:
         t = t.reshape(t.shape + (1,))
     if t.shape != y_pred.shape:
-        raise ValueError(f"{owner}: y_true of shape {t.shape} does not match y_pred of shape "
-                         f"{y_pred.shape}.")
+        raise ValueError(f"The 'y_true' parameter of {owner} must match y_pred of shape "
+                         f"{y_pred.shape}. Got y_true of shape {t.shape} instead.")
     if t.dtype != y_pred.dtype:
         t = t.astype(y_pred.dtype)
     return t
@@ -138,14 +139,14 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 def _check_labels(t, n_classes, xp):
     if t.dtype.kind == "f":
         if bool(xp.any(t != xp.floor(t))):
-            raise ValueError("sparse_categorical_crossentropy: y_true must hold integer class "
-                             "indices; got non-integer values.")
+            raise ValueError("The 'y_true' parameter of sparse_categorical_crossentropy must "
+                             "hold integer class indices. Got non-integer values instead.")
     if t.size:
         lo, hi = int(t.min()), int(t.max())
         if lo < 0 or hi >= n_classes:
-            raise ValueError(f"sparse_categorical_crossentropy: labels must be in [0, "
-                             f"{n_classes - 1}] for {n_classes} classes. Got values in "
-                             f"[{lo}, {hi}].")
+            raise ValueError(f"The 'y_true' parameter of sparse_categorical_crossentropy must "
+                             f"hold labels in [0, {n_classes - 1}] for {n_classes} classes. Got "
+                             f"values in [{lo}, {hi}] instead.")
     return t.astype(xp.int64, copy=False)
 
 
@@ -157,9 +158,9 @@ def _sparse_labels(y_true, y_pred):
     if t.ndim == y_pred.ndim and t.shape[-1] == 1:
         t = t.reshape(t.shape[:-1])
     if t.shape != y_pred.shape[:-1]:
-        raise ValueError(f"sparse_categorical_crossentropy: y_true of shape {t.shape} does not "
-                         f"match y_pred of shape {y_pred.shape} (expected labels of shape "
-                         f"{y_pred.shape[:-1]}).")
+        raise ValueError(f"The 'y_true' parameter of sparse_categorical_crossentropy must hold "
+                         f"labels of shape {y_pred.shape[:-1]} for y_pred of shape "
+                         f"{y_pred.shape}. Got y_true of shape {t.shape} instead.")
     return _check_labels(t, y_pred.shape[-1], xp)
 
 
@@ -251,9 +252,9 @@ def _value_weights(shape, dtype, xp, sample_weight, mask, reduction, name):
         try:
             w = xp.broadcast_to(w, shape)
         except ValueError:
-            raise ValueError(f"{name}: sample_weight of shape {_data(sample_weight).shape} does "
-                             f"not broadcast to the per-sample losses of shape {shape}."
-                             ) from None
+            raise ValueError(f"The 'sample_weight' parameter of {name} must broadcast to the "
+                             f"per-sample losses of shape {shape}. Got sample_weight of shape "
+                             f"{_data(sample_weight).shape} instead.") from None
         weight = w
     if mask is not None:
         m = xp.asarray(mask, dtype=dtype)

@@ -184,7 +184,8 @@ def find_learning_rate(model, x, y, *, batch_size=32, start_lr=1e-7, end_lr=10.0
     skip_start = check_int(skip_start, "skip_start", owner, low=0)
     skip_end = check_int(skip_end, "skip_end", owner, low=0)
     if y is None:
-        raise ValueError("find_learning_rate needs targets: pass y.")
+        raise ValueError("The 'y' parameter of find_learning_rate must be the targets. "
+                         "Got None instead.")
 
     x, y, sample_weight = model._prepare(x, y, sample_weight, owner)
     batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size, shuffle=shuffle)
@@ -196,43 +197,42 @@ def find_learning_rate(model, x, y, *, batch_size=32, start_lr=1e-7, end_lr=10.0
     saved_weights = model.get_weights()
     saved_opt = (opt._learning_rate, opt.get_state(), opt.variables, opt._last_learning_rate,
                  opt.steps_per_epoch)
-    saved_rng = prandom.get_state()
     rate = [start_lr]
     ratio = end_lr / start_lr
     lrs, losses, smoothed = [], [], []
     avg, best, diverged = 0.0, math.inf, False
-    try:
-        opt.learning_rate = lambda: rate[0]
-        step = 0
-        while step < num_steps and not diverged:
-            for xb, yb, swb in batches:
-                rate[0] = start_lr * ratio ** (step / (num_steps - 1))
-                loss, _ = model.train_step(xb, yb, swb)
-                value = float(loss.data)
-                lrs.append(rate[0])
-                losses.append(value)
-                avg = smoothing * avg + (1.0 - smoothing) * value
-                smooth = avg / (1.0 - smoothing ** (step + 1))
-                smoothed.append(smooth)
-                step += 1
-                if not math.isfinite(smooth) or (step > 1 and smooth > divergence_threshold
-                                                 * best):
-                    diverged = True
-                    break
-                best = min(best, smooth)
-                if step >= num_steps:
-                    break
-    finally:
-        model.set_weights(saved_weights)
-        lr_object, state, variables, last_lr, spe = saved_opt
-        opt.learning_rate = lr_object
-        opt.reset()
-        if variables:
-            opt.set_state(state, variables)
-        opt.iterations = state["iterations"]
-        opt._last_learning_rate = last_lr
-        opt.steps_per_epoch = spe
-        prandom.set_state(saved_rng)
+    with prandom.preserved():
+        try:
+            opt.learning_rate = lambda: rate[0]
+            step = 0
+            while step < num_steps and not diverged:
+                for xb, yb, swb in batches:
+                    rate[0] = start_lr * ratio ** (step / (num_steps - 1))
+                    loss, _ = model.train_step(xb, yb, swb)
+                    value = float(loss.data)
+                    lrs.append(rate[0])
+                    losses.append(value)
+                    avg = smoothing * avg + (1.0 - smoothing) * value
+                    smooth = avg / (1.0 - smoothing ** (step + 1))
+                    smoothed.append(smooth)
+                    step += 1
+                    if not math.isfinite(smooth) or (step > 1 and smooth > divergence_threshold
+                                                     * best):
+                        diverged = True
+                        break
+                    best = min(best, smooth)
+                    if step >= num_steps:
+                        break
+        finally:
+            model.set_weights(saved_weights)
+            lr_object, state, variables, last_lr, spe = saved_opt
+            opt.learning_rate = lr_object
+            opt.reset()
+            if variables:
+                opt.set_state(state, variables)
+            opt.iterations = state["iterations"]
+            opt._last_learning_rate = last_lr
+            opt.steps_per_epoch = spe
 
     lrs, losses, smoothed = np.array(lrs), np.array(losses), np.array(smoothed)
     finite = np.where(np.isfinite(smoothed), smoothed, np.inf)

@@ -163,8 +163,8 @@ class OrthogonalRegularizer(Regularizer):
 
     def __call__(self, x):
         if x.ndim != 2:
-            raise ValueError("OrthogonalRegularizer applies to 2-D kernels. Got a weight of "
-                             f"shape {tuple(x.shape)}.")
+            raise ValueError("The 'x' parameter of OrthogonalRegularizer must be a 2-D kernel. "
+                             f"Got a weight of shape {tuple(x.shape)} instead.")
         axis = 1 if self.mode == "rows" else 0
         norm = ops.sqrt(ops.maximum(ops.sum(ops.square(x), axis=axis, keepdims=True), 1e-12))
         unit = x / norm

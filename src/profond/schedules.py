@@ -50,8 +50,8 @@ def _out(values, t):
 def _count(t, owner):
     arr = np.asarray(t, dtype=np.float64)
     if np.any(arr < 0):
-        raise ValueError(f"{owner} was called with a negative count {t!r}; steps and epochs "
-                         "count from 0.")
+        raise ValueError(f"The 'step' parameter of {owner} must be a count >= 0 (steps and "
+                         f"epochs count from 0). Got {t!r} instead.")
     return arr
 
 

@@ -11,11 +11,6 @@ from profond.autograd.tensor import Tensor
 __all__ = ["numerical_gradient", "gradcheck"]
 
 
-def _as_float64_leaf(x):
-    arr = backend.to_numpy(x.data if isinstance(x, Tensor) else x).astype(np.float64)
-    return arr
-
-
 def numerical_gradient(fn, inputs, index: int, seed_grad, eps: float = 1e-6):
     """Central-difference estimate of ``d <fn(*inputs), seed_grad> / d inputs[index]``."""
     base = inputs[index].data
@@ -76,7 +71,8 @@ def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 
                 tensors.append(Tensor(arr))
         out = fn(*tensors)
         if not isinstance(out, Tensor):
-            raise TypeError(f"gradcheck: fn must return a Tensor. Got {type(out).__name__}.")
+            raise TypeError(f"The 'fn' parameter of gradcheck must return a Tensor. Got a "
+                            f"{type(out).__name__} instead.")
         rng = np.random.default_rng(seed)
         seed_grad = rng.standard_normal(out.shape)
         out.backward(backend.asarray(seed_grad, dtype="float64"))

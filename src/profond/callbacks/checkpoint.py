@@ -89,8 +89,8 @@ def restore_rng_states(states: dict, model=None) -> None:
     """Put back :func:`rng_states`'s output. Generators are restored in place, so objects that
     hold them keep drawing from the restored stream."""
     if not isinstance(states, dict) or "global" not in states:
-        raise ValueError(f"Random generator states must be a dict with a 'global' entry. Got "
-                         f"{type(states).__name__}.")
+        raise ValueError(f"The 'states' parameter of restore_rng_states must be a dict with a "
+                         f"'global' entry. Got a {type(states).__name__} instead.")
     try:
         prandom.generator().bit_generator.state = states["global"]
         if model is not None:

@@ -30,7 +30,6 @@ loss never goes 10 times above where it started, its gradient norm never 1000 ti
 
 from __future__ import annotations
 
-import contextlib
 import math
 import sys
 
@@ -59,19 +58,6 @@ def _walk(layer):
         stack.extend(current._sublayers)
 
 
-@contextlib.contextmanager
-def _global_rng_seeded(seed):
-    """Draw from profond's global generator as if it had been seeded with ``seed``, then put
-    its previous state back (in place, so holders of the generator see both changes)."""
-    gen = prandom.generator()
-    saved = gen.bit_generator.state
-    gen.bit_generator.state = np.random.default_rng(seed).bit_generator.state
-    try:
-        yield
-    finally:
-        gen.bit_generator.state = saved
-
-
 def recreate_weights(model, seed: int) -> None:
     """Re-initialise every weight of ``model`` as a fresh model would be, drawing with ``seed``.
 
@@ -84,7 +70,7 @@ def recreate_weights(model, seed: int) -> None:
     RuntimeError
         When a layer cannot be re-created from its config.
     """
-    with _global_rng_seeded(seed):
+    with prandom.seeded(seed):
         for layer in _walk(model):
             own = layer._own_weights
             if not own:
@@ -219,11 +205,7 @@ class DivergenceGuard(Callback):
     def _observe(self, grads, variables):
         if self._grad_problem is not None:
             return
-        total = 0.0
-        for g in grads:
-            if g is not None:
-                flat = g.reshape(-1)
-                total += float(flat @ flat)
+        total = sum(backend.sum_of_squares(g) for g in grads if g is not None)
         norm = math.sqrt(total) if math.isfinite(total) else math.inf
         if not math.isfinite(norm):
             self._grad_problem = "the gradient norm is not finite"
@@ -300,9 +282,7 @@ class DivergenceGuard(Callback):
         model, opt = self.model, self.model.optimizer
         n = num_samples(*[(f"data[{i}]", d) for i, d in enumerate(data)])
         size = min(n, max(math.ceil(self.probe_fraction * n), 8 * batch_size))
-        gen = prandom.generator()
-        saved_rng = gen.bit_generator.state
-        try:
+        with prandom.preserved():
             private = np.random.default_rng(prandom.draw_seed() if self.seed is None
                                             else self.seed)
             idx = np.sort(private.permutation(n)[:size])
@@ -334,8 +314,6 @@ class DivergenceGuard(Callback):
                     "lower learning rate, inputs scaled to about [-1, 1] (standardise them), an "
                     "initialisation suited to the activations (He for ReLU, Glorot for tanh), "
                     "or gradient clipping (clipnorm=1.0).")
-        finally:
-            gen.bit_generator.state = saved_rng
         self._restore(begin)
         self._good = begin
 

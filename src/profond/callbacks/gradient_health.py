@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from profond import backend
 from profond._validation import check_float, check_int
 from profond.callbacks.base import Callback
 
@@ -109,8 +110,7 @@ class GradientHealth(Callback):
             if g is None:
                 continue
             layer = v.path.rsplit("/", 1)[0] if "/" in getattr(v, "path", "") else v.name
-            flat = g.reshape(-1)
-            squares[layer] = squares.get(layer, 0.0) + float(flat @ flat)
+            squares[layer] = squares.get(layer, 0.0) + backend.sum_of_squares(g)
         for layer, sq in squares.items():
             self._sums[layer] = self._sums.get(layer, 0.0) + math.sqrt(sq)
         self._count += 1

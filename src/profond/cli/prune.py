@@ -72,11 +72,14 @@ def _prepare_data(name, seed):
             raise FileNotFoundError(f"--data {name!r} does not exist.")
         with np.load(name, allow_pickle=False) as f:
             if "x" not in f or "y" not in f:
-                raise ValueError(f"--data {name!r} must hold arrays named 'x' and 'y' (and "
-                                 f"optionally 'x_train', 'y_train'). Found {sorted(f.files)}.")
+                raise ValueError(f"The '--data' option of profond prune must name a .npz file "
+                                 f"holding arrays 'x' and 'y' (and optionally 'x_train', "
+                                 f"'y_train'). Got {name!r}, which holds {sorted(f.files)}, "
+                                 "instead.")
             train = (f["x_train"], f["y_train"]) if "x_train" in f else (None, None)
             return train[0], train[1], f["x"], f["y"]
-    raise ValueError(f"--data must be 'digits', 'fashion_mnist' or a .npz file. Got {name!r}.")
+    raise ValueError(f"The '--data' option of profond prune must be 'digits', 'fashion_mnist' "
+                     f"or a .npz file. Got {name!r} instead.")
 
 
 def _fit_shape(x, model):

@@ -55,13 +55,14 @@ def _as_data(x, owner, method):
     if not (hasattr(x, "shape") and hasattr(x, "dtype")):
         x = np.asarray(x)
     if x.dtype.kind not in "biuf":
-        raise TypeError(f"The 'x' argument of {owner}.{method} must hold numbers. Got an array "
-                        f"of dtype {x.dtype}.")
+        raise TypeError(f"The 'x' parameter of {owner}.{method} must hold numbers. Got an "
+                        f"array of dtype {x.dtype} instead.")
     if x.ndim < 1:
-        raise ValueError(f"The 'x' argument of {owner}.{method} must have a sample axis, e.g. "
-                         f"shape (n_samples, n_features). Got a scalar.")
+        raise ValueError(f"The 'x' parameter of {owner}.{method} must have a sample axis, e.g. "
+                         f"shape (n_samples, n_features). Got a scalar instead.")
     if len(x) == 0:
-        raise ValueError(f"The 'x' argument of {owner}.{method} is empty (0 samples).")
+        raise ValueError(f"The 'x' parameter of {owner}.{method} must hold at least one sample. "
+                         f"Got an empty array of shape {tuple(x.shape)} instead.")
     return x
 
 
@@ -70,8 +71,9 @@ def _check_finite(chunk, start, owner, method):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(chunk))[0])
         kind = "NaN" if np.isnan(chunk[bad]) else "inf"
         where = (start + bad[0],) + bad[1:]
-        raise ValueError(f"The 'x' argument of {owner}.{method} contains {kind} (first at "
-                         f"index {where}). Impute or drop missing values before scaling.")
+        raise ValueError(f"The 'x' parameter of {owner}.{method} must hold finite numbers. Got "
+                         f"{kind} at index {where} (the first) instead; impute or drop missing "
+                         "values before scaling.")
 
 
 def _chunks(x, owner, method):
@@ -142,13 +144,14 @@ class _FittedScaler:
     def _check_layout(self, x, method):
         owner = type(self).__name__
         if x.ndim != self.ndim_:
-            raise ValueError(f"{owner}.{method}: the scaler was fitted on data of rank "
-                             f"{self.ndim_}; got data of shape {x.shape}.")
+            raise ValueError(f"The 'x' parameter of {owner}.{method} must have rank {self.ndim_}, "
+                             f"as the data the scaler was fitted on. Got shape {x.shape} "
+                             "instead.")
         shape = tuple(x.shape[a] for a in self.kept_axes_)
         if shape != self.feature_shape_:
-            raise ValueError(f"{owner}.{method}: x has feature shape {shape} on axes "
-                             f"{self.kept_axes_}; the scaler was fitted with "
-                             f"{self.feature_shape_}.")
+            raise ValueError(f"The 'x' parameter of {owner}.{method} must have the feature "
+                             f"shape {self.feature_shape_} on axes {self.kept_axes_}, as the data "
+                             f"the scaler was fitted on. Got {shape} instead.")
 
     # --- public API ------------------------------------------------------------------------
     def fit(self, x, y=None):
@@ -189,25 +192,22 @@ class _FittedScaler:
         -------
         ndarray of the same shape, float32 for float32 input, else float64
         """
-        owner = type(self).__name__
-        self._check_fitted("transform")
-        x = _as_data(x, owner, "transform")
-        self._check_layout(x, "transform")
-        out = np.empty(x.shape, dtype=_out_dtype(x))
-        for start, chunk in _chunks(x, owner, "transform"):
-            out[start:start + len(chunk)] = self._forward(chunk)
-        return out
+        return self._map_chunks(x, "transform", self._forward)
 
     def inverse_transform(self, x):
         """Map scaled data back to the original units (``inverse_transform(transform(x)) == x``
         up to rounding)."""
+        return self._map_chunks(x, "inverse_transform", self._backward)
+
+    def _map_chunks(self, x, method, fn):
+        """``fn`` applied chunk by chunk (memmaps never loaded whole) into a new array."""
         owner = type(self).__name__
-        self._check_fitted("inverse_transform")
-        x = _as_data(x, owner, "inverse_transform")
-        self._check_layout(x, "inverse_transform")
+        self._check_fitted(method)
+        x = _as_data(x, owner, method)
+        self._check_layout(x, method)
         out = np.empty(x.shape, dtype=_out_dtype(x))
-        for start, chunk in _chunks(x, owner, "inverse_transform"):
-            out[start:start + len(chunk)] = self._backward(chunk)
+        for start, chunk in _chunks(x, owner, method):
+            out[start:start + len(chunk)] = fn(chunk)
         return out
 
     def fit_transform(self, x, y=None):

@@ -54,11 +54,13 @@ def _check_arrays(arrays, owner):
         if not (hasattr(a, "shape") and hasattr(a, "__getitem__")):
             a = np.asarray(a)
         if len(a.shape) == 0:
-            raise ValueError(f"{owner}: array {i} is a scalar; arrays must have a sample axis.")
+            raise ValueError(f"The arrays given to {owner} must have a sample axis. Got a scalar "
+                             f"as array {i} instead.")
         out.append(a)
     lengths = [len(a) for a in out if a is not None]
     if len(set(lengths)) > 1:
-        raise ValueError(f"{owner}: the arrays have inconsistent numbers of samples: {lengths}.")
+        raise ValueError(f"The arrays given to {owner} must have one number of samples. Got "
+                         f"inconsistent numbers of samples {lengths} instead.")
     if not lengths:
         raise ValueError(f"{owner} needs at least one array that is not None.")
     return out, lengths[0]
@@ -84,7 +86,8 @@ def _labels(stratify, n, owner):
     """Integer codes of ``stratify`` (1-D labels, or rows of a 2-D array such as one-hot)."""
     s = np.asarray(stratify)
     if len(s) != n:
-        raise ValueError(f"{owner}: stratify has {len(s)} labels for {n} samples.")
+        raise ValueError(f"The 'stratify' parameter of {owner} must hold one label per sample "
+                         f"({n}). Got {len(s)} labels instead.")
     if s.ndim == 1:
         _, codes = np.unique(s, return_inverse=True)
     else:
@@ -334,8 +337,9 @@ class KFold:
     def _n(self, x):
         n = len(x)
         if self.n_splits > n:
-            raise ValueError(f"Cannot have n_splits={self.n_splits} greater than the number of "
-                             f"samples: n_samples={n}.")
+            raise ValueError(f"The 'n_splits' parameter of {type(self).__name__} must be at most "
+                             f"the number of samples (n_samples={n}). Got {self.n_splits} "
+                             "instead.")
         return n
 
     def _test_folds(self, x, y):
@@ -393,7 +397,8 @@ class StratifiedKFold(KFold):
 
     def _test_folds(self, x, y):
         if y is None:
-            raise ValueError("StratifiedKFold.split needs the labels: split(x, y).")
+            raise ValueError("The 'y' parameter of StratifiedKFold.split must be the labels "
+                             "(split(x, y)); the split needs the labels. Got None instead.")
         n = self._n(x)
         codes = _labels(y, n, "StratifiedKFold.split")
         counts = np.bincount(codes)

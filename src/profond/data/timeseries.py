@@ -60,9 +60,9 @@ def timeseries_windows(series, window, horizon=1, stride=1):
     data = data[:, None] if flat else data
     n_steps = data.shape[0]
     if n_steps < window + horizon:
-        raise ValueError(f"timeseries_windows: a series of {n_steps} steps is too short for "
-                         f"window={window} and horizon={horizon} (needs at least "
-                         f"{window + horizon}).")
+        raise ValueError(f"The 'series' parameter of timeseries_windows must have at least "
+                         f"window + horizon = {window + horizon} steps (window={window}, "
+                         f"horizon={horizon}). Got {n_steps} steps instead.")
     starts = np.arange(0, n_steps - window - horizon + 1, stride)
     x = data[starts[:, None] + np.arange(window)]
     y = data[starts[:, None] + window + np.arange(horizon)]

@@ -61,7 +61,8 @@ def compute_class_weight(y, class_weight="balanced", classes=None) -> dict:
     classes = present if classes is None else np.unique(np.asarray(classes))
     extra = sorted(set(present.tolist()) - set(classes.tolist()))
     if extra:
-        raise ValueError(f"y holds classes {extra} that are not in classes={classes.tolist()}.")
+        raise ValueError(f"The 'classes' parameter of compute_class_weight must hold every class "
+                         f"of y. Got classes={classes.tolist()} instead; y also holds {extra}.")
     if isinstance(class_weight, str):
         if class_weight != "balanced":
             raise ValueError("The 'class_weight' parameter of compute_class_weight must be "
@@ -74,14 +75,15 @@ def compute_class_weight(y, class_weight="balanced", classes=None) -> dict:
                          f"'balanced', a dict or None. Got {class_weight!r} instead.")
     unknown = sorted(set(class_weight) - set(classes.tolist()))
     if unknown:
-        raise ValueError(f"class_weight names classes {unknown} that are not among the classes "
-                         f"{classes.tolist()}.")
+        raise ValueError(f"The 'class_weight' parameter of compute_class_weight must name only "
+                         f"classes among {classes.tolist()}. Got classes {unknown} instead.")
     out = {}
     for c in classes.tolist():
         w = class_weight.get(c, 1.0)
         if isinstance(w, bool) or not isinstance(w, numbers.Real) or not np.isfinite(w) or \
                 w < 0:
-            raise ValueError(f"class_weight[{c!r}] must be a finite non-negative number. Got "
-                             f"{w!r}.")
+            raise ValueError(f"The 'class_weight' parameter of compute_class_weight must map each "
+                             f"class to a finite number >= 0. Got {w!r} for class {c!r} "
+                             "instead.")
         out[c] = float(w)
     return out

@@ -35,6 +35,7 @@ import struct
 
 import numpy as np
 
+from profond import random as prandom
 from profond import saving
 from profond.io.atomic import atomic_path
 from profond.io.weights import _safetensors_numpy, weights_to_dict
@@ -286,20 +287,6 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
 
 
 # --- load --------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def private_global_rng():
-    """Leave profond's global generator as it was: building a model draws initial weights,
-    and loading one must not change the random stream of the program that loads it."""
-    from profond import random as prandom
-
-    gen = prandom.generator()
-    saved = gen.bit_generator.state
-    try:
-        yield
-    finally:
-        prandom.generator().bit_generator.state = saved
-
-
 def _fail(filepath, what):
     raise ModelFileError(f"{filepath!r} is not a valid profond model file: {what}")
 
@@ -335,7 +322,8 @@ def load_model(filepath, compile=True):
         _fail(filepath, f"its tensors cannot be read (truncated or corrupted?): {err}")
     weight_keys = sorted(k for k in tensors if not k.startswith("optimizer/"))
     try:
-        with private_global_rng():
+        # Building the model draws initial weights: the loading program's stream must not move.
+        with prandom.preserved():
             model = saving.deserialize_keras_object(meta["model"])
     except MemoryError:
         _fail(filepath, "its architecture asks for more memory than there is.")

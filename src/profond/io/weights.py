@@ -38,8 +38,8 @@ def save_weights(model, filepath, metadata: dict | None = None) -> None:
     st = _safetensors_numpy()
     filepath = os.fspath(filepath)
     if not filepath.endswith(".safetensors"):
-        raise ValueError(f"The filepath for save_weights must end in '.safetensors'. Got "
-                         f"{filepath!r}.")
+        raise ValueError(f"The 'filepath' parameter of save_weights must end in '.safetensors'. "
+                         f"Got {filepath!r} instead.")
     if not model.built:
         raise ValueError(f"Model '{model.name}' has no weights yet: build it or train it first.")
     with atomic_path(filepath) as tmp:

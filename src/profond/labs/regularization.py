@@ -56,7 +56,6 @@ HIDDEN = (256, 256)
 LEARNING_RATE = 0.01
 # regulariser -> strengths tried (dropout: the rate; L1/L2: the penalty factor)
 GRID = {"dropout": (0.2, 0.35, 0.5), "L2": (3e-3, 1e-2, 3e-2), "L1": (3e-4, 1e-3, 3e-3)}
-REGULARISERS = tuple(GRID)
 PRUNE_WIDTH = 512
 AMOUNTS = (0.5, 0.75, 0.9)
 # A regulariser "costs" accuracy if its test accuracy falls more than this below the baseline's.

@@ -14,6 +14,7 @@ import re
 import numpy as np
 
 from profond import backend, initializers, regularizers
+from profond._structure import map_structure
 from profond.autograd.tensor import Tensor, Variable
 
 __all__ = ["Layer", "InputLayer", "Input", "to_tensor", "shape_of"]
@@ -38,7 +39,8 @@ def to_tensor(x):
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (list, tuple, dict)):
-        raise TypeError("to_tensor expects a single array")
+        raise TypeError(f"The 'x' parameter of to_tensor must be a single array. Got a "
+                        f"{type(x).__name__} instead.")
     return Tensor(x)
 
 
@@ -49,14 +51,6 @@ def shape_of(x):
     if isinstance(x, dict):
         return {k: shape_of(v) for k, v in x.items()}
     return tuple(x.shape)
-
-
-def _map(fn, x):
-    if isinstance(x, (list, tuple)):
-        return type(x)(_map(fn, i) for i in x)
-    if isinstance(x, dict):
-        return {k: _map(fn, v) for k, v in x.items()}
-    return fn(x)
 
 
 class Layer:
@@ -151,8 +145,9 @@ class Layer:
         dtype = dtype or self.dtype or backend.floatx()
         value = init(shape, dtype=dtype)
         if tuple(value.shape) != shape:
-            raise ValueError(f"Initializer {init!r} gave shape {value.shape} for weight "
-                             f"'{name}' of layer '{self.name}' (expected {shape}).")
+            raise ValueError(f"The 'initializer' parameter of add_weight (layer '{self.name}') "
+                             f"must give an array of the weight's shape {shape}. Got {init!r}, "
+                             f"which gave shape {value.shape} for weight '{name}' instead.")
         var = Variable(value, name=name or f"variable_{len(self._own_weights)}",
                        trainable=trainable and self._trainable,
                        regularizer=regularizers.get(regularizer), constraint=constraint)
@@ -213,13 +208,16 @@ class Layer:
         current = self.weights
         weights = list(weights)
         if len(weights) != len(current):
-            raise ValueError(f"Layer '{self.name}' expects {len(current)} weight arrays "
-                             f"({[tuple(v.shape) for v in current]}). Got {len(weights)}.")
+            raise ValueError(f"The 'weights' parameter of set_weights (layer '{self.name}') "
+                             f"must hold {len(current)} weight arrays "
+                             f"({[tuple(v.shape) for v in current]}). Got {len(weights)} "
+                             "instead.")
         for var, value in zip(current, weights):
             value = backend.to_numpy(value.data if isinstance(value, Tensor) else value)
             if tuple(value.shape) != tuple(var.shape):
-                raise ValueError(f"Weight '{var.path}' has shape {tuple(var.shape)}; the value "
-                                 f"given has shape {value.shape}.")
+                raise ValueError(f"The 'weights' parameter of set_weights (layer '{self.name}') "
+                                 f"must give weight '{var.path}' an array of its shape "
+                                 f"{tuple(var.shape)}. Got shape {value.shape} instead.")
             var.assign(value)
 
     def count_params(self) -> int:
@@ -258,7 +256,7 @@ class Layer:
             if mask is None:
                 mask = inputs._keras_mask
         else:
-            inputs = _map(lambda x: x if isinstance(x, Tensor) else to_tensor(x), inputs)
+            inputs = map_structure(lambda x: x if isinstance(x, Tensor) else to_tensor(x), inputs)
         if not self.built:
             self._build_input_shape = shape_of(inputs)
             self.build(self._build_input_shape)
@@ -271,7 +269,7 @@ class Layer:
             kwargs["mask"] = mask
         outputs = self.call(inputs, *args, **kwargs)
         if self.activity_regularizer is not None:
-            self._activity_losses.append(_map(self.activity_regularizer, outputs))
+            self._activity_losses.append(map_structure(self.activity_regularizer, outputs))
         if mask is not None or type(self).compute_mask is not Layer.compute_mask:
             out_mask = self.compute_mask(inputs, mask)
             if out_mask is not None and isinstance(outputs, Tensor):
@@ -286,7 +284,7 @@ class Layer:
             return Tensor(backend.xp().zeros(tuple(1 if d is None else d for d in shape),
                                              dtype=backend.floatx()))
 
-        probe = _map(zeros, input_shape) if not isinstance(input_shape, tuple) or \
+        probe = map_structure(zeros, input_shape) if not isinstance(input_shape, tuple) or \
             any(isinstance(s, tuple) for s in input_shape) else zeros(input_shape)
         with no_grad():
             out = self(probe, training=False)
@@ -296,7 +294,7 @@ class Layer:
             return (input_shape[0] if isinstance(input_shape, tuple) and input_shape
                     and not isinstance(input_shape[0], tuple) else None,) + tuple(s[1:])
 
-        return _map(restore, shapes) if not isinstance(shapes, tuple) or \
+        return map_structure(restore, shapes) if not isinstance(shapes, tuple) or \
             any(isinstance(s, tuple) for s in shapes) else restore(shapes)
 
     @property
@@ -384,8 +382,8 @@ class InputLayer(Layer):
         got = tuple(inputs.shape[1:])
         if len(got) != len(expected) or any(e is not None and e != g
                                             for e, g in zip(expected, got)):
-            raise ValueError(f"Input of layer '{self.name}' is incompatible: expected samples of "
-                             f"shape {expected}, got data of shape {tuple(inputs.shape)}.")
+            raise ValueError(f"Input of layer '{self.name}' must have samples of shape "
+                             f"{expected}. Got data of shape {tuple(inputs.shape)} instead.")
         return inputs
 
     def get_config(self):

@@ -81,8 +81,9 @@ class _Conv(Layer):
     def build(self, input_shape):
         self._check_shape(input_shape)
         if input_shape[-1] is None:
-            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) needs a known number "
-                             f"of input channels. Got input shape {tuple(input_shape)}.")
+            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have a "
+                             f"known number of channels. Got input shape {tuple(input_shape)} "
+                             "instead.")
         self.input_channels = int(input_shape[-1])
         self.kernel = add_configured_weight(
             self, "kernel", self.kernel_size + (self.input_channels, self.filters))
@@ -93,8 +94,8 @@ class _Conv(Layer):
     def call(self, inputs):
         shape = tuple(inputs.shape)
         if len(shape) != self.rank + 2 or shape[-1] != self.input_channels:
-            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) is "
-                             f"incompatible: expected shape {self._expected()}, got {shape}.")
+            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have "
+                             f"shape {self._expected()}. Got shape {shape} instead.")
         self._check_shape(shape)
         fn = ops.conv2d if self.rank == 2 else ops.conv1d
         strides = self.strides if self.rank == 2 else self.strides[0]

@@ -64,8 +64,8 @@ class Dense(Layer):
 
     def build(self, input_shape):
         if len(input_shape) < 2 or input_shape[-1] is None:
-            raise ValueError(f"Layer '{self.name}' (Dense) needs inputs of rank >= 2 with a known "
-                             f"last axis. Got input shape {input_shape}.")
+            raise ValueError(f"Input of layer '{self.name}' (Dense) must have rank >= 2 and a "
+                             f"known last axis. Got input shape {input_shape} instead.")
         self.input_dim = int(input_shape[-1])
         self.kernel = add_configured_weight(self, "kernel", (self.input_dim, self.units))
         self.bias = add_configured_weight(self, "bias", (self.units,)) if self.use_bias else None
@@ -73,8 +73,9 @@ class Dense(Layer):
 
     def call(self, inputs):
         if inputs.ndim < 2 or inputs.shape[-1] != self.input_dim:
-            raise ValueError(f"Input of layer '{self.name}' (Dense) is incompatible: expected "
-                             f"shape (None, ..., {self.input_dim}), got {tuple(inputs.shape)}.")
+            raise ValueError(f"Input of layer '{self.name}' (Dense) must have shape "
+                             f"(None, ..., {self.input_dim}). Got shape {tuple(inputs.shape)} "
+                             "instead.")
         if self.activation is _RELU:  # fused: one node, in place
             return ops.linear(inputs, self.kernel, self.bias, relu=True)
         return self.activation(ops.linear(inputs, self.kernel, self.bias))

@@ -75,12 +75,12 @@ class Embedding(Layer):
         data = inputs.data if isinstance(inputs, Tensor) else inputs
         if data.dtype.kind == "f":
             if bool((data != data.round()).any()):
-                raise ValueError(f"Layer '{self.name}' (Embedding) expects integer ids. Got "
-                                 f"non-integer values of dtype {data.dtype}.")
+                raise ValueError(f"Input of layer '{self.name}' (Embedding) must hold integer ids. "
+                                 f"Got non-integer values of dtype {data.dtype} instead.")
             data = data.astype("int64")
         elif data.dtype.kind not in "iu":
-            raise ValueError(f"Layer '{self.name}' (Embedding) expects integer ids. Got dtype "
-                             f"{data.dtype}.")
+            raise ValueError(f"Input of layer '{self.name}' (Embedding) must hold integer ids. "
+                             f"Got dtype {data.dtype} instead.")
         if data.size and (int(data.min()) < 0 or int(data.max()) >= self.input_dim):
             raise ValueError(f"Layer '{self.name}' (Embedding) has input_dim={self.input_dim}: "
                              f"ids must be in [0, {self.input_dim - 1}]. Got ids from "

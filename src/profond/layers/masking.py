@@ -36,8 +36,8 @@ class Masking(Layer):
 
     def _keep(self, inputs):
         if inputs.ndim < 2:
-            raise ValueError(f"Layer '{self.name}' (Masking) expects inputs of shape (batch, "
-                             f"time, ...). Got shape {tuple(inputs.shape)}.")
+            raise ValueError(f"Input of layer '{self.name}' (Masking) must have shape (batch, "
+                             f"time, ...). Got shape {tuple(inputs.shape)} instead.")
         return inputs.xp.any(inputs.data != self.mask_value, axis=-1)
 
     def call(self, inputs):

@@ -90,17 +90,18 @@ class BatchNormalization(Layer):
     def _feature_axis(self, input_shape):
         rank = len(input_shape)
         if not -rank <= self.axis < rank or rank < 2:
-            raise ValueError(f"Layer '{self.name}' (BatchNormalization): axis {self.axis} is out "
-                             f"of range for inputs of shape {tuple(input_shape)} (rank >= 2 "
-                             "needed).")
+            raise ValueError(f"The 'axis' parameter of layer '{self.name}' (BatchNormalization) "
+                             f"must be in range for its inputs (of rank >= 2). Got axis "
+                             f"{self.axis} for inputs of shape {tuple(input_shape)} instead.")
         return self.axis % rank
 
     def build(self, input_shape):
         axis = self._feature_axis(input_shape)
         size = input_shape[axis]
         if size is None:
-            raise ValueError(f"Layer '{self.name}' (BatchNormalization) needs a known size on "
-                             f"axis {self.axis}. Got input shape {tuple(input_shape)}.")
+            raise ValueError(f"Input of layer '{self.name}' (BatchNormalization) must have a "
+                             f"known size on axis {self.axis}. Got input shape "
+                             f"{tuple(input_shape)} instead.")
         shape = (int(size),)
         self.gamma = add_configured_weight(self, "gamma", shape) if self.scale else None
         self.beta = add_configured_weight(self, "beta", shape) if self.center else None
@@ -112,9 +113,9 @@ class BatchNormalization(Layer):
     def call(self, inputs, training=None):
         axis = self._feature_axis(tuple(inputs.shape))
         if inputs.shape[axis] != self.moving_mean.shape[0]:
-            raise ValueError(f"Input of layer '{self.name}' (BatchNormalization) is "
-                             f"incompatible: expected {self.moving_mean.shape[0]} features on "
-                             f"axis {self.axis}, got input shape {tuple(inputs.shape)}.")
+            raise ValueError(f"Input of layer '{self.name}' (BatchNormalization) must have "
+                             f"{self.moving_mean.shape[0]} features on axis {self.axis}, as "
+                             f"when it was built. Got input shape {tuple(inputs.shape)} instead.")
         if training and self.trainable:
             out, mean, variance = ops.batch_norm_train(inputs, self.gamma, self.beta, axis,
                                                        self.epsilon)

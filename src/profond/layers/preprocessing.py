@@ -70,8 +70,9 @@ class Normalization(Layer):
             raise ValueError(f"The 'axis' parameter of Normalization must be an int, a tuple of "
                              f"ints or None. Got {axis!r} instead.")
         if (mean is None) != (variance is None):
-            raise ValueError("Normalization needs both 'mean' and 'variance', or neither (then "
-                             f"call adapt()). Got mean={mean!r}, variance={variance!r}.")
+            raise ValueError("The 'mean' and 'variance' parameters of Normalization must be both "
+                             "given, or neither (then call adapt()). Got "
+                             f"mean={mean!r}, variance={variance!r} instead.")
         if variance is not None and np.any(np.asarray(variance, dtype=np.float64) < 0):
             raise ValueError(f"The 'variance' parameter of Normalization must be non-negative. "
                              f"Got {variance!r} instead.")
@@ -89,8 +90,9 @@ class Normalization(Layer):
         for a in self.axis:
             b = a + ndim if a < 0 else a
             if not 1 <= b < ndim:
-                raise ValueError(f"Normalization axis {a} is invalid for inputs of rank {ndim} "
-                                 "(the batch axis 0 cannot keep its own statistics).")
+                raise ValueError(f"The 'axis' parameter of Normalization must name axes in [1, "
+                                 f"{ndim}) for inputs of rank {ndim} (the batch axis 0 cannot "
+                                 f"keep its own statistics). Got axis {a} instead.")
             kept.append(b)
         return tuple(sorted(set(kept)))
 
@@ -99,8 +101,9 @@ class Normalization(Layer):
         self._keep = self._kept_axes(ndim)
         stats_shape = tuple(input_shape[a] for a in self._keep)
         if any(d is None for d in stats_shape):
-            raise ValueError(f"Normalization needs the size of the kept axes {self._keep}; got "
-                             f"input shape {input_shape}.")
+            raise ValueError(f"Input of layer '{self.name}' (Normalization) must have known sizes "
+                             f"on the kept axes {self._keep}. Got input shape {input_shape} "
+                             "instead.")
         self._broadcast_shape = tuple(input_shape[a] if a in self._keep else 1
                                       for a in range(ndim))
         if self.input_mean is None:
@@ -133,15 +136,16 @@ class Normalization(Layer):
             if batch.ndim == 1:
                 batch = batch[:, None]
             if not np.isfinite(batch).all():
-                raise ValueError("Normalization.adapt: the data contain NaN or inf; clean them "
-                                 "first.")
+                raise ValueError("The 'data' parameter of Normalization.adapt must hold finite "
+                                 "numbers. Got NaN or inf instead; clean them first.")
             if shape is None:
                 shape = batch.shape
                 keep = self._kept_axes(batch.ndim)
                 reduce = tuple(a for a in range(batch.ndim) if a not in keep)
             elif batch.shape[1:] != shape[1:]:
-                raise ValueError(f"Normalization.adapt: batches of shape {batch.shape} and "
-                                 f"{shape} differ beyond the sample axis.")
+                raise ValueError(f"The 'data' parameter of Normalization.adapt must give batches "
+                                 f"of one shape beyond the sample axis. Got batches of shape "
+                                 f"{shape} and {batch.shape} instead.")
             m = int(np.prod([batch.shape[a] for a in reduce]))
             if m == 0:
                 continue
@@ -156,7 +160,8 @@ class Normalization(Layer):
                 m2 = m2 + b_m2 + delta ** 2 * (count * m / total)
                 count = total
         if mean is None:
-            raise ValueError("Normalization.adapt got no data (an empty array or iterable).")
+            raise ValueError("The 'data' parameter of Normalization.adapt must hold at least one "
+                             "sample. Got an empty array or iterable instead.")
         if not self.built:
             self._build_input_shape = (None,) + tuple(shape[1:])
             self.build(self._build_input_shape)

@@ -117,36 +117,39 @@ class _Recurrent(Layer):
 
     def _rank_message(self, shape):
         hint = "; add a feature axis, e.g. x[..., None]" if len(shape) == 2 else ""
-        return (f"{self._where()} expects inputs of shape (batch, time, features). Got input "
-                f"shape {tuple(shape)}{hint}.")
+        return (f"Input of layer '{self.name}' ({type(self).__name__}) must have shape (batch, "
+                f"time, features). Got input shape {tuple(shape)} instead{hint}.")
 
     def _check_inputs(self, inputs, initial_state, mask):
         if inputs.ndim != 3:
             raise ValueError(self._rank_message(tuple(inputs.shape)))
         B, T, F = inputs.shape
         if F != self.input_dim:
-            raise ValueError(f"{self._where()} was built for {self.input_dim} features per step. "
-                             f"Got inputs of shape {tuple(inputs.shape)}.")
+            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have "
+                             f"{self.input_dim} features per step, as when it was built. Got "
+                             f"inputs of shape {tuple(inputs.shape)} instead.")
         if mask is not None:
             m_shape = tuple(getattr(mask, "shape", ()))
             if m_shape != (B, T):
-                raise ValueError(f"{self._where()}: the mask must have shape (batch, time) = "
-                                 f"{(B, T)} for inputs of shape {tuple(inputs.shape)}. Got a "
-                                 f"mask of shape {m_shape}.")
+                raise ValueError(f"The 'mask' parameter of {self._where()} must have shape "
+                                 f"(batch, time) = {(B, T)} for inputs of shape "
+                                 f"{tuple(inputs.shape)}. Got a mask of shape {m_shape} instead.")
         if initial_state is None:
             return None
         states = list(initial_state) if isinstance(initial_state, (list, tuple)) \
             else [initial_state]
         if len(states) != self._n_states:
-            raise ValueError(f"{self._where()} has {self._n_states} state(s) "
-                             f"({'[h, c]' if self._n_states == 2 else '[h]'}); got "
-                             f"{len(states)} initial state(s).")
+            raise ValueError(f"The 'initial_state' parameter of {self._where()} must hold "
+                             f"{self._n_states} state(s) "
+                             f"({'[h, c]' if self._n_states == 2 else '[h]'}). Got "
+                             f"{len(states)} initial state(s) instead.")
         out = []
         for i, s in enumerate(states):
             s = s if isinstance(s, Tensor) else Tensor(s)
             if tuple(s.shape) != (B, self.units):
-                raise ValueError(f"{self._where()}: initial state {i} must have shape (batch, "
-                                 f"units) = {(B, self.units)}. Got {tuple(s.shape)}.")
+                raise ValueError(f"The 'initial_state' parameter of {self._where()} must hold "
+                                 f"states of shape (batch, units) = {(B, self.units)}. Got "
+                                 f"{tuple(s.shape)} for initial state {i} instead.")
             out.append(s)
         return out
 

@@ -62,14 +62,15 @@ class Bidirectional(Layer):
                              f"Got {backward_layer!r} instead.")
         self.backward_layer = backward_layer
         if self.forward_layer.go_backwards == self.backward_layer.go_backwards:
-            raise ValueError("Bidirectional: the forward and backward layers must have different "
-                             f"'go_backwards' values. Got {self.forward_layer.go_backwards} for "
-                             "both.")
+            raise ValueError("The 'layer' and 'backward_layer' parameters of Bidirectional must "
+                             "have different 'go_backwards' values. Got "
+                             f"{self.forward_layer.go_backwards} for both instead.")
         for attr in ("return_sequences", "return_state", "stateful"):
             a, b = getattr(self.forward_layer, attr), getattr(self.backward_layer, attr)
             if a != b:
-                raise ValueError(f"Bidirectional: the forward and backward layers must agree on "
-                                 f"'{attr}'. Got {a} (forward) and {b} (backward).")
+                raise ValueError(f"The 'layer' and 'backward_layer' parameters of Bidirectional "
+                                 f"must agree on '{attr}'. Got {a} (forward) and {b} (backward) "
+                                 "instead.")
         self.return_sequences = self.forward_layer.return_sequences
         self.return_state = self.forward_layer.return_state
         self.stateful = self.forward_layer.stateful
@@ -95,9 +96,10 @@ class Bidirectional(Layer):
         if initial_state is not None:
             states = list(initial_state)
             if len(states) % 2:
-                raise ValueError(f"Layer '{self.name}' (Bidirectional) needs as many initial "
-                                 f"states for the forward as for the backward layer. Got "
-                                 f"{len(states)}.")
+                raise ValueError(f"The 'initial_state' parameter of layer '{self.name}' "
+                                 f"(Bidirectional) must hold as many initial states for the "
+                                 f"forward as for the backward layer. Got {len(states)} states "
+                                 "instead.")
             half = len(states) // 2
             fw_state, bw_state = states[:half], states[half:]
         y = self.forward_layer(inputs, initial_state=fw_state, mask=mask, training=training)
@@ -202,8 +204,8 @@ class TimeDistributed(Layer):
 
     def _step_shape(self, input_shape):
         if len(input_shape) < 3:
-            raise ValueError(f"Layer '{self.name}' (TimeDistributed) expects inputs of shape "
-                             f"(batch, time, ...). Got input shape {tuple(input_shape)}.")
+            raise ValueError(f"Input of layer '{self.name}' (TimeDistributed) must have shape "
+                             f"(batch, time, ...). Got input shape {tuple(input_shape)} instead.")
         return (None,) + tuple(input_shape[2:])
 
     def build(self, input_shape):

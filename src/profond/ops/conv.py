@@ -259,15 +259,16 @@ def _check_inputs(x, kernel, bias, rank, owner):
     layout = "(batch, steps, channels)" if rank == 1 else "(batch, height, width, channels)"
     klayout = "(kernel_size, in, out)" if rank == 1 else "(kh, kw, in, out)"
     if x.ndim != rank + 2:
-        raise ValueError(f"{owner} expects an input of rank {rank + 2} {layout}. Got shape "
-                         f"{tuple(x.shape)} instead.")
+        raise ValueError(f"The 'x' parameter of {owner} must have rank {rank + 2} {layout}. Got "
+                         f"shape {tuple(x.shape)} instead.")
     if kernel.ndim != rank + 2 or kernel.shape[-2] != x.shape[-1]:
-        raise ValueError(f"{owner}: the kernel of shape {tuple(kernel.shape)} does not match the "
-                         f"input of shape {tuple(x.shape)} (expected a kernel {klayout} with "
-                         f"in = {x.shape[-1]}).")
+        raise ValueError(f"The 'kernel' parameter of {owner} must have shape {klayout} with "
+                         f"in = {x.shape[-1]} to match the input of shape {tuple(x.shape)}. Got "
+                         f"shape {tuple(kernel.shape)} instead.")
     if bias is not None and tuple(bias.shape) != (kernel.shape[-1],):
-        raise ValueError(f"{owner}: the bias of shape {tuple(bias.shape)} does not match the "
-                         f"kernel of shape {tuple(kernel.shape)} (expected ({kernel.shape[-1]},)).")
+        raise ValueError(f"The 'bias' parameter of {owner} must have shape ({kernel.shape[-1]},) "
+                         f"to match the kernel of shape {tuple(kernel.shape)}. Got shape "
+                         f"{tuple(bias.shape)} instead.")
     if x.data.dtype.kind != "f":
         x = make(x.data.astype(kernel.data.dtype))
     return x, kernel, bias

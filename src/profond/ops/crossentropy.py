@@ -6,6 +6,7 @@ the famous ``p - y``, computed without ever forming ``log(softmax)``'s own graph
 
 from __future__ import annotations
 
+from profond._validation import check_choice
 from profond.autograd.tensor import Tensor
 from profond.ops._util import as_tensor, make
 
@@ -43,7 +44,7 @@ def softmax_cross_entropy(logits, target, sparse: bool = False, label_smoothing:
     >>> round(float(loss), 4)
     1.1269
     """
-    _check_reduction(reduction)
+    check_choice(reduction, "reduction", "softmax_cross_entropy", _REDUCTIONS)
     logits = as_tensor(logits)
     xp = logits.xp
     z = logits.data
@@ -75,7 +76,7 @@ def softmax_cross_entropy(logits, target, sparse: bool = False, label_smoothing:
             t = t * (1 - label_smoothing) + label_smoothing / n
         t_sum = t.sum(axis=-1)
         loss = t_sum * log_s - (t * shifted).sum(axis=-1)  # -sum(t * log p)
-    out, scale = _reduce(loss, weight, reduction, xp)
+    out, scale = _reduce(loss, weight, reduction, xp, "softmax_cross_entropy")
 
     def backward(g):
         grad = e / s
@@ -115,7 +116,7 @@ def sigmoid_cross_entropy(logits, target, label_smoothing: float = 0.0, weight=N
     >>> round(float(loss), 4)
     0.3709
     """
-    _check_reduction(reduction)
+    check_choice(reduction, "reduction", "sigmoid_cross_entropy", _REDUCTIONS)
     logits = as_tensor(logits)
     xp = logits.xp
     z = logits.data
@@ -124,7 +125,7 @@ def sigmoid_cross_entropy(logits, target, label_smoothing: float = 0.0, weight=N
     if label_smoothing:
         t = t * (1 - label_smoothing) + 0.5 * label_smoothing
     loss = xp.maximum(z, 0) - z * t + xp.log1p(xp.exp(-xp.abs(z)))
-    out, scale = _reduce(loss, weight, reduction, xp)
+    out, scale = _reduce(loss, weight, reduction, xp, "sigmoid_cross_entropy")
 
     def backward(g):
         p = 0.5 * (1 + xp.tanh(0.5 * z))
@@ -138,21 +139,16 @@ def sigmoid_cross_entropy(logits, target, label_smoothing: float = 0.0, weight=N
 _REDUCTIONS = ("none", "sum", "mean")
 
 
-def _check_reduction(reduction):
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"The 'reduction' argument must be one of {_REDUCTIONS}. Got "
-                         f"{reduction!r}.")
-
-
-def _reduce(loss, weight, reduction, xp):
+def _reduce(loss, weight, reduction, xp, owner):
     """The node's output and the factor that maps its gradient back to each value."""
     if weight is not None and not isinstance(weight, (int, float)):
         weight = xp.asarray(weight, dtype=loss.dtype)
         fits = weight.ndim <= loss.ndim and all(
             a in (1, b) for a, b in zip(reversed(weight.shape), reversed(loss.shape)))
         if not fits:
-            raise ValueError(f"The 'weight' argument of shape {weight.shape} does not broadcast "
-                             f"to the per-sample losses of shape {loss.shape}.")
+            raise ValueError(f"The 'weight' parameter of {owner} must broadcast to the "
+                             f"per-sample losses of shape {loss.shape}. Got shape "
+                             f"{weight.shape} instead.")
     if reduction == "none":
         return (loss if weight is None else loss * weight), weight
     if reduction == "mean":

@@ -41,10 +41,11 @@ def embedding(ids, table) -> Tensor:
     xp = table.xp
     idx = ids.data if isinstance(ids, Tensor) else xp.asarray(ids)
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"embedding: ids must be integers. Got dtype {idx.dtype}.")
+        raise TypeError(f"The 'ids' parameter of embedding must hold integers. Got "
+                        f"dtype {idx.dtype} instead.")
     if table.ndim != 2:
-        raise ValueError(f"embedding: the table must have shape (n_rows, dim). Got "
-                         f"{tuple(table.shape)}.")
+        raise ValueError(f"The 'table' parameter of embedding must have shape (n_rows, dim). "
+                         f"Got shape {tuple(table.shape)} instead.")
     flat = idx.reshape(-1)
     out = table.data[flat].reshape(idx.shape + (table.shape[1],))
 

@@ -13,9 +13,11 @@ def matmul(a, b) -> Tensor:
     a, b = pair(a, b)
     xp = a.xp
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul needs operands of rank >= 1. Got shapes {a.shape} and {b.shape}.")
+        raise ValueError(f"The 'a' and 'b' parameters of matmul must have rank >= 1. Got shapes "
+                         f"{a.shape} and {b.shape} instead.")
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-        raise ValueError(f"matmul: inner dimensions differ: {a.shape} @ {b.shape}.")
+        raise ValueError(f"The 'a' and 'b' parameters of matmul must have equal inner "
+                         f"dimensions. Got {a.shape} @ {b.shape} instead.")
     out = a.data @ b.data
 
     def backward(g):
@@ -64,8 +66,9 @@ def linear(x, kernel, bias=None, relu: bool = False) -> Tensor:
         bias = as_tensor(bias, kernel)
     xd, kd = x.data, kernel.data
     if kd.ndim != 2 or xd.ndim < 1 or xd.shape[-1] != kd.shape[0]:
-        raise ValueError(f"linear: input of shape {xd.shape} does not match kernel of shape "
-                         f"{kd.shape} (expected input (..., {kd.shape[0] if kd.ndim else '?'})).")
+        raise ValueError(f"The 'x' parameter of linear must have shape (..., "
+                         f"{kd.shape[0] if kd.ndim else '?'}) for a kernel of shape {kd.shape}. "
+                         f"Got shape {xd.shape} instead.")
     x2 = xd.reshape(-1, xd.shape[-1]) if xd.ndim != 2 else xd
     out = x2 @ kd
     if bias is not None:

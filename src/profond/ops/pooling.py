@@ -143,8 +143,8 @@ def _disjoint_backward(xp, x, out, g, pool, kind):
 def _pool2d(x, pool_size, strides, padding, kind, owner):
     x = as_tensor(x)
     if x.ndim != 4:
-        raise ValueError(f"{owner} expects an input of rank 4 (batch, height, width, channels). "
-                         f"Got shape {tuple(x.shape)} instead.")
+        raise ValueError(f"The 'x' parameter of {owner} must have rank 4 (batch, height, width, "
+                         f"channels). Got shape {tuple(x.shape)} instead.")
     pool = normalize_tuple(pool_size, 2, "pool_size", owner)
     strides = pool if strides is None else normalize_tuple(strides, 2, "strides", owner)
     pads = _pads(x.shape[1:3], pool, strides, padding, owner)
@@ -154,8 +154,8 @@ def _pool2d(x, pool_size, strides, padding, kind, owner):
 def _pool1d(x, pool_size, strides, padding, kind, owner):
     x = as_tensor(x)
     if x.ndim != 3:
-        raise ValueError(f"{owner} expects an input of rank 3 (batch, steps, channels). Got "
-                         f"shape {tuple(x.shape)} instead.")
+        raise ValueError(f"The 'x' parameter of {owner} must have rank 3 (batch, steps, "
+                         f"channels). Got shape {tuple(x.shape)} instead.")
     (pool,) = normalize_tuple(pool_size, 1, "pool_size", owner)
     (stride,) = (pool,) if strides is None else normalize_tuple(strides, 1, "strides", owner)
     n, steps, c = x.shape

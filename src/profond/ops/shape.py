@@ -30,8 +30,8 @@ def permute(a, *axes) -> Tensor:
         axes = tuple(axes[0])
     xp = a.xp
     if sorted(int(x) % a.ndim for x in axes) != list(range(a.ndim)):
-        raise ValueError(f"permute needs a permutation of {a.ndim} axes. Got {axes} for a tensor "
-                         f"of shape {a.shape}.")
+        raise ValueError(f"The 'axes' parameter of permute must be a permutation of {a.ndim} "
+                         f"axes. Got {axes} for a tensor of shape {a.shape} instead.")
     inverse = tuple(int(i) for i in xp.argsort(xp.asarray([int(x) % a.ndim for x in axes])))
     return make(a.data.transpose(axes), (a,), lambda g: (g.transpose(inverse),))
 
@@ -98,7 +98,8 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("concatenate needs at least one tensor.")
+        raise ValueError("The 'tensors' parameter of concatenate must hold at least one tensor. "
+                         "Got none instead.")
     xp = tensors[0].xp
     out = xp.concatenate([t.data for t in tensors], axis=axis)
     ax = axis % out.ndim
@@ -123,10 +124,12 @@ def stack(tensors, axis: int = 0) -> Tensor:
     """Join same-shape tensors along a new axis."""
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("stack needs at least one tensor.")
+        raise ValueError("The 'tensors' parameter of stack must hold at least one tensor. Got "
+                         "none instead.")
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
-        raise ValueError(f"stack needs tensors of one shape. Got shapes {sorted(shapes)}.")
+        raise ValueError(f"The 'tensors' parameter of stack must hold tensors of one shape. Got "
+                         f"shapes {sorted(shapes)} instead.")
     xp = tensors[0].xp
     out = xp.stack([t.data for t in tensors], axis=axis)
     ax = axis % out.ndim
@@ -143,8 +146,9 @@ def split(a, indices_or_sections, axis: int = 0) -> list:
     n = a.data.shape[axis]
     if isinstance(indices_or_sections, int):
         if n % indices_or_sections:
-            raise ValueError(f"Cannot split an axis of size {n} into {indices_or_sections} "
-                             "equal sections.")
+            raise ValueError(f"The 'indices_or_sections' parameter of split must divide the "
+                             f"axis of size {n} into equal sections. Got {indices_or_sections} "
+                             "instead.")
         step = n // indices_or_sections
         cuts = list(range(step, n, step))
     else:

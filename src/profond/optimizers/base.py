@@ -80,8 +80,10 @@ class Optimizer:
         self.global_clipnorm = check_float(global_clipnorm, "global_clipnorm", owner, low=0,
                                            low_open=True, allow_none=True)
         if sum(x is not None for x in (self.clipnorm, self.clipvalue, self.global_clipnorm)) > 1:
-            raise ValueError(f"{owner}: give at most one of clipnorm, clipvalue and "
-                             "global_clipnorm.")
+            raise ValueError(f"The 'clipnorm', 'clipvalue' and 'global_clipnorm' parameters of "
+                             f"{owner} must be given one at most. Got clipnorm={clipnorm!r}, "
+                             f"clipvalue={clipvalue!r} and global_clipnorm={global_clipnorm!r} "
+                             "instead.")
         self.name = name or owner.lower()
         self.iterations = 0
         self.steps_per_epoch = None
@@ -180,16 +182,19 @@ class Optimizer:
         self.build(variables)
         slots = state["slots"]
         if len(slots) != len(self._slots):
-            raise ValueError(f"Optimizer state has {len(slots)} variables; this optimizer "
-                             f"tracks {len(self._slots)}.")
+            raise ValueError(f"The 'state' parameter of {type(self).__name__}.set_state must "
+                             f"hold the slots of {len(self._slots)} variables. Got {len(slots)} "
+                             "instead.")
         for mine, theirs in zip(self._slots, slots):
             if set(mine) != set(theirs):
-                raise ValueError(f"Optimizer state slots {sorted(theirs)} do not match "
-                                 f"{sorted(mine)}.")
+                raise ValueError(f"The 'state' parameter of {type(self).__name__}.set_state "
+                                 f"must hold the slots {sorted(mine)} per variable. Got slots "
+                                 f"{sorted(theirs)} instead.")
             for k in mine:
                 if mine[k].shape != tuple(theirs[k].shape):
-                    raise ValueError(f"Optimizer slot '{k}' has shape {mine[k].shape}; the "
-                                     f"saved state has {tuple(theirs[k].shape)}.")
+                    raise ValueError(f"The 'state' parameter of {type(self).__name__}."
+                                     f"set_state must give slot '{k}' the shape "
+                                     f"{mine[k].shape}. Got {tuple(theirs[k].shape)} instead.")
                 mine[k][...] = backend.get_array_module(mine[k]).asarray(theirs[k])
         self.iterations = check_int(int(state["iterations"]), "iterations", "set_state", low=0)
         lr = state.get("learning_rate")
@@ -240,12 +245,12 @@ class Optimizer:
         if self.clipnorm is not None:
             out = []
             for g in grads:
-                norm = None if g is None else _l2_norm(g)
+                norm = None if g is None else math.sqrt(backend.sum_of_squares(g))
                 out.append(g * (self.clipnorm / norm) if norm is not None and
                            norm > self.clipnorm else g)
             return out
         if self.global_clipnorm is not None:
-            total = math.sqrt(sum(_l2_norm(g) ** 2 for g in grads if g is not None))
+            total = math.sqrt(sum(backend.sum_of_squares(g) for g in grads if g is not None))
             if total > self.global_clipnorm:
                 scale = self.global_clipnorm / total
                 return [None if g is None else g * scale for g in grads]
@@ -257,8 +262,9 @@ class Optimizer:
         A ``None`` gradient leaves its variable untouched. ``iterations`` grows by one.
         """
         if len(grads) != len(variables):
-            raise ValueError(f"apply: got {len(grads)} gradients for {len(variables)} "
-                             "variables.")
+            raise ValueError(f"The 'grads' parameter of {type(self).__name__}.apply must hold one "
+                             f"gradient per variable. Got {len(grads)} gradients for "
+                             f"{len(variables)} variables instead.")
         if self.clipvalue is not None or self.clipnorm is not None or \
                 self.global_clipnorm is not None:
             grads = self._clip([g.data if isinstance(g, Tensor) else g for g in grads])
@@ -324,8 +330,3 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(learning_rate={self._learning_rate!r})"
-
-
-def _l2_norm(g) -> float:
-    flat = g.reshape(-1)
-    return math.sqrt(float(flat @ flat))

@@ -13,7 +13,7 @@ Examples
 """
 
 from profond.pruning.gradual import NeuronPruning, adopt_layers
-from profond.pruning.magnitude import (ConstantSparsity, PolynomialDecay, PruningCallback,
+from profond.pruning.magnitude import (ConstantSparsity, PolynomialSparsity, PruningCallback,
                                        PruningSchedule, UpdatePruningStep, get_sparsity,
                                        prunable_weights, prune_low_magnitude, strip_pruning)
 from profond.pruning.report import (PruningReport, count_flops, nonzero_params, report,
@@ -21,7 +21,7 @@ from profond.pruning.report import (PruningReport, count_flops, nonzero_params, 
 from profond.pruning.structured import CRITERIA, neuron_scores, prunable_layers, prune_neurons
 
 __all__ = ["prune_low_magnitude", "strip_pruning", "PruningCallback", "UpdatePruningStep",
-           "PruningSchedule", "ConstantSparsity", "PolynomialDecay", "get_sparsity",
+           "PruningSchedule", "ConstantSparsity", "PolynomialSparsity", "get_sparsity",
            "prunable_weights", "prune_neurons", "neuron_scores", "prunable_layers", "CRITERIA",
            "NeuronPruning", "adopt_layers", "report", "PruningReport", "count_flops",
            "weights_file_size", "nonzero_params"]

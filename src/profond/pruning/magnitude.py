@@ -25,7 +25,7 @@ from profond import backend
 from profond._validation import check_choice, check_float, check_int
 from profond.callbacks.base import Callback
 
-__all__ = ["PruningSchedule", "ConstantSparsity", "PolynomialDecay", "prune_low_magnitude",
+__all__ = ["PruningSchedule", "ConstantSparsity", "PolynomialSparsity", "prune_low_magnitude",
            "strip_pruning", "PruningCallback", "UpdatePruningStep", "get_sparsity",
            "prunable_weights"]
 
@@ -98,7 +98,7 @@ class ConstantSparsity(PruningSchedule):
         return {"target_sparsity": self.target_sparsity, **super().get_config()}
 
 
-class PolynomialDecay(PruningSchedule):
+class PolynomialSparsity(PruningSchedule):
     """Sparsity rising from ``initial_sparsity`` to ``final_sparsity`` (Zhu & Gupta, 2017).
 
     ``s(t) = final + (initial - final) * (1 - (t - begin) / (end - begin)) ** power``: prunes
@@ -115,8 +115,8 @@ class PolynomialDecay(PruningSchedule):
 
     Examples
     --------
-    >>> from profond.pruning import PolynomialDecay
-    >>> schedule = PolynomialDecay(0.0, 0.9, begin_step=0, end_step=100, frequency=50)
+    >>> from profond.pruning import PolynomialSparsity
+    >>> schedule = PolynomialSparsity(0.0, 0.9, begin_step=0, end_step=100, frequency=50)
     >>> [round(schedule(step), 4) for step in (0, 50, 100)]
     [0.0, 0.7875, 0.9]
     """
@@ -125,15 +125,15 @@ class PolynomialDecay(PruningSchedule):
                  power=3.0, frequency=100):
         super().__init__(begin_step, end_step, frequency)
         self.initial_sparsity = check_float(initial_sparsity, "initial_sparsity",
-                                            "PolynomialDecay", low=0, high=1, high_open=True)
-        self.final_sparsity = check_float(final_sparsity, "final_sparsity", "PolynomialDecay",
+                                            "PolynomialSparsity", low=0, high=1, high_open=True)
+        self.final_sparsity = check_float(final_sparsity, "final_sparsity", "PolynomialSparsity",
                                           low=0, high=1, high_open=True)
-        self.power = check_float(power, "power", "PolynomialDecay", low=0, low_open=True)
+        self.power = check_float(power, "power", "PolynomialSparsity", low=0, low_open=True)
 
     def sparsity_at(self, step, end=None):
         end = self.end_step if self.end_step is not None else end
         if end is None:
-            raise ValueError("PolynomialDecay needs an end_step (or to run inside fit with a "
+            raise ValueError("PolynomialSparsity needs an end_step (or to run inside fit with a "
                              "PruningCallback, which uses fit's last step).")
         span = max(end - self.begin_step, 1)
         progress = min(max((step - self.begin_step) / span, 0.0), 1.0)
@@ -198,16 +198,18 @@ def _make_schedule(sparsity, schedule, begin_step, end_step, frequency, initial_
                    power):
     if isinstance(schedule, PruningSchedule):
         if sparsity is not None:
-            raise ValueError("Give either a sparsity with schedule='constant'/'polynomial', or "
-                             "a PruningSchedule object (which carries its own sparsity).")
+            raise ValueError("The 'sparsity' parameter of prune_low_magnitude must be None when "
+                             "'schedule' is a PruningSchedule (which carries its own sparsity). "
+                             f"Got {sparsity!r} instead.")
         return schedule
     check_choice(schedule, "schedule", "prune_low_magnitude", ["constant", "polynomial"])
     if sparsity is None:
-        raise ValueError("prune_low_magnitude needs a target 'sparsity' (fraction of each "
-                         "kernel's weights set to zero, in [0, 1)).")
+        raise ValueError("The 'sparsity' parameter of prune_low_magnitude must be a target "
+                         "sparsity (fraction of each kernel's weights set to zero, in [0, 1)). "
+                         "Got None instead.")
     if schedule == "constant":
         return ConstantSparsity(sparsity, begin_step, end_step, frequency)
-    return PolynomialDecay(initial_sparsity, sparsity, begin_step, end_step, power, frequency)
+    return PolynomialSparsity(initial_sparsity, sparsity, begin_step, end_step, power, frequency)
 
 
 def prune_low_magnitude(model, sparsity=None, schedule="constant", begin_step=0, end_step=None,

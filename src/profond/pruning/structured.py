@@ -151,23 +151,29 @@ def neuron_scores(model, criterion="l2") -> dict:
     for layer in _flat_layers(model):
         if _kind(layer) in _WEIGHT_LAYERS:
             _require_built(model, layer)
-            m = _unit_matrix(layer)
-            xp = backend.get_array_module(m)
-            scores = backend.to_numpy(fn(m, xp)).astype(np.float64)
-            if scores.shape != (_units(layer),):
-                raise ValueError(f"The criterion gave scores of shape {scores.shape} for layer "
-                                 f"'{layer.name}'; expected one per unit, ({_units(layer)},).")
-            out[layer.name] = scores
+            out[layer.name] = _unit_scores(fn, layer, "neuron_scores")
     return out
+
+
+def _unit_scores(fn, layer, owner):
+    """The criterion ``fn``'s score of each unit of ``layer``, as float64 NumPy."""
+    m = _unit_matrix(layer)
+    scores = backend.to_numpy(fn(m, backend.get_array_module(m))).astype(np.float64)
+    if scores.shape != (_units(layer),):
+        raise ValueError(f"The 'criterion' parameter of {owner} must give one score per unit, "
+                         f"shape ({_units(layer)},) for layer '{layer.name}'. Got scores of "
+                         f"shape {scores.shape} instead.")
+    return scores
 
 
 def _flat_layers(model):
     from profond.models.sequential import Sequential
 
     if not isinstance(model, Sequential):
-        raise TypeError(f"Structured pruning rebuilds a Sequential model from its config; got "
-                        f"{type(model).__name__} '{model.name}'. Write the smaller subclassed "
-                        "model by hand, or use prune_low_magnitude (which works on any model).")
+        raise TypeError(f"The 'model' parameter of structured pruning must be a Sequential model "
+                        f"(it is rebuilt from its config). Got {type(model).__name__} "
+                        f"'{model.name}' instead. Write the smaller subclassed model by hand, or "
+                        "use prune_low_magnitude (which works on any model).")
     return model.layers
 
 
@@ -397,12 +403,7 @@ def _plan(model, amount, threshold, criterion, layers, fold_bias):
         layer = model_layers[i]
         between, consumer = _check_selectable(model_layers, i)
         units = _units(layer)
-        m = _unit_matrix(layer)
-        xp = backend.get_array_module(m)
-        scores = backend.to_numpy(fn(m, xp)).astype(np.float64)
-        if scores.shape != (units,):
-            raise ValueError(f"The criterion gave scores of shape {scores.shape} for layer "
-                             f"'{name}'; expected one per unit, ({units},).")
+        scores = _unit_scores(fn, layer, "prune_neurons")
         a = amounts.get(name) if amounts is not None else None
         t = thresholds.get(name) if thresholds is not None else None
         if a is None and t is None:
@@ -554,8 +555,10 @@ def prune_neurons(model, threshold=None, amount=None, criterion="l2", layers=Non
     True
     """
     if (threshold is None) == (amount is None):
-        raise ValueError("prune_neurons needs exactly one of 'threshold' (remove units scoring "
-                         "<= threshold) and 'amount' (fraction or number of units per layer).")
+        raise ValueError("The 'threshold' and 'amount' parameters of prune_neurons must be one "
+                         "given, one None ('threshold': remove units scoring <= threshold; "
+                         "'amount': fraction or number of units per layer). Got "
+                         f"threshold={threshold!r} and amount={amount!r} instead.")
     new, _, _ = _prune(model, threshold, amount, criterion, layers, fold_bias)
     _copy_compile(model, new)
     return new

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from profond._structure import map_structure
+
 __all__ = ["flatten", "unflatten", "map_structure"]
 
 
@@ -31,12 +33,3 @@ def unflatten(template, leaves):
 
     return build(template)
 
-
-def map_structure(fn, x):
-    if x is None:
-        return None
-    if isinstance(x, dict):
-        return {k: map_structure(fn, v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return type(x)(map_structure(fn, v) for v in x)
-    return fn(x)
