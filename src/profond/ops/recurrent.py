@@ -40,7 +40,7 @@ from __future__ import annotations
 from profond import activations
 from profond.autograd import engine
 from profond.autograd.tensor import Tensor
-from profond.ops._util import as_tensor, make
+from profond.autograd.function import as_tensor, make
 
 __all__ = ["gru", "lstm", "simple_rnn"]
 
