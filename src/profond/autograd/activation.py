@@ -18,7 +18,7 @@ from typing import NamedTuple
 from profond.autograd.function import as_tensor, make, relu_
 from profond.autograd.tensor import Tensor
 
-__all__ = ["ActivationInput", "relu", "sigmoid", "tanh", "softmax", "log_softmax"]
+__all__ = ["ActivationInput", "relu", "sigmoid", "sigmoid_", "tanh", "softmax", "log_softmax"]
 
 
 class ActivationInput(NamedTuple):
@@ -48,10 +48,28 @@ def relu(x) -> Tensor:
     return make(out, (x,), lambda g: (g * (out > 0),))
 
 
+def sigmoid_(a, xp, out=None):
+    """``1 / (1 + exp(-a))`` into ``out`` (default: ``a`` itself, in place); returns it.
+
+    The engine's one sigmoid formula: the ``sigmoid`` op and the recurrent kernels' gates both
+    run it. Computed as ``(1 + tanh(a/2)) / 2``: no overflow for any ``a``, and four in-place
+    passes, which measured faster in NumPy than ``1 / (1 + exp(-a))`` with the clip that keeps
+    its exp finite.
+    """
+    if out is None:
+        out = a
+    xp.multiply(a, 0.5, out=out)
+    xp.tanh(out, out=out)
+    out += 1
+    out *= 0.5
+    return out
+
+
 def sigmoid(x) -> Tensor:
     """Logistic function ``1 / (1 + exp(-x))``, computed as ``(1 + tanh(x/2)) / 2`` (stable)."""
     x = as_tensor(x)
-    out = 0.5 * (1 + x.xp.tanh(0.5 * x.data))
+    d = x.data if x.data.dtype.kind == "f" else x.data.astype("float64")  # as NumPy's exp does
+    out = sigmoid_(d, x.xp, out=x.xp.empty_like(d))
     res = make(out, (x,), lambda g: (g * out * (1 - out),))
     res._activation_input = ActivationInput("sigmoid", x)
     return res

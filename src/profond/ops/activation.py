@@ -11,12 +11,14 @@ import math
 
 from profond import backend
 from profond.autograd.tensor import Tensor
+from profond._validation import lookup
 from profond.autograd.activation import log_softmax, relu, sigmoid, softmax, tanh
 from profond.autograd.function import as_tensor, make
 
 __all__ = [
-    "linear_activation", "relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "hard_sigmoid",
-    "tanh", "softmax", "log_softmax", "softplus", "softsign", "silu", "step",
+    "BY_NAME", "get", "name_of", "linear_activation", "relu", "leaky_relu", "elu", "selu", "gelu",
+    "sigmoid", "hard_sigmoid", "tanh", "softmax", "log_softmax", "softplus", "softsign", "silu",
+    "step",
 ]
 
 SELU_ALPHA = 1.6732632423543772
@@ -130,3 +132,45 @@ def step(x, straight_through: bool = False) -> Tensor:
     if straight_through:
         return make(out, (x,), lambda g: (g * (x.xp.abs(x.data) <= 1),))
     return make(out, (x,), lambda g: (g * 0,))
+
+
+# The built-in activations by name, for the ops that take an activation (the recurrent kernels).
+# profond.activations adds the names that layers know (aliases, registered custom functions).
+BY_NAME = {
+    "linear": linear_activation, "relu": relu, "leaky_relu": leaky_relu, "elu": elu,
+    "selu": selu, "gelu": gelu, "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "tanh": tanh,
+    "softmax": softmax, "log_softmax": log_softmax, "softplus": softplus, "softsign": softsign,
+    "silu": silu, "step": step,
+}
+
+
+def get(identifier):
+    """The activation op for a built-in name or a callable (None is the identity).
+
+    Parameters
+    ----------
+    identifier : str, callable or None
+
+    Returns
+    -------
+    callable
+
+    Examples
+    --------
+    >>> from profond.ops import activation
+    >>> activation.get("tanh") is activation.tanh
+    True
+    """
+    if identifier is None:
+        return linear_activation
+    if isinstance(identifier, str):
+        return lookup(identifier, BY_NAME, "activation")
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"The 'activation' parameter must be a name ({sorted(BY_NAME)}) or a "
+                     f"callable. Got {identifier!r} instead.")
+
+
+def name_of(fn):
+    """The built-in name of ``fn``, or ``fn`` itself when it has none."""
+    return next((name for name, f in BY_NAME.items() if f is fn), fn)
