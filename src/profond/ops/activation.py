@@ -12,7 +12,7 @@ import math
 from profond import backend
 from profond.autograd.tensor import Tensor
 from profond._validation import lookup
-from profond.autograd.activation import log_softmax, relu, sigmoid, softmax, tanh
+from profond.autograd.activation import log_softmax, relu, sigmoid, sigmoid_, softmax, tanh
 from profond.autograd.function import as_tensor, make
 
 __all__ = [
@@ -101,7 +101,8 @@ def softplus(x) -> Tensor:
     x = as_tensor(x)
     xp = x.xp
     out = xp.logaddexp(0, x.data).astype(x.data.dtype, copy=False)
-    return make(out, (x,), lambda g: (g * 0.5 * (1 + xp.tanh(0.5 * x.data)),))
+    # only float tensors carry gradients, so x.data is float whenever this runs
+    return make(out, (x,), lambda g: (g * sigmoid_(x.data, xp, out=xp.empty_like(x.data)),))
 
 
 def softsign(x) -> Tensor:
@@ -114,8 +115,9 @@ def softsign(x) -> Tensor:
 def silu(x) -> Tensor:
     """Sigmoid-weighted linear unit ``x * sigmoid(x)`` (a.k.a. swish; Elfwing et al., 2017)."""
     x = as_tensor(x)
-    s = 0.5 * (1 + x.xp.tanh(0.5 * x.data))
-    return make(x.data * s, (x,), lambda g: (g * s * (1 + x.data * (1 - s)),))
+    d = x.data if x.data.dtype.kind == "f" else x.data.astype("float64")
+    s = sigmoid_(d, x.xp, out=x.xp.empty_like(d))
+    return make(d * s, (x,), lambda g: (g * s * (1 + d * (1 - s)),))
 
 
 def step(x, straight_through: bool = False) -> Tensor:
