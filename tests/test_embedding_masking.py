@@ -5,6 +5,7 @@ import pytest
 
 import profond
 from profond import backend, layers, ops
+from profond.layers.masks import get_mask
 from profond.testing import gradcheck
 
 
@@ -25,13 +26,13 @@ def test_embedding_layer_mask_and_config():
     layer = layers.Embedding(10, 4, mask_zero=True)
     out = layer(np.array([[5, 2, 0, 0], [1, 0, 0, 0]]))
     assert out.shape == (2, 4, 4)
-    np.testing.assert_array_equal(out._keras_mask, [[1, 1, 0, 0], [1, 0, 0, 0]])
+    np.testing.assert_array_equal(get_mask(out), [[1, 1, 0, 0], [1, 0, 0, 0]])
     w = layer.get_weights()[0]
     assert w.shape == (10, 4) and np.abs(w).max() <= 0.05
     again = layers.Embedding.from_config(layer.get_config())
     assert again.mask_zero and again.output_dim == 4
     assert layers.Embedding(3, 2)(np.array([[1.0, 2.0]])).shape == (1, 2, 2)  # float ids
-    assert layers.Embedding(3, 2)(np.array([[1, 2]]))._keras_mask is None
+    assert get_mask(layers.Embedding(3, 2)(np.array([[1, 2]]))) is None
     assert layers.Embedding(3, 2).compute_output_shape((None, 7)) == (None, 7, 2)
 
 
@@ -53,12 +54,12 @@ def test_masking_layer(rng):
     x[1, 1] = -1.0
     layer = layers.Masking(mask_value=-1.0)
     out = layer(x)
-    np.testing.assert_array_equal(out._keras_mask, [[1, 1, 1, 1], [1, 0, 1, 1]])
+    np.testing.assert_array_equal(get_mask(out), [[1, 1, 1, 1], [1, 0, 1, 1]])
     assert not out.numpy()[1, 1].any()
     np.testing.assert_allclose(out.numpy()[0], x[0].astype(np.float32))
     t = profond.tensor(x, requires_grad=True)
     layer(t).sum().backward()   # masked steps get no gradient, the others pass it through
-    np.testing.assert_array_equal(t.grad[..., 0], out._keras_mask.astype(np.float32))
+    np.testing.assert_array_equal(t.grad[..., 0], get_mask(out).astype(np.float32))
     with pytest.raises(ValueError, match=r"The 'mask_value' parameter of Masking must be a float"):
         layers.Masking("zero")
 

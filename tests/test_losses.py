@@ -8,6 +8,7 @@ from _opcheck import draw
 
 import profond
 from profond import activations, losses
+from profond.layers.masks import set_mask
 from profond.testing import gradcheck
 
 EPS = 1e-7
@@ -267,7 +268,7 @@ def test_reduced_node_equals_per_sample_values_then_reduction(kind, make, weight
     def run(fused):
         x = profond.tensor(z, requires_grad=True, dtype="float64")
         if mask is not None:
-            x._keras_mask = mask
+            set_mask(x, mask)
         if fused:
             out = loss(t, x, sw)
         else:

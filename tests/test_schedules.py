@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import profond
-from profond import layers, schedules
+from profond import layers, plotting, schedules
 from profond.optimizers import SGD, Adam
 from profond.schedules import (CosineDecay, ExponentialDecay, InverseTimeDecay,
                                PiecewiseConstantDecay, PolynomialDecay, StepDecay)
@@ -126,9 +126,11 @@ def test_same_schedule_step_vs_epoch_differ_as_documented():
 def test_preview_plot(tmp_path):
     pytest.importorskip("matplotlib")
     path = tmp_path / "rates.png"
-    rates = CosineDecay(0.0, 20, warmup_target=0.1, warmup_steps=5, unit="epoch").preview(
-        25, steps_per_epoch=3, path=path)
-    assert rates.shape == (25,) and os.path.getsize(path) > 1000
+    schedule = CosineDecay(0.0, 20, warmup_target=0.1, warmup_steps=5, unit="epoch")
+    fig = plotting.plot_schedule(schedule, 25, steps_per_epoch=3, path=path)
+    logged = fig.axes[0].lines[1].get_ydata()
+    np.testing.assert_allclose(logged, schedule.preview(25, steps_per_epoch=3))
+    assert os.path.getsize(path) > 1000
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp")]
 
 

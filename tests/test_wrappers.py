@@ -5,6 +5,7 @@ import pytest
 
 import profond
 from profond import backend, layers
+from profond.layers.masks import get_mask
 from profond.testing import gradcheck
 
 
@@ -51,7 +52,7 @@ def test_return_state_initial_state_and_masks(rng):
     bi = layers.Bidirectional(layers.LSTM(4, return_sequences=True, return_state=True))
     out, hf, cf, hb, cb = bi(x, mask=mask)
     assert out.shape == (2, 5, 8) and hf.shape == cb.shape == (2, 4)
-    assert out._keras_mask is mask
+    assert get_mask(out) is mask
     # padded steps: zero outputs in both directions, and the backward pass starts at the end
     # of the real sequence
     assert not out.numpy()[0, 3:].any()
@@ -118,7 +119,7 @@ def test_time_distributed_dense(rng):
     assert td.compute_output_shape((None, 5, 3)) == (None, 5, 4)
     assert td.get_weights()[0].shape == (3, 4)
     mask = np.ones((2, 5), dtype=bool)
-    assert td(x, mask=mask)._keras_mask is mask
+    assert get_mask(td(x, mask=mask)) is mask
     again = layers.deserialize(layers.serialize(td))
     assert isinstance(again.layer, layers.Dense) and again.layer.units == 4
     with pytest.raises(ValueError, match=r"must have shape \(batch, time, \.\.\.\)\. Got input "

@@ -26,7 +26,8 @@ import math
 from profond import ops, saving
 from profond._validation import check_choice, check_float
 from profond.autograd.tensor import Tensor
-from profond.ops._util import as_tensor
+from profond.autograd.function import as_tensor
+from profond.layers.masks import get_mask
 
 __all__ = ["Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError", "Huber",
            "LogCosh", "BinaryCrossentropy", "CategoricalCrossentropy",
@@ -97,16 +98,12 @@ def log_cosh(y_true, y_pred):
 
 def _fused_logits(y_pred, kind):
     """The logits behind ``y_pred`` when it is the direct output of softmax/sigmoid."""
-    logits = getattr(y_pred, "_logits", None)
-    if logits is None:
+    source = getattr(y_pred, "_activation_input", None)
+    if source is None or source.kind != kind:
         return None
-    aux = getattr(y_pred, "_aux", None)
-    if kind == "softmax" and aux is not None and aux[0] == "softmax" and aux[1] in (-1,
-                                                                                   y_pred.ndim - 1):
-        return logits
-    if kind == "sigmoid" and aux is None:
-        return logits
-    return None
+    if kind == "softmax" and source.axis not in (-1, y_pred.ndim - 1):
+        return None
+    return source.logits
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
@@ -200,7 +197,7 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         y_pred = as_tensor(y_pred)
-        mask = y_pred._keras_mask
+        mask = get_mask(y_pred)
         if self.reduction != "none":
             fused = self._fused_reduced(y_true, y_pred, sample_weight, mask)
             if fused is not None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["plot_history", "save_figure"]
+import numpy as np
+
+from profond._files import atomic_path
+
+__all__ = ["plot_history", "plot_schedule", "save_figure"]
 
 
 def _pyplot():
@@ -21,8 +25,6 @@ def _pyplot():
 
 def save_figure(fig, path) -> None:
     """Save ``fig`` to ``path`` atomically (the format follows the extension)."""
-    from profond.io.atomic import atomic_path
-
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lstrip(".") or "png"
     with atomic_path(path) as tmp:
@@ -82,4 +84,40 @@ def plot_history(history, path=None, title=None):
     fig.tight_layout()
     if path is not None:
         save_figure(fig, path)
+    return fig
+
+
+def plot_schedule(schedule, epochs: int, steps_per_epoch: int = 1, path=None):
+    """A learning-rate schedule drawn over a run: the rate of every update, and one marker per
+    epoch for the rate that ``fit`` logs (:meth:`~profond.schedules.LearningRateSchedule.preview`).
+
+    Parameters
+    ----------
+    schedule : LearningRateSchedule
+    epochs : int
+    steps_per_epoch : int, default 1
+        Updates per epoch: ``ceil(n_samples / batch_size)``.
+    path : str, optional
+        Where to save the figure (atomically); the figure is then closed.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    rates = schedule.preview(epochs, steps_per_epoch)  # checks epochs and steps_per_epoch
+    plt = _pyplot()
+    steps = np.arange(epochs * steps_per_epoch)
+    per_step = [schedule.value_at(int(i), steps_per_epoch) for i in steps]
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    ax.plot(steps / steps_per_epoch, per_step, lw=1.2, label="per update")
+    ax.plot(np.arange(1, epochs + 1), rates, "o", ms=3, label="logged per epoch")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate")
+    ax.set_title(repr(schedule), fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    if path is not None:
+        save_figure(fig, path)
+        plt.close(fig)
     return fig

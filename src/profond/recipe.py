@@ -400,7 +400,7 @@ def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=No
 
     import profond
     from profond import data as pdata
-    from profond.io.atomic import atomic_write_text
+    from profond._files import atomic_write_text
 
     from profond.callbacks import ModelCheckpoint, load_checkpoint
 

@@ -91,19 +91,18 @@ class LearningRateSchedule:
                              "optimizer.steps_per_epoch = <updates per epoch>.")
         return self(iterations // steps_per_epoch)
 
-    def preview(self, epochs: int, steps_per_epoch: int = 1, path=None):
+    def preview(self, epochs: int, steps_per_epoch: int = 1):
         """The learning rate of each epoch, as ``fit`` logs it in ``History``.
 
         The value for epoch ``e`` is the rate of that epoch's last update (for a per-epoch
-        schedule, the rate of the whole epoch).
+        schedule, the rate of the whole epoch). :func:`profond.plotting.plot_schedule` draws
+        it with the rate of every update.
 
         Parameters
         ----------
         epochs : int
         steps_per_epoch : int, default 1
             Updates per epoch: ``ceil(n_samples / batch_size)``.
-        path : str, optional
-            Also save a plot there (rate per update, with one marker per epoch).
 
         Returns
         -------
@@ -112,28 +111,7 @@ class LearningRateSchedule:
         epochs = check_int(epochs, "epochs", "preview", low=1)
         steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", "preview", low=1)
         last = np.arange(1, epochs + 1) * steps_per_epoch - 1
-        rates = np.array([self.value_at(int(i), steps_per_epoch) for i in last])
-        if path is not None:
-            self._plot(epochs, steps_per_epoch, rates, path)
-        return rates
-
-    def _plot(self, epochs, steps_per_epoch, rates, path):
-        from profond.plotting import _pyplot, save_figure
-
-        plt = _pyplot()
-        steps = np.arange(epochs * steps_per_epoch)
-        per_step = [self.value_at(int(i), steps_per_epoch) for i in steps]
-        fig, ax = plt.subplots(figsize=(6, 3.4))
-        ax.plot(steps / steps_per_epoch, per_step, lw=1.2, label="per update")
-        ax.plot(np.arange(1, epochs + 1), rates, "o", ms=3, label="logged per epoch")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("learning rate")
-        ax.set_title(repr(self), fontsize=8)
-        ax.grid(alpha=0.3)
-        ax.legend()
-        fig.tight_layout()
-        save_figure(fig, path)
-        plt.close(fig)
+        return np.array([self.value_at(int(i), steps_per_epoch) for i in last])
 
     def get_config(self) -> dict:
         return {"unit": self.unit, "name": self.name}

@@ -1,7 +1,8 @@
 """The ``Tensor``: an array, its gradient, and the node that made it.
 
-Operators and methods (``+``, ``@``, ``.sum()``, ``.reshape()`` ...) are the functions of
-:mod:`profond.ops`, bound onto the class when that package loads.
+Operators and methods (``+``, ``@``, ``.sum()``, ``.reshape()`` ...) are the differentiable
+functions of this package, bound onto the class by the table in :mod:`profond.autograd.operators`
+(which ``profond.autograd`` imports).
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ class Tensor:
         Whether operations on this tensor are recorded.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_keras_mask",
-                 "_logits", "_aux", "__weakref__")
+    # _activation_input: None, or an ``ActivationInput(kind, logits, axis)`` that softmax and
+    # sigmoid leave on their output so that a cross-entropy can run on the logits instead.
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_activation_input",
+                 "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -50,9 +53,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._parents = ()
         self._backward = None
-        self._keras_mask = None
-        self._logits = None
-        self._aux = None
+        self._activation_input = None
 
     @classmethod
     def _make(cls, data, parents=(), backward=None):
@@ -60,9 +61,7 @@ class Tensor:
         out = object.__new__(Tensor)
         out.data = data
         out.grad = None
-        out._keras_mask = None
-        out._logits = None
-        out._aux = None
+        out._activation_input = None
         if backward is not None and engine.grad_mode.enabled:
             for p in parents:
                 if p.requires_grad:
@@ -123,11 +122,6 @@ class Tensor:
     def detach(self) -> "Tensor":
         """A tensor sharing this one's data, cut from the graph."""
         return Tensor._make(self.data)
-
-    def astype(self, dtype) -> "Tensor":
-        from profond import ops
-
-        return ops.cast(self, dtype)
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()

@@ -43,12 +43,14 @@ from __future__ import annotations
 import glob
 import math
 import os
+import re
 import sys
 from typing import NamedTuple
 
 import numpy as np
 
 from profond import random as prandom
+from profond._files import remove_stale_temporaries
 from profond._validation import check_choice
 from profond.callbacks.base import Callback
 from profond.callbacks.early_stopping import resolve_mode
@@ -160,10 +162,6 @@ class ModelCheckpoint(Callback):
 
     def on_train_begin(self, logs=None):
         # A run killed in the middle of a write leaves its temporary file: clear them.
-        import re
-
-        from profond.io.atomic import remove_stale_temporaries
-
         remove_stale_temporaries(re.sub(r"\{[^{}]*\}", "*", self.filepath))
 
     def _improved(self, value) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from profond._files import atomic_write_text
 from profond.callbacks.base import Callback
 
 __all__ = ["History"]
@@ -38,8 +39,6 @@ class History(Callback):
 
     def to_csv(self, path) -> None:
         """Write the history as CSV (one row per epoch), atomically."""
-        from profond.io.atomic import atomic_write_text
-
         keys = list(self.history)
         lines = [",".join(["epoch"] + keys)]
         for i, e in enumerate(self.epoch):

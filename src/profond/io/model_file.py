@@ -37,7 +37,7 @@ import numpy as np
 
 from profond import random as prandom
 from profond import saving
-from profond.io.atomic import atomic_path
+from profond._files import atomic_path
 from profond.io.weights import _safetensors_numpy, weights_to_dict
 
 __all__ = ["save_model", "load_model", "read_metadata", "ModelFileError"]

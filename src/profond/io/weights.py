@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from profond.io.atomic import atomic_path
+from profond._files import atomic_path
 
 __all__ = ["save_weights", "load_weights", "weights_to_dict", "read_safetensors",
            "read_weights_list"]

@@ -82,7 +82,7 @@ def run_lab(name: str, quick: bool = False, seed: int = 0, out_dir=None) -> dict
     Returns the lab's result with ``"images"`` added: the PNG paths relative to ``out_dir``
     (empty without ``out_dir``).
     """
-    from profond.io.atomic import atomic_write_text
+    from profond._files import atomic_write_text
 
     module = get(name)
     result = module.run(quick=quick, seed=seed)

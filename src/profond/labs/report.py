@@ -114,7 +114,7 @@ def render_report(results, base_dir, embed: bool = True, title: str = "profond l
 
 def write_report(results, out_dir, embed: bool = True, filename: str = "report.html") -> str:
     """Write ``out_dir/report.html`` (and ``summary.json``); return the report's path."""
-    from profond.io.atomic import atomic_write_text
+    from profond._files import atomic_write_text
 
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)

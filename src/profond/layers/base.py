@@ -16,6 +16,7 @@ import numpy as np
 from profond import backend, initializers, regularizers
 from profond._structure import map_structure
 from profond.autograd.tensor import Tensor, Variable
+from profond.layers.masks import get_mask, set_mask
 
 __all__ = ["Layer", "InputLayer", "Input", "to_tensor", "shape_of"]
 
@@ -254,7 +255,7 @@ class Layer:
         # the shortest path; structures and masks the general one.
         if isinstance(inputs, Tensor):
             if mask is None:
-                mask = inputs._keras_mask
+                mask = get_mask(inputs)
         else:
             inputs = map_structure(lambda x: x if isinstance(x, Tensor) else to_tensor(x), inputs)
         if not self.built:
@@ -273,7 +274,7 @@ class Layer:
         if mask is not None or type(self).compute_mask is not Layer.compute_mask:
             out_mask = self.compute_mask(inputs, mask)
             if out_mask is not None and isinstance(outputs, Tensor):
-                outputs._keras_mask = out_mask
+                set_mask(outputs, out_mask)
         return outputs
 
     def compute_output_shape(self, input_shape):

@@ -43,7 +43,8 @@ class Embedding(Layer):
     >>> out = layer(np.array([[4, 7, 0, 0]]))
     >>> out.shape
     (1, 4, 3)
-    >>> out._keras_mask
+    >>> from profond.layers.masks import get_mask
+    >>> get_mask(out)
     array([[ True,  True, False, False]])
     """
 

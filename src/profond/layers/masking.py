@@ -25,7 +25,8 @@ class Masking(Layer):
     >>> import numpy as np
     >>> from profond.layers import Masking
     >>> x = np.array([[[1.0, 2.0], [0.0, 0.0], [3.0, 0.0]]])
-    >>> Masking(0.0)(x)._keras_mask
+    >>> from profond.layers.masks import get_mask
+    >>> get_mask(Masking(0.0)(x))
     array([[ True, False,  True]])
     """
 

@@ -27,6 +27,7 @@ from profond.layers._weights_args import (
     weight_arguments_config,
 )
 from profond.layers.base import Layer
+from profond.layers.masks import set_mask
 from profond.ops import recurrent as rnn_ops
 
 __all__ = ["GRU", "LSTM", "SimpleRNN"]
@@ -195,7 +196,7 @@ class _Recurrent(Layer):
         if not self.return_state:
             return output
         if mask is not None and self.return_sequences:
-            output._keras_mask = mask
+            set_mask(output, mask)
         return [output, *states]
 
     def compute_mask(self, inputs, mask=None):

@@ -6,6 +6,7 @@ from profond import ops
 from profond._validation import check_choice
 from profond.autograd.tensor import Tensor
 from profond.layers.base import Layer
+from profond.layers.masks import set_mask
 
 __all__ = ["Bidirectional", "TimeDistributed"]
 
@@ -125,7 +126,7 @@ class Bidirectional(Layer):
         out_mask = mask if self.return_sequences else None
         if out_mask is not None:
             for o in output if isinstance(output, list) else [output]:
-                o._keras_mask = out_mask
+                set_mask(o, out_mask)
         if self.return_state:
             return (output if isinstance(output, list) else [output]) + states
         return output

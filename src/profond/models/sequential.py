@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from profond.layers.base import InputLayer, Layer
+from profond.layers.masks import get_mask
 from profond.models.model import Model
 
 __all__ = ["Sequential"]
@@ -182,7 +183,7 @@ class Sequential(Model):
         x = inputs
         for layer in self._stack:
             x = layer(x, training=training, mask=mask)
-            mask = getattr(x, "_keras_mask", None)
+            mask = get_mask(x)
         return x
 
     def compute_output_shape(self, input_shape):

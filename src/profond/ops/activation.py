@@ -1,22 +1,24 @@
 """Activation functions as single fused nodes (one forward, one hand-written backward).
 
-Each function takes and returns a :class:`~profond.Tensor`. ``softmax`` and ``sigmoid`` keep a
-reference to their input (``out._logits``) so that a following cross-entropy can work on the
-logits directly: stable, and one node instead of two (Keras does the same).
+Each function takes and returns a :class:`~profond.Tensor`. ``relu``, ``sigmoid``, ``tanh``,
+``softmax`` and ``log_softmax`` are Tensor methods too, so they are defined under this floor, in
+:mod:`profond.autograd.activation`, and re-exported here.
 """
 
 from __future__ import annotations
 
 import math
-import operator
 
 from profond import backend
 from profond.autograd.tensor import Tensor
-from profond.ops._util import as_tensor, make, relu_
+from profond._validation import lookup
+from profond.autograd.activation import log_softmax, relu, sigmoid, sigmoid_, softmax, tanh
+from profond.autograd.function import as_tensor, make
 
 __all__ = [
-    "linear_activation", "relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "hard_sigmoid",
-    "tanh", "softmax", "log_softmax", "softplus", "softsign", "silu", "step",
+    "BY_NAME", "get", "name_of", "linear_activation", "relu", "leaky_relu", "elu", "selu", "gelu",
+    "sigmoid", "hard_sigmoid", "tanh", "softmax", "log_softmax", "softplus", "softsign", "silu",
+    "step",
 ]
 
 SELU_ALPHA = 1.6732632423543772
@@ -26,15 +28,6 @@ SELU_SCALE = 1.0507009873554805
 def linear_activation(x) -> Tensor:
     """Identity: ``f(x) = x``."""
     return as_tensor(x)
-
-
-def relu(x) -> Tensor:
-    """Rectified linear unit, ``max(x, 0)``; the gradient at 0 is 0 (as in PyTorch and Keras)."""
-    x = as_tensor(x)
-    xp = x.xp
-    out = relu_(x.data, xp, out=xp.empty_like(x.data, order="C")) if x.data.ndim else \
-        xp.maximum(x.data, 0)
-    return make(out, (x,), lambda g: (g * (out > 0),))
 
 
 def leaky_relu(x, negative_slope: float = 0.2) -> Tensor:
@@ -94,15 +87,6 @@ def gelu(x, approximate: bool = False) -> Tensor:
     return make(out.astype(d.dtype, copy=False), (x,), backward)
 
 
-def sigmoid(x) -> Tensor:
-    """Logistic function ``1 / (1 + exp(-x))``, computed as ``(1 + tanh(x/2)) / 2`` (stable)."""
-    x = as_tensor(x)
-    out = 0.5 * (1 + x.xp.tanh(0.5 * x.data))
-    res = make(out, (x,), lambda g: (g * out * (1 - out),))
-    res._logits = x
-    return res
-
-
 def hard_sigmoid(x) -> Tensor:
     """Piecewise-linear sigmoid ``relu6(x + 3) / 6`` (Keras 3's definition)."""
     x = as_tensor(x)
@@ -112,83 +96,13 @@ def hard_sigmoid(x) -> Tensor:
     return make(out, (x,), lambda g: (g * inside / 6,))
 
 
-def tanh(x) -> Tensor:
-    """Hyperbolic tangent."""
-    x = as_tensor(x)
-    out = x.xp.tanh(x.data)
-    return make(out, (x,), lambda g: (g * (1 - out * out),))
-
-
-def _softmax_axis(x, axis, name):
-    """``axis`` checked against the rank of ``x``, in the form NumPy's reductions take.
-
-    As in PyTorch, a 0-d tensor has one axis of one element (``axis`` -1 or 0), so its softmax
-    is 1 and its log-softmax 0; NumPy has no axis there, so it reduces over all (None).
-    """
-    if axis is None:
-        return None
-    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-    rank = max(x.ndim, 1)
-    for a in axes:
-        try:
-            ok = not isinstance(a, bool) and -rank <= operator.index(a) < rank
-        except TypeError:
-            ok = False
-        if not ok:
-            raise ValueError(f"The 'axis' parameter of {name} must be an int in [{-rank}, "
-                             f"{rank - 1}] (or a tuple of them) for an input of shape "
-                             f"{tuple(x.shape)}. Got {axis!r} instead.")
-    if x.ndim == 0:
-        return None
-    return axes if isinstance(axis, (tuple, list)) else axis
-
-
-def softmax(x, axis: int = -1) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``axis`` (shifted by the max: no overflow).
-
-    Examples
-    --------
-    >>> import profond
-    >>> from profond.ops import softmax
-    >>> softmax(profond.tensor([0.0, 0.0]))
-    tensor([0.5, 0.5], dtype=float32)
-    >>> softmax(profond.tensor(3.0))  # a 0-d tensor is a single category, as in PyTorch
-    tensor(1., dtype=float32)
-    """
-    x = as_tensor(x)
-    axis = _softmax_axis(x, axis, "softmax")
-    e = x.xp.exp(x.data - x.data.max(axis=axis, keepdims=True))
-    out = e / e.sum(axis=axis, keepdims=True)
-
-    def backward(g):
-        return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
-
-    res = make(out, (x,), backward)
-    res._logits = x
-    res._aux = ("softmax", axis)
-    return res
-
-
-def log_softmax(x, axis: int = -1) -> Tensor:
-    """``x - logsumexp(x)`` along ``axis`` (0 for a 0-d tensor, as in PyTorch)."""
-    x = as_tensor(x)
-    axis = _softmax_axis(x, axis, "log_softmax")
-    xp = x.xp
-    shifted = x.data - x.data.max(axis=axis, keepdims=True)
-    out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-
-    def backward(g):
-        return (g - xp.exp(out) * g.sum(axis=axis, keepdims=True),)
-
-    return make(out, (x,), backward)
-
-
 def softplus(x) -> Tensor:
     """``log(1 + exp(x))``, stable for large ``|x|``."""
     x = as_tensor(x)
     xp = x.xp
     out = xp.logaddexp(0, x.data).astype(x.data.dtype, copy=False)
-    return make(out, (x,), lambda g: (g * 0.5 * (1 + xp.tanh(0.5 * x.data)),))
+    # only float tensors carry gradients, so x.data is float whenever this runs
+    return make(out, (x,), lambda g: (g * sigmoid_(x.data, xp, out=xp.empty_like(x.data)),))
 
 
 def softsign(x) -> Tensor:
@@ -201,8 +115,9 @@ def softsign(x) -> Tensor:
 def silu(x) -> Tensor:
     """Sigmoid-weighted linear unit ``x * sigmoid(x)`` (a.k.a. swish; Elfwing et al., 2017)."""
     x = as_tensor(x)
-    s = 0.5 * (1 + x.xp.tanh(0.5 * x.data))
-    return make(x.data * s, (x,), lambda g: (g * s * (1 + x.data * (1 - s)),))
+    d = x.data if x.data.dtype.kind == "f" else x.data.astype("float64")
+    s = sigmoid_(d, x.xp, out=x.xp.empty_like(d))
+    return make(d * s, (x,), lambda g: (g * s * (1 + d * (1 - s)),))
 
 
 def step(x, straight_through: bool = False) -> Tensor:
@@ -219,3 +134,45 @@ def step(x, straight_through: bool = False) -> Tensor:
     if straight_through:
         return make(out, (x,), lambda g: (g * (x.xp.abs(x.data) <= 1),))
     return make(out, (x,), lambda g: (g * 0,))
+
+
+# The built-in activations by name, for the ops that take an activation (the recurrent kernels).
+# profond.activations adds the names that layers know (aliases, registered custom functions).
+BY_NAME = {
+    "linear": linear_activation, "relu": relu, "leaky_relu": leaky_relu, "elu": elu,
+    "selu": selu, "gelu": gelu, "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "tanh": tanh,
+    "softmax": softmax, "log_softmax": log_softmax, "softplus": softplus, "softsign": softsign,
+    "silu": silu, "step": step,
+}
+
+
+def get(identifier):
+    """The activation op for a built-in name or a callable (None is the identity).
+
+    Parameters
+    ----------
+    identifier : str, callable or None
+
+    Returns
+    -------
+    callable
+
+    Examples
+    --------
+    >>> from profond.ops import activation
+    >>> activation.get("tanh") is activation.tanh
+    True
+    """
+    if identifier is None:
+        return linear_activation
+    if isinstance(identifier, str):
+        return lookup(identifier, BY_NAME, "activation")
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"The 'activation' parameter must be a name ({sorted(BY_NAME)}) or a "
+                     f"callable. Got {identifier!r} instead.")
+
+
+def name_of(fn):
+    """The built-in name of ``fn``, or ``fn`` itself when it has none."""
+    return next((name for name, f in BY_NAME.items() if f is fn), fn)

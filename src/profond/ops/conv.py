@@ -28,7 +28,7 @@ Processing", 2006 (the im2col + GEMM formulation).
 from __future__ import annotations
 
 from profond.autograd.tensor import Tensor
-from profond.ops._util import as_tensor, make, relu_
+from profond.autograd.function import as_tensor, make, relu_
 
 __all__ = ["conv1d", "conv2d", "conv_output_length", "same_padding", "normalize_tuple"]
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from profond._validation import check_choice
 from profond.autograd.tensor import Tensor
-from profond.ops._util import as_tensor, make
+from profond.autograd.function import as_tensor, make
+from profond.autograd.shape import permute
 
 __all__ = ["softmax_cross_entropy", "sigmoid_cross_entropy"]
 
@@ -94,8 +95,6 @@ def softmax_cross_entropy(logits, target, sparse: bool = False, label_smoothing:
 
 
 def _moveaxis(x, ax):
-    from profond.ops.shape import permute
-
     order = [i for i in range(x.ndim) if i != ax] + [ax]
     return permute(x, order)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from profond import random as prandom
 from profond._validation import check_float
 from profond.autograd.tensor import Tensor
-from profond.ops._util import as_tensor, make
+from profond.autograd.function import as_tensor, make
 
 __all__ = ["dropout"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from profond import backend
 from profond.autograd.tensor import Tensor
-from profond.ops._util import as_tensor, make
+from profond.autograd.function import as_tensor, make
 
 __all__ = ["embedding"]
 

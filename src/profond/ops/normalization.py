@@ -13,7 +13,7 @@ Inference normalises with fixed statistics (the layer's moving averages): an aff
 from __future__ import annotations
 
 from profond.autograd.tensor import Tensor
-from profond.ops._util import as_tensor, make, normalize_axis
+from profond.autograd.function import as_tensor, make, normalize_axis
 
 __all__ = ["batch_norm_train", "batch_norm_inference"]
 

@@ -22,7 +22,7 @@ through the cache. Only the input beyond the last whole window (odd sizes) is ze
 from __future__ import annotations
 
 from profond.autograd.tensor import Tensor
-from profond.ops._util import as_tensor, make
+from profond.autograd.function import as_tensor, make
 from profond.ops.conv import normalize_tuple, same_padding
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]

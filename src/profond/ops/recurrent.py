@@ -37,17 +37,19 @@ Werbos, "Backpropagation through time: what it does and how to do it", Proc. IEE
 
 from __future__ import annotations
 
-from profond import activations
 from profond.autograd import engine
+from profond.autograd.activation import sigmoid_
+from profond.autograd.function import as_tensor, make
 from profond.autograd.tensor import Tensor
-from profond.ops._util import as_tensor, make
+from profond.ops import activation as activation_ops
 
 __all__ = ["gru", "lstm", "simple_rnn"]
 
 
 # --- activations on raw arrays ----------------------------------------------------------------
-_FAST = {activations.tanh: "tanh", activations.sigmoid: "sigmoid", activations.relu: "relu",
-         activations.hard_sigmoid: "hard_sigmoid", activations.linear: "linear"}
+_FAST = {activation_ops.tanh: "tanh", activation_ops.sigmoid: "sigmoid",
+         activation_ops.relu: "relu", activation_ops.hard_sigmoid: "hard_sigmoid",
+         activation_ops.linear_activation: "linear"}
 
 
 class _Activation:
@@ -59,10 +61,10 @@ class _Activation:
     """
 
     def __init__(self, fn, what: str):
-        fn = activations.get(fn)
-        if fn in (activations.softmax, activations.log_softmax):
+        fn = activation_ops.get(fn)
+        if fn in (activation_ops.softmax, activation_ops.log_softmax):
             raise ValueError(f"The '{what}' of a recurrent layer must be elementwise. Got "
-                             f"{activations.serialize(fn)!r} instead.")
+                             f"{activation_ops.name_of(fn)!r} instead.")
         self.fn = fn
         self.kind = _FAST.get(fn)
 
@@ -81,12 +83,8 @@ class _Activation:
             a = out
         if kind == "tanh":
             xp.tanh(a, out=a)
-        elif kind == "sigmoid":  # 1 / (1 + exp(-a)); exp is cheaper than tanh in NumPy
-            xp.negative(a, out=a)
-            xp.minimum(a, 88.0, out=a)  # exp(88) still fits in float32: no overflow
-            xp.exp(a, out=a)
-            a += 1
-            xp.reciprocal(a, out=a)
+        elif kind == "sigmoid":
+            sigmoid_(a, xp)
         elif kind == "hard_sigmoid":
             a /= 6
             a += 0.5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from profond import backend
 from profond.autograd.tensor import Tensor
-from profond.ops._util import as_tensor, make
+from profond.autograd.function import as_tensor, make, unbroadcast
 
 __all__ = ["reshape", "transpose", "permute", "swapaxes", "getitem", "concatenate", "stack",
            "pad", "expand_dims", "squeeze", "flatten", "broadcast_to", "split"]
@@ -204,8 +204,6 @@ def flatten(a, start_axis: int = 1) -> Tensor:
 
 def broadcast_to(a, shape) -> Tensor:
     """Broadcast to ``shape``; the gradient is summed back."""
-    from profond.ops._util import unbroadcast
-
     a = as_tensor(a)
     src = a.data.shape
     return make(a.xp.broadcast_to(a.data, shape), (a,), lambda g: (unbroadcast(g, src),))

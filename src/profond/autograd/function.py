@@ -1,4 +1,8 @@
-"""Helpers shared by op modules: operand coercion, broadcasting reduction, axis normalisation."""
+"""What a differentiable function is written with: ``make`` (a node: the output array, its
+parents and a backward closure), operand coercion, broadcasting reduction, axis normalisation.
+
+The primitives of :mod:`profond.autograd` and the ops of :mod:`profond.ops` all use them.
+"""
 
 from __future__ import annotations
 

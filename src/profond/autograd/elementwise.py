@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from profond.autograd.tensor import Tensor
-from profond.ops._util import as_tensor, make, pair, unbroadcast
+from profond.autograd.function import as_tensor, make, pair, unbroadcast
 
 __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "maximum", "minimum", "where",

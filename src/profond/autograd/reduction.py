@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from profond.autograd.tensor import Tensor
-from profond.ops._util import as_tensor, expand_reduced, make, normalize_axis
+from profond.autograd.elementwise import sqrt
+from profond.autograd.function import as_tensor, expand_reduced, make, normalize_axis
 
 __all__ = ["sum", "mean", "max", "min", "var", "std", "logsumexp", "argmax", "argmin"]
 
@@ -82,8 +83,6 @@ def var(a, axis=None, keepdims: bool = False, ddof: int = 0) -> Tensor:
 
 def std(a, axis=None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Standard deviation over ``axis``."""
-    from profond.ops.elementwise import sqrt
-
     return sqrt(var(a, axis=axis, keepdims=keepdims, ddof=ddof))
 
 
