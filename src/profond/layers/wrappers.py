@@ -7,6 +7,7 @@ from profond._validation import check_choice
 from profond.autograd.tensor import Tensor
 from profond.layers.base import Layer
 from profond.layers.masks import set_mask
+from profond.layers.serialization import deserialize, serialize
 
 __all__ = ["Bidirectional", "TimeDistributed"]
 
@@ -158,7 +159,6 @@ class Bidirectional(Layer):
         self.backward_layer.reset_state()
 
     def get_config(self):
-        from profond.layers import serialize
 
         return {**super().get_config(), "merge_mode": self.merge_mode,
                 "layer": serialize(self.forward_layer),
@@ -166,7 +166,6 @@ class Bidirectional(Layer):
 
     @classmethod
     def from_config(cls, config):
-        from profond.layers import deserialize
 
         config = dict(config)
         config["layer"] = deserialize(config["layer"])
@@ -232,13 +231,11 @@ class TimeDistributed(Layer):
         return tuple(input_shape[:2]) + tuple(inner[1:])
 
     def get_config(self):
-        from profond.layers import serialize
 
         return {**super().get_config(), "layer": serialize(self.layer)}
 
     @classmethod
     def from_config(cls, config):
-        from profond.layers import deserialize
 
         config = dict(config)
         config["layer"] = deserialize(config["layer"])
