@@ -76,17 +76,6 @@ def _is_one_array(x) -> bool:
         (isinstance(v, (list, tuple)) and any(hasattr(w, "shape") for w in v)) for v in x)
 
 
-def _labels(name, template, count):
-    """A name for each leaf in error messages: ``x`` alone, ``x['image']`` by key, ``x[0]``
-    by position."""
-    if count == 1:
-        return [name]
-    if isinstance(template, dict):
-        return [label for k in sorted(template)
-                for label in _labels(f"{name}['{k}']", template[k], len(flatten(template[k])))]
-    return [f"{name}[{i}]" for i in range(count)]
-
-
 class _Arrays:
     """One argument (``x``, ``y`` or ``sample_weight``): its structure, its arrays in
     :func:`~profond.training.structure.flatten` order, and a label for each."""
@@ -100,12 +89,20 @@ class _Arrays:
     def of(cls, value, name):
         if value is None:
             return None
-        if _is_one_array(value) or not isinstance(value, (list, tuple, dict)):
-            array = _to_array(value, name)
-            return cls(name, array, [array], [name])
-        leaves = [_to_array(a, name) for a in flatten(value)]
-        template = unflatten(value, leaves)
-        return cls(name, template, leaves, _labels(name, value, len(leaves)))
+        leaves, labels = [], []
+
+        def convert(v, label):  # one walk, in flatten's order (dict keys sorted)
+            if isinstance(v, dict):
+                return {k: convert(v[k], f"{label}['{k}']") for k in sorted(v)}
+            if isinstance(v, (list, tuple)) and not _is_one_array(v):
+                return type(v)(convert(item, f"{label}[{i}]") for i, item in enumerate(v))
+            leaves.append(_to_array(v, name))
+            labels.append(label)
+            return leaves[-1]
+
+        template = convert(value, name)
+        # Errors name ``x`` alone, ``x['image']`` by key, ``x[0]`` by position.
+        return cls(name, template, leaves, labels if len(leaves) > 1 else [name])
 
     def rows(self, start, stop):
         """The samples ``start:stop`` of every leaf (views, nothing copied)."""
