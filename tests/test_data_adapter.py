@@ -7,8 +7,7 @@ import pytest
 import profond
 from profond import layers
 from profond.training.batching import ArrayBatches
-from profond.training.data_adapter import (evaluate_data, fit_data, predict_data,
-                                           single_batch)
+from profond.training.data_adapter import evaluate_data, fit_data, predict_data, single_batch
 
 
 def _rows(n, width, start=0):
@@ -59,7 +58,7 @@ def test_shuffling_draws_the_same_order_as_array_batches_for_a_seed():
     got = [b[1].tolist() for b in fit_data(x, y, batch_size=5).batches]
     profond.random.seed(7)
     want = [b[1].tolist() for b in ArrayBatches((x, y, None), batch_size=5, shuffle=True)]
-    assert got == want and sorted(sum(got, [])) == list(range(23))
+    assert got == want and sorted(v for batch in got for v in batch) == list(range(23))
 
 
 def test_sample_and_class_weights_per_output():

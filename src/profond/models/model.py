@@ -232,7 +232,6 @@ class Model(Layer):
             x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
             validation_split, validation_data, validation_batch_size, validation_steps,
             loss=self.compiled_loss.spec)
-        batches = data.batches
         self.optimizer.steps_per_epoch = data.steps  # lets unit="epoch" schedules count epochs
         history = History()
         cbs = list(callbacks or [])
@@ -247,29 +246,28 @@ class Model(Layer):
         self.history = history
         self.stop_training = False
 
-        self._ensure_built(batches.first()[0])
+        self._ensure_built(data.batches.first()[0])
         self._cache_step_state()
         self.optimizer.build(self._trainable_cache)
-        batch_hooks = callback_list.has("on_train_batch_end") or \
-            callback_list.has("on_train_batch_begin")
         watch_gradients = callback_list.has("on_train_batch_gradients")
         self._gradient_callbacks = callback_list if watch_gradients else None
         self._train_batch = 0
         try:
-            logs = self._fit_epochs(callback_list, data, guard, initial_epoch, epochs,
-                                    validation_freq, batch_hooks, watch_gradients)
+            callback_list.on_train_begin()
+            if guard is not None and initial_epoch == 0 and not data.from_source:
+                guard.probe(data.arrays, data.batch_size)
+            logs = self._run_epochs(callback_list, data, initial_epoch, epochs, validation_freq)
         finally:
             self._gradient_callbacks = None
         callback_list.on_train_end(logs)
         return history
 
-    def _fit_epochs(self, callback_list, data, guard, initial_epoch, epochs, validation_freq,
-                    batch_hooks, watch_gradients):
+    def _run_epochs(self, callback_list, data, initial_epoch, epochs, validation_freq):
         """fit's loop: the epochs, each its batches, then validation; returns the last logs."""
         batches = data.batches
-        callback_list.on_train_begin()
-        if guard is not None and initial_epoch == 0 and not data.from_source:
-            guard.probe(data.arrays, data.batch_size)
+        batch_hooks = callback_list.has("on_train_batch_end") or \
+            callback_list.has("on_train_batch_begin")
+        watch_gradients = self._gradient_callbacks is not None
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.compiled_metrics.reset()
@@ -303,7 +301,7 @@ class Model(Layer):
                 warnings.warn(f"fit: the batch generator ran out during epoch {epoch + 1} of "
                               f"{epochs}; training stops. Give steps_per_epoch (and a generator "
                               "that loops over the data) to train for several epochs.",
-                              UserWarning, stacklevel=3)
+                              UserWarning, stacklevel=3)  # fit's caller
                 self.stop_training = True
             if self.stop_training:
                 break

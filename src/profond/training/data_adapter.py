@@ -40,8 +40,7 @@ import numpy as np
 from profond import backend
 from profond._validation import check_float, check_int
 from profond.autograd.tensor import Tensor
-from profond.training.batching import (ArrayBatches, GeneratorBatches, StepBatches,
-                                       is_batch_source)
+from profond.training.batching import ArrayBatches, GeneratorBatches, StepBatches, is_batch_source
 from profond.training.structure import flatten, unflatten
 from profond.training.weighting import class_weight_to_sample_weight
 
@@ -80,7 +79,7 @@ class _Arrays:
     """One argument (``x``, ``y`` or ``sample_weight``): its structure, its arrays in
     :func:`~profond.training.structure.flatten` order, and a label for each."""
 
-    __slots__ = ("name", "template", "leaves", "labels")
+    __slots__ = ("labels", "leaves", "name", "template")
 
     def __init__(self, name, template, leaves, labels):
         self.name, self.template, self.leaves, self.labels = name, template, leaves, labels
