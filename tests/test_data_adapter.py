@@ -132,6 +132,9 @@ def test_mismatched_sample_counts_name_each_array_and_its_shape():
                  sample_weight={"a": np.ones(5), "b": np.ones(6)})
     with pytest.raises(ValueError, match=r"same number of samples.*'x\[0\]' has 3, 'x\[1\]' has 2"):
         predict_data([np.zeros((3, 1)), np.zeros((2, 1))])
+    with pytest.raises(ValueError, match=r"'sample_weight\['b'\]' argument must be non-neg"):
+        fit_data(np.zeros((5, 1)), {"a": np.zeros(5), "b": np.zeros(5)},
+                 sample_weight={"a": np.ones(5), "b": -np.ones(5)})
     with pytest.raises(ValueError, match=r"'x\['meta'\]' argument contains NaN"):
         predict_data({"image": np.zeros((2, 1)), "meta": np.array([[1.0], [np.nan]])})
 

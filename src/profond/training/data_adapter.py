@@ -45,7 +45,7 @@ from profond.training.structure import flatten, unflatten
 from profond.training.weighting import class_weight_to_sample_weight
 
 __all__ = ["FitData", "fit_data", "evaluate_data", "predict_data", "single_batch",
-           "batch_length", "as_arrays"]
+           "batch_length"]
 
 # Elements read per chunk (16 MiB of float32): bounded memory whatever the sample size.
 _CHUNK_ELEMENTS = 1 << 22
@@ -148,9 +148,9 @@ def _check_finite_array(a, label):
                          "Clean or impute the data first.")
 
 
-def _check_sample_weight(sample_weight, name="sample_weight"):
+def _check_sample_weight(sample_weight):
     """Raise unless every weight is finite and non-negative (read in chunks)."""
-    for w in sample_weight.leaves:
+    for name, w in sample_weight.named():
         if w.dtype.kind == "f":
             _check_finite_array(w, name)
         xp = backend.get_array_module(w)
@@ -186,21 +186,6 @@ def _checked(x, y=None, sample_weight=None):
     if sample_weight is not None:
         _check_sample_weight(sample_weight)
     return x, y, sample_weight, n
-
-
-def as_arrays(x, name: str = "x"):
-    """``x`` (an array-like, or a list/dict of them) as arrays in the same structure, their
-    dtypes and ranks checked.
-
-    Examples
-    --------
-    >>> as_arrays([[1.0, 2.0], [3.0, 4.0]]).shape
-    (2, 2)
-    >>> sorted(as_arrays({"a": [1, 2], "b": [[0.5], [1.5]]}))
-    ['a', 'b']
-    """
-    arrays = _Arrays.of(x, name)
-    return None if arrays is None else arrays.template
 
 
 def batch_length(x) -> int:
