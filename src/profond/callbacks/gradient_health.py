@@ -93,12 +93,11 @@ class GradientHealth(Callback):
         self._sums, self._count, self._calls = {}, 0, 0
 
     def on_train_batch_gradients(self, batch, gradients, variables):
-        grads = gradients
         self._calls += 1
         if (self._calls - 1) % self.every:
             return
         squares = {}
-        for g, v in zip(grads, variables):
+        for g, v in zip(gradients, variables):
             if g is None:
                 continue
             layer = v.path.rsplit("/", 1)[0] if "/" in getattr(v, "path", "") else v.name
