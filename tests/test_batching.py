@@ -97,7 +97,7 @@ class _Guarded:
 
 
 def test_fit_reads_memmaps_in_pieces(tmp_path, monkeypatch):
-    from profond.models import checks
+    from profond.training import data_adapter as checks
 
     monkeypatch.setattr(checks, "_CHUNK_ELEMENTS", 6 * 25)  # 25 samples per check chunk
     x, y = _data(100)

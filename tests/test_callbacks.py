@@ -10,7 +10,7 @@ import pytest
 
 import profond
 from profond import layers
-from profond.callbacks import (Callback, CSVLogger, EarlyStopping, LambdaCallback,
+from profond.callbacks import (Callback, CallbackList, CSVLogger, EarlyStopping, LambdaCallback,
                                ModelCheckpoint, ProgressBar, TerminateOnNaN)
 from profond.optimizers import SGD
 
@@ -312,3 +312,38 @@ def test_progress_bar_hides_detail_series():
     bar.on_epoch_begin(0)
     bar.on_epoch_end(0, {"loss": 0.5, "grad_norm/dense": 0.1})
     assert "grad_norm" not in stream.getvalue() and "loss: 0.5" in stream.getvalue()
+
+
+def test_batch_gradients_hook_sees_each_batch_before_the_update():
+    """``on_train_batch_gradients`` gets the batch index, the gradients and the variables
+    after the backward pass and before the optimizer's update (plain SGD: the weights then
+    move by exactly ``-lr * gradient``)."""
+    x, y = _data(40)
+
+    class Watch(Callback):
+        def __init__(self):
+            super().__init__()
+            self.calls, self.before = [], None
+
+        def on_train_batch_gradients(self, batch, gradients, variables):
+            assert [g.shape for g in gradients] == [v.shape for v in variables]
+            self.calls.append(batch)
+            self.before = [v.numpy().copy() for v in variables]
+            self.grads = [np.array(g) for g in gradients]
+            self.variables = variables
+
+        def on_train_batch_end(self, batch, logs=None):
+            for v, w, g in zip(self.variables, self.before, self.grads):
+                np.testing.assert_allclose(v.numpy(), w - 0.05 * g, rtol=1e-6, atol=1e-7)
+
+    watch = Watch()
+    model = _model()
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[watch])
+    assert watch.calls == [0, 1, 2, 0, 1, 2]
+    seen = []
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[LambdaCallback(
+        on_train_batch_gradients=lambda batch, grads, variables: seen.append(batch))])
+    assert seen == [0, 1]
+    # Only callbacks that override the hook are called for it.
+    assert not CallbackList([Callback(), EarlyStopping()]).has("on_train_batch_gradients")
+    assert CallbackList([watch]).has("on_train_batch_gradients")

@@ -147,10 +147,10 @@ def test_exploding_gradient_norm_is_detected():
     first = history.events[0]
     assert not first["ok"] and "gradient norm" in first["reason"]
     guard = DivergenceGuard()
-    guard._observe([np.ones(4, dtype="float32")], None)
-    guard._observe([np.full(4, 10.0, dtype="float32")], None)
+    guard.on_train_batch_gradients(0, [np.ones(4, dtype="float32")], None)
+    guard.on_train_batch_gradients(0, [np.full(4, 10.0, dtype="float32")], None)
     assert guard._grad_problem is None
-    guard._observe([np.full(4, 2000.0, dtype="float32")], None)
+    guard.on_train_batch_gradients(0, [np.full(4, 2000.0, dtype="float32")], None)
     assert "exploded to more than 1000 times" in guard._grad_problem
 
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from profond import random as prandom
 from profond._validation import check_float, check_int
-from profond.training.batching import ArrayBatches
+from profond.training.data_adapter import fit_data
 
 __all__ = ["find_learning_rate", "LRFinderResult"]
 
@@ -187,10 +187,8 @@ def find_learning_rate(model, x, y, *, batch_size=32, start_lr=1e-7, end_lr=10.0
         raise ValueError("The 'y' parameter of find_learning_rate must be the targets. "
                          "Got None instead.")
 
-    x, y, sample_weight = model._prepare(x, y, sample_weight, owner)
-    batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size, shuffle=shuffle)
-    first = next(iter(ArrayBatches((x,), batch_size=min(batch_size, batches.n))))[0]
-    model._ensure_built(first)
+    batches = fit_data(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle).batches
+    model._ensure_built(batches.first()[0])
     model._cache_step_state()
     opt = model.optimizer
 

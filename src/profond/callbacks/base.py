@@ -6,14 +6,30 @@ __all__ = ["Callback", "CallbackList"]
 
 _HOOKS = [f"on_{phase}_{edge}" for phase in ("train", "epoch", "train_batch", "test",
                                               "test_batch", "predict", "predict_batch")
-          for edge in ("begin", "end")]
+          for edge in ("begin", "end")] + ["on_train_batch_gradients"]
 
 
 class Callback:
-    """Base class: override any ``on_{train,epoch,batch,test,predict}_{begin,end}`` hook.
+    """Base class: override any ``on_{train,epoch,batch,test,predict}_{begin,end}`` hook, or
+    :meth:`on_train_batch_gradients` to see each batch's gradients.
 
     ``self.model`` is set by ``fit``/``evaluate``/``predict``; setting
-    ``self.model.stop_training = True`` ends training after the current batch.
+    ``self.model.stop_training = True`` ends training after the current batch. A hook that a
+    callback does not override costs nothing: ``fit`` calls only the overridden ones.
+
+    Examples
+    --------
+    >>> import numpy as np, profond
+    >>> from profond import layers
+    >>> class LargestGradient(profond.callbacks.Callback):
+    ...     def on_train_batch_gradients(self, batch, gradients, variables):
+    ...         self.largest = max(float(abs(g).max()) for g in gradients)
+    >>> model = profond.Sequential([layers.Input((2,)), layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> watch = LargestGradient()
+    >>> _ = model.fit(np.ones((4, 2)), np.zeros(4), verbose=0, callbacks=[watch])
+    >>> watch.largest > 0
+    True
     """
 
     def __init__(self):
@@ -36,6 +52,23 @@ class Callback:
     def on_train_batch_end(self, batch, logs=None):
         self.on_batch_end(batch, logs)
 
+    def on_train_batch_gradients(self, batch, gradients, variables):
+        """Called in training after each backward pass, before the optimizer's update.
+
+        Parameters
+        ----------
+        batch : int
+            Index of the batch within the epoch (0 for the batches the divergence guard's
+            probe trains on before the first epoch).
+        gradients : list of arrays or None
+            The gradient of the loss with respect to each variable (None for a variable the
+            loss does not depend on), as backend arrays. Read them; the optimizer applies
+            them next, so changing them in place changes the update.
+        variables : list of Variable
+            The trainable variables, in the order of ``gradients`` (``v.path`` names each as
+            ``"layer/weight"``).
+        """
+
     def on_test_begin(self, logs=None): pass
     def on_test_end(self, logs=None): pass
     def on_test_batch_begin(self, batch, logs=None): pass
@@ -53,7 +86,8 @@ class Callback:
 def _overrides(cb, hook):
     """Whether ``cb`` does something in ``hook``: a method overridden in its class, or a
     function set on the instance (as :class:`~profond.callbacks.LambdaCallback` does)."""
-    names = (hook, hook.replace("train_", "")) if hook.startswith("on_train_batch") else (hook,)
+    names = (hook, hook.replace("train_", "")) if hook in ("on_train_batch_begin",
+                                                           "on_train_batch_end") else (hook,)
     return any(getattr(type(cb), n) is not getattr(Callback, n) or n in vars(cb)
                for n in names)
 
@@ -78,9 +112,6 @@ class CallbackList:
     def has(self, hook: str) -> bool:
         return bool(self._active[hook])
 
-    def append(self, cb):
-        self.__init__(self.callbacks + [cb], cb.model, cb.params)
-
     def __iter__(self):
         return iter(self.callbacks)
 
@@ -94,6 +125,10 @@ class CallbackList:
     def on_epoch_end(self, epoch, logs=None): self._call("on_epoch_end", epoch, logs)
     def on_train_batch_begin(self, b, logs=None): self._call("on_train_batch_begin", b, logs)
     def on_train_batch_end(self, b, logs=None): self._call("on_train_batch_end", b, logs)
+
+    def on_train_batch_gradients(self, batch, gradients, variables):
+        self._call("on_train_batch_gradients", batch, gradients, variables)
+
     def on_test_begin(self, logs=None): self._call("on_test_begin", logs)
     def on_test_end(self, logs=None): self._call("on_test_end", logs)
     def on_test_batch_begin(self, b, logs=None): self._call("on_test_batch_begin", b, logs)

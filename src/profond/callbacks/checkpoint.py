@@ -63,17 +63,11 @@ __all__ = ["ModelCheckpoint", "load_checkpoint", "latest_checkpoint", "Checkpoin
 def _layer_generators(model):
     """``{"layer/attribute": Generator}`` for generators held by the model's layers."""
     found = {}
-    stack, seen = [model], set()
     global_gen = prandom.generator()
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
+    for layer in model.flatten_layers():
         for attr, value in sorted(vars(layer).items()):
             if isinstance(value, np.random.Generator) and value is not global_gen:
                 found[f"{layer.name}/{attr}"] = value
-        stack.extend(getattr(layer, "_sublayers", []))
     return found
 
 

@@ -47,23 +47,19 @@ class DivergenceError(RuntimeError):
     """Every probe of the divergence guard diverged."""
 
 
-def _walk(layer):
-    stack, seen = [layer], set()
-    while stack:
-        current = stack.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        stack.extend(current._sublayers)
+def _own_weights(layer):
+    """The weights ``layer`` holds itself, not through a sub-layer, in ``weights`` order."""
+    nested = {id(v) for sub in layer.layers for v in sub.weights}
+    return [v for v in layer.weights if id(v) not in nested]
 
 
 def recreate_weights(model, seed: int) -> None:
     """Re-initialise every weight of ``model`` as a fresh model would be, drawing with ``seed``.
 
     Each layer that owns weights is re-created from its config (``type(layer).from_config(
-    layer.get_config())``) and built for the same input shape; its fresh weights are copied
-    into the existing variables, so optimizers and callbacks holding them keep working.
+    layer.get_config())``) and built as it was (``build_from_config(layer.get_build_config())``);
+    its fresh weights are copied into the existing variables, so optimizers and callbacks
+    holding them keep working.
 
     Raises
     ------
@@ -71,19 +67,23 @@ def recreate_weights(model, seed: int) -> None:
         When a layer cannot be re-created from its config.
     """
     with prandom.seeded(seed):
-        for layer in _walk(model):
-            own = layer._own_weights
+        for layer in model.flatten_layers():
+            own = _own_weights(layer)
             if not own:
                 continue
             try:
+                build_config = layer.get_build_config()
+                if build_config is None:
+                    raise ValueError("it was built without being called, so its input shape "
+                                     "is unknown")
                 fresh = type(layer).from_config(layer.get_config())
-                fresh.build(layer._build_input_shape)
+                fresh.build_from_config(build_config)
             except Exception as err:
                 raise RuntimeError(f"The divergence guard cannot re-create layer "
                                    f"'{layer.name}' ({type(layer).__name__}) from its config "
                                    f"({type(err).__name__}: {err}). Give it a get_config() "
                                    "that its __init__ accepts.") from err
-            new = fresh._own_weights
+            new = _own_weights(fresh)
             if [tuple(v.shape) for v in new] != [tuple(v.shape) for v in own]:
                 raise RuntimeError(f"The divergence guard re-created layer '{layer.name}' with "
                                    "different weight shapes; it cannot re-initialise it.")
@@ -202,10 +202,10 @@ class DivergenceGuard(Callback):
         self._good = None
 
     # --- gradient watch --------------------------------------------------------------------
-    def _observe(self, grads, variables):
+    def on_train_batch_gradients(self, batch, gradients, variables):
         if self._grad_problem is not None:
             return
-        total = sum(backend.sum_of_squares(g) for g in grads if g is not None)
+        total = sum(backend.sum_of_squares(g) for g in gradients if g is not None)
         norm = math.sqrt(total) if math.isfinite(total) else math.inf
         if not math.isfinite(norm):
             self._grad_problem = "the gradient norm is not finite"
@@ -250,15 +250,9 @@ class DivergenceGuard(Callback):
         self.best = math.inf
         self.rollbacks = 0
         self._reset_run()
-        observers = self.model.__dict__.setdefault("_gradient_observers", [])
-        if self._observe not in observers:
-            observers.append(self._observe)
         self._good = self._snapshot()
 
     def on_train_end(self, logs=None):
-        observers = getattr(self.model, "_gradient_observers", [])
-        if self._observe in observers:
-            observers.remove(self._observe)
         if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
 

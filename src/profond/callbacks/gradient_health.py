@@ -89,24 +89,16 @@ class GradientHealth(Callback):
 
     def on_train_begin(self, logs=None):
         self.norms, self.ratios, self.warned = {}, [], None
-        observers = self.model.__dict__.setdefault("_gradient_observers", [])
-        if self._observe not in observers:
-            observers.append(self._observe)
-
-    def on_train_end(self, logs=None):
-        observers = getattr(self.model, "_gradient_observers", [])
-        if self._observe in observers:
-            observers.remove(self._observe)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._sums, self._count, self._calls = {}, 0, 0
 
-    def _observe(self, grads, variables):
+    def on_train_batch_gradients(self, batch, gradients, variables):
         self._calls += 1
         if (self._calls - 1) % self.every:
             return
         squares = {}
-        for g, v in zip(grads, variables):
+        for g, v in zip(gradients, variables):
             if g is None:
                 continue
             layer = v.path.rsplit("/", 1)[0] if "/" in getattr(v, "path", "") else v.name

@@ -127,6 +127,39 @@ class Layer:
         """Directly tracked sub-layers, in assignment order."""
         return list(self._sublayers)
 
+    def flatten_layers(self, include_self: bool = True, recursive: bool = True) -> list:
+        """This layer and every layer nested in it, each once, breadth first.
+
+        Parameters
+        ----------
+        include_self : bool, default True
+            Start the list with this layer.
+        recursive : bool, default True
+            Go down every level (False: the direct sub-layers only).
+
+        Examples
+        --------
+        >>> from profond import layers
+        >>> outer = layers.Layer(name="outer")
+        >>> outer.inner = layers.Layer(name="inner")
+        >>> outer.inner.leaf = layers.Layer(name="leaf")
+        >>> [layer.name for layer in outer.flatten_layers()]
+        ['outer', 'inner', 'leaf']
+        >>> [layer.name for layer in outer.flatten_layers(include_self=False, recursive=False)]
+        ['inner']
+        """
+        found, seen, queue = [], {id(self)}, list(self._sublayers)
+        if include_self:
+            found.append(self)
+        for layer in queue:  # the queue grows while it is read: breadth first
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            found.append(layer)
+            if recursive:
+                queue.extend(layer._sublayers)
+        return found
+
     # --- weights ---------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
                    regularizer=None, constraint=None, name=None) -> Variable:
@@ -334,18 +367,33 @@ class Layer:
         """Re-create a layer from ``get_config()``'s output."""
         return cls(**config)
 
-    def get_build_config(self):
-        """``{"input_shape": ...}`` once built (Keras's ``build_config``), else None."""
+    def get_build_config(self) -> dict | None:
+        """The input shape the layer was built for, as ``{"input_shape": shape}`` (Keras's
+        ``build_config``; None when it was not built by a call); :meth:`build_from_config`
+        builds a twin from it."""
         if not self.built or self._build_input_shape is None:
             return None
         return {"input_shape": _shape_config(self._build_input_shape)}
 
     def build_from_config(self, config: dict) -> None:
-        """Build the layer for the ``input_shape`` of :meth:`get_build_config`."""
-        shape = _shape_from_config(config["input_shape"])
-        self._build_input_shape = shape
-        self.build(shape)
-        self.built = True
+        """Create the weights as :meth:`get_build_config`'s layer had them.
+
+        Examples
+        --------
+        >>> import profond
+        >>> from profond import layers
+        >>> dense = layers.Dense(3)
+        >>> _ = dense(profond.tensor([[1.0, 2.0]]))
+        >>> twin = layers.Dense.from_config(dense.get_config())
+        >>> twin.build_from_config(dense.get_build_config())
+        >>> [w.shape for w in twin.get_weights()]
+        [(2, 3), (3,)]
+        """
+        if config and config.get("input_shape") is not None:
+            shape = _shape_from_config(config["input_shape"])
+            self._build_input_shape = shape
+            self.build(shape)
+            self.built = True
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"

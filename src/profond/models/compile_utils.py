@@ -5,7 +5,6 @@ from __future__ import annotations
 from profond import losses as losses_mod
 from profond import metrics as metrics_mod
 from profond.autograd.tensor import Tensor
-from profond.training.structure import flatten
 
 __all__ = ["CompiledLoss", "CompiledMetrics", "output_names"]
 
@@ -248,7 +247,3 @@ class CompiledMetrics:
     @property
     def all(self):
         return [m for ms in (self.metrics or {}).values() for m in ms]
-
-
-def flat_len(x):
-    return len(flatten(x))

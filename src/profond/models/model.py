@@ -5,37 +5,26 @@ Subclass it and write ``call`` (as in Keras), or use :class:`~profond.models.Seq
 
 from __future__ import annotations
 
+import warnings
+
 from profond import backend
 from profond import optimizers as optimizers_mod
-from profond._validation import check_float, check_int
+from profond._validation import check_int
 from profond.autograd.engine import no_grad
 from profond.autograd.tensor import Tensor
 from profond.callbacks import CallbackList, History, ProgressBar
 from profond.callbacks.divergence import attach_guard
 from profond.layers.base import Layer
-from profond.models.checks import as_array_structure, check_finite, check_sample_weight
 from profond.models.compile_utils import CompiledLoss, CompiledMetrics
-from profond.training.batching import (ArrayBatches, GeneratorBatches, StepBatches,
-                                       is_batch_source)
-from profond.training.structure import flatten, map_structure
+from profond.training import data_adapter
+from profond.training.data_adapter import batch_length
+from profond.training.structure import flatten, map_structure, unflatten
 
 __all__ = ["Model"]
 
 
 def _tensorize(x):
     return map_structure(lambda a: a if isinstance(a, Tensor) else Tensor._make(a), x)
-
-
-def _split_tail(x, fraction):
-    """Keras's ``validation_split``: the last ``fraction`` of the samples, before shuffling."""
-    n = len(flatten(x)[0])
-    cut = int(n * (1.0 - fraction))
-    if cut <= 0 or cut >= n:
-        raise ValueError(f"validation_split={fraction} leaves an empty training or validation "
-                         f"set for {n} samples.")
-    head = map_structure(lambda a: a[:cut], x)
-    tail = map_structure(lambda a: a[cut:], x)
-    return head, tail
 
 
 class Model(Layer):
@@ -71,9 +60,10 @@ class Model(Layer):
         self.stop_training = False
         self.history = None
         self._compile_config = None
-        # Functions fn(grads, variables) called after each backward pass, before the update
-        # (the divergence guard and GradientHealth watch gradient norms through it).
-        self._gradient_observers = []
+        # fit's callbacks that watch each batch's gradients (None: no one does, and the step
+        # pays nothing), and the index in its epoch of the batch being trained on.
+        self._gradient_callbacks = None
+        self._train_batch = 0
 
     # --- compile ---------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -105,7 +95,6 @@ class Model(Layer):
         self.compiled_metrics = CompiledMetrics(metrics, self.compiled_loss,
                                                 kwargs.get("weighted_metrics"))
         self._compile_config = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
-        self.compiled = True
 
     def _check_compiled(self, what):
         if self.compiled_loss is None:
@@ -121,13 +110,8 @@ class Model(Layer):
         """What every training step needs, gathered once per ``fit`` instead of per batch."""
         self._trainable_cache = self.trainable_weights
         self._penalty_cache = [v for v in self._trainable_cache if v.regularizer is not None]
-        stack, layers = [self], []
-        while stack:
-            layer = stack.pop()
-            layers.append(layer)
-            stack.extend(layer._sublayers)
         self._has_activity_losses = any(layer.activity_regularizer is not None
-                                        for layer in layers)
+                                        for layer in self.flatten_layers())
 
     def _regularization_penalty(self):
         if not hasattr(self, "_penalty_cache"):
@@ -158,8 +142,9 @@ class Model(Layer):
         grads = [v.grad for v in variables]
         for v in variables:  # the optimizer gets the arrays; the variables keep no reference
             v.grad = None
-        for observe in self.__dict__.get("_gradient_observers", ()):
-            observe(grads, variables)
+        if self._gradient_callbacks is not None:
+            self._gradient_callbacks.on_train_batch_gradients(self._train_batch, grads,
+                                                              variables)
         self.optimizer.apply(grads, variables)
         return loss, y_pred
 
@@ -176,48 +161,12 @@ class Model(Layer):
             loss = loss + penalty
         return loss, y_pred
 
-    # --- data preparation ----------------------------------------------------------------------
-    def _prepare(self, x, y, sample_weight, what):
-        x = as_array_structure(x, "x")
-        y = as_array_structure(y, "y")
-        sample_weight = as_array_structure(sample_weight, "sample_weight")
-        from profond.models.checks import check_cardinality
-
-        check_cardinality(x=x, y=y, sample_weight=sample_weight)
-        check_finite(x, "x")
-        if y is not None:
-            check_finite(y, "y")
-        if sample_weight is not None:
-            check_sample_weight(sample_weight)
-        return x, y, sample_weight
-
-    def _batch_source(self, source, steps, what, class_weight=None, targets=True):
-        """Batches from a generator/iterable/sequence, each checked (and class-weighted) as
-        arrays given to ``fit`` are."""
-        from profond.training.weighting import class_weight_to_sample_weight
-
-        if class_weight is not None and "balanced" in (
-                [class_weight] if isinstance(class_weight, str) else list(class_weight.values())):
-            raise ValueError("class_weight='balanced' needs all the labels up front; with a "
-                             "generator, compute the weights on the training labels with "
-                             "profond.data.compute_class_weight(y, 'balanced') and pass the "
-                             "dict.")
-
-        def prepare(bx, by, bsw):
-            bx, by, bsw = self._prepare(bx, by, bsw, what)
-            if class_weight is not None:
-                bsw = class_weight_to_sample_weight(class_weight, by, bsw,
-                                                    loss=self.compiled_loss.spec, strict=False)
-            return bx, by, bsw
-
-        return GeneratorBatches(source, steps=steps, targets=targets, prepare=prepare, what=what)
-
+    # --- fit -----------------------------------------------------------------------------------
     def _ensure_built(self, x_batch):
         if not self.built:
             with no_grad():
                 self(_tensorize(x_batch), training=False)
 
-    # --- fit -----------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_batch_size=None,
@@ -277,56 +226,13 @@ class Model(Layer):
             ``history.history`` maps ``"loss"``, metrics and ``"val_..."`` to per-epoch lists.
         """
         self._check_compiled("training it")
-        batch_size = check_int(32 if batch_size is None else batch_size, "batch_size", "fit",
-                               low=1)
         epochs = check_int(epochs, "epochs", "fit", low=0)
         initial_epoch = check_int(initial_epoch, "initial_epoch", "fit", low=0)
-        validation_split = check_float(validation_split, "validation_split", "fit", low=0,
-                                       high=1, high_open=True)
-        if validation_data is not None and validation_split:
-            raise ValueError("Give validation_data or validation_split, not both.")
-        steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", "fit", low=1,
-                                    allow_none=True)
-        from_source = is_batch_source(x)
-        if from_source:
-            if y is not None or sample_weight is not None or validation_split:
-                raise ValueError("fit() got a source of batches as x: targets and sample weights "
-                                 "come in its (x, y) or (x, y, sample_weight) batches, so y, "
-                                 "sample_weight and validation_split must be left out.")
-            batches = self._batch_source(x, steps_per_epoch, "fit", class_weight)
-        elif y is None:
-            raise ValueError("fit() needs targets: pass y (arrays with one target per sample).")
-        else:
-            x, y, sample_weight = self._prepare(x, y, sample_weight, "fit")
-        if validation_split:
-            (x, x_val), (y, y_val) = _split_tail(x, validation_split), _split_tail(y,
-                                                                                   validation_split)
-            if sample_weight is not None:
-                sample_weight, sw_val = _split_tail(sample_weight, validation_split)
-            else:
-                sw_val = None
-            validation_data = (x_val, y_val, sw_val)
-        if validation_data is not None and is_batch_source(validation_data):
-            validation_data = self._batch_source(validation_data, validation_steps, "validation")
-        elif validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be a tuple (x_val, y_val) or "
-                                 "(x_val, y_val, sample_weight_val).")
-            vx, vy, vsw = (tuple(validation_data) + (None,))[:3]
-            vx, vy, vsw = self._prepare(vx, vy, vsw, "validation")
-            validation_data = ArrayBatches((vx, vy, vsw),
-                                           batch_size=validation_batch_size or batch_size)
-        if class_weight is not None and not from_source:
-            from profond.training.weighting import class_weight_to_sample_weight
-
-            sample_weight = class_weight_to_sample_weight(class_weight, y, sample_weight,
-                                                          loss=self.compiled_loss.spec)
-        if not from_source:
-            batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size, shuffle=shuffle)
-            if steps_per_epoch is not None:
-                batches = StepBatches(batches, steps_per_epoch)
-        steps = batches.known_length if from_source else len(batches)
-        self.optimizer.steps_per_epoch = steps  # lets unit="epoch" schedules count epochs
+        data = data_adapter.fit_data(
+            x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
+            validation_split, validation_data, validation_batch_size, validation_steps,
+            loss=self.compiled_loss.spec)
+        self.optimizer.steps_per_epoch = data.steps  # lets unit="epoch" schedules count epochs
         history = History()
         cbs = list(callbacks or [])
         guard = attach_guard(divergence_guard, cbs)
@@ -334,21 +240,34 @@ class Model(Layer):
         if verbose:
             cbs.append(ProgressBar(verbose=verbose))
         cbs.append(history)
-        params = {"epochs": epochs, "steps": steps, "verbose": verbose,
-                  "batch_size": batch_size, "samples": batches.n}
+        params = {"epochs": epochs, "steps": data.steps, "verbose": verbose,
+                  "batch_size": data.batch_size, "samples": data.samples}
         callback_list = CallbackList(cbs, model=self, params=params)
         self.history = history
         self.stop_training = False
 
-        self._ensure_built(batches.first()[0])
+        self._ensure_built(data.batches.first()[0])
         self._cache_step_state()
         self.optimizer.build(self._trainable_cache)
+        watch_gradients = callback_list.has("on_train_batch_gradients")
+        self._gradient_callbacks = callback_list if watch_gradients else None
+        self._train_batch = 0
+        try:
+            callback_list.on_train_begin()
+            if guard is not None and initial_epoch == 0 and not data.from_source:
+                guard.probe(data.arrays, data.batch_size)
+            logs = self._run_epochs(callback_list, data, initial_epoch, epochs, validation_freq)
+        finally:
+            self._gradient_callbacks = None
+        callback_list.on_train_end(logs)
+        return history
+
+    def _run_epochs(self, callback_list, data, initial_epoch, epochs, validation_freq):
+        """fit's loop: the epochs, each its batches, then validation; returns the last logs."""
+        batches = data.batches
         batch_hooks = callback_list.has("on_train_batch_end") or \
             callback_list.has("on_train_batch_begin")
-
-        callback_list.on_train_begin()
-        if guard is not None and initial_epoch == 0 and not from_source:
-            guard.probe((x, y, sample_weight), batch_size)
+        watch_gradients = self._gradient_callbacks is not None
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.compiled_metrics.reset()
@@ -359,8 +278,10 @@ class Model(Layer):
             for step, (xb, yb, swb) in enumerate(batches):
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
+                if watch_gradients:
+                    self._train_batch = step
                 loss, y_pred = train_step(xb, yb, swb)
-                n = len(xb) if hasattr(xb, "shape") else len(flatten(xb)[0])
+                n = batch_length(xb)
                 loss_sum += float(loss.data) * n
                 seen += n
                 update_metrics(yb, y_pred, swb)
@@ -370,29 +291,23 @@ class Model(Layer):
                 if self.stop_training:
                     break
             logs = {"loss": loss_sum / max(seen, 1), **self.compiled_metrics.results()}
-            if validation_data is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
-                val = self._evaluate_batches(validation_data)
+            if data.validation is not None and \
+                    (epoch + 1 - initial_epoch) % validation_freq == 0:
+                val = self._evaluate_batches(data.validation)
                 logs.update({f"val_{k}": v for k, v in val.items()})
             logs["learning_rate"] = float(self.optimizer.last_learning_rate)  # this epoch's
             callback_list.on_epoch_end(epoch, logs)
-            if from_source and batches.exhausted and epoch + 1 < epochs:
-                import warnings
-
+            if data.from_source and batches.exhausted and epoch + 1 < epochs:
                 warnings.warn(f"fit: the batch generator ran out during epoch {epoch + 1} of "
                               f"{epochs}; training stops. Give steps_per_epoch (and a generator "
                               "that loops over the data) to train for several epochs.",
-                              UserWarning, stacklevel=2)
+                              UserWarning, stacklevel=3)  # fit's caller
                 self.stop_training = True
             if self.stop_training:
                 break
-        callback_list.on_train_end(logs)
-        return history
+        return logs
 
     # --- evaluate / predict --------------------------------------------------------------------
-    def _evaluate_arrays(self, x, y, sample_weight=None, batch_size=32, callback_list=None):
-        batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size, shuffle=False)
-        return self._evaluate_batches(batches, callback_list)
-
     def _evaluate_batches(self, batches, callback_list=None):
         """Loss and metrics over ``batches`` (ArrayBatches or GeneratorBatches), no graph."""
         self.compiled_metrics.reset()
@@ -403,7 +318,7 @@ class Model(Layer):
                 if callback_list is not None:
                     callback_list.on_test_batch_begin(step)
                 loss, y_pred = self.test_step(xb, yb, swb)
-                n = len(flatten(xb)[0])
+                n = batch_length(xb)
                 loss_sum += float(loss.data) * n
                 seen += n
                 self.compiled_metrics.update(yb, y_pred, swb)
@@ -426,19 +341,7 @@ class Model(Layer):
             ``return_dict=True``.
         """
         self._check_compiled("evaluating it")
-        batch_size = check_int(32 if batch_size is None else batch_size, "batch_size",
-                               "evaluate", low=1)
-        if is_batch_source(x):
-            if y is not None or sample_weight is not None:
-                raise ValueError("evaluate() got a source of batches as x: its batches carry "
-                                 "the targets, so y and sample_weight must be left out.")
-            batches = self._batch_source(x, check_int(steps, "steps", "evaluate", low=1,
-                                                      allow_none=True), "evaluate")
-        elif y is None:
-            raise ValueError("evaluate() needs targets: pass y.")
-        else:
-            x, y, sample_weight = self._prepare(x, y, sample_weight, "evaluate")
-            batches = ArrayBatches((x, y, sample_weight), batch_size=batch_size)
+        batches = data_adapter.evaluate_data(x, y, sample_weight, batch_size, steps)
         callback_list = CallbackList(callbacks or [], model=self, params={})
         callback_list.on_test_begin()
         results = self._evaluate_batches(batches, callback_list)
@@ -454,18 +357,7 @@ class Model(Layer):
         ``x`` may also be a source of batches (generator, iterable or sequence) yielding ``x``
         or ``(x, ...)`` tuples, read for ``steps`` batches (None: until it runs out).
         """
-        batch_size = check_int(32 if batch_size is None else batch_size, "batch_size",
-                               "predict", low=1)
-        if is_batch_source(x):
-            batches = self._batch_source(x, check_int(steps, "steps", "predict", low=1,
-                                                      allow_none=True), "predict",
-                                         targets=False)
-        else:
-            x = as_array_structure(x, "x")
-            # One pass over all the data up front: cheaper than checking batch by batch (a
-            # batch is a view whose first read comes from memory either way, plus Python).
-            check_finite(x, "x")
-            batches = ArrayBatches((x,), batch_size=batch_size)
+        batches = data_adapter.predict_data(x, batch_size, steps)
         callback_list = CallbackList(callbacks or [], model=self, params={})
         callback_list.on_predict_begin()
         outputs = []
@@ -473,38 +365,34 @@ class Model(Layer):
             for step, (xb, *_) in enumerate(batches):
                 callback_list.on_predict_batch_begin(step)
                 out = self(_tensorize(xb), training=False)
-                outputs.append(map_structure(lambda t: t.data, out))
+                outputs.append(out)
                 callback_list.on_predict_batch_end(step)
         callback_list.on_predict_end()
-        first = outputs[0]
-        leaves = [flatten(o) for o in outputs]
         merged = [backend.to_numpy(backend.get_array_module(parts[0]).concatenate(parts))
-                  for parts in zip(*leaves)]
-        from profond.training.structure import unflatten
-
-        return unflatten(first, merged)
+                  for parts in zip(*([t.data for t in flatten(o)] for o in outputs))]
+        return unflatten(outputs[0], merged)
 
     def predict_on_batch(self, x):
+        """Outputs for one batch ``x`` as NumPy arrays."""
+        xb, _, _ = data_adapter.single_batch(x)
         with no_grad():
-            return map_structure(lambda t: t.numpy(), self(_tensorize(
-                map_structure(backend.asarray, as_array_structure(x, "x"))), training=False))
+            return map_structure(lambda t: t.numpy(), self(_tensorize(xb), training=False))
 
     def train_on_batch(self, x, y, sample_weight=None):
         """One update on one batch; returns the loss."""
         self._check_compiled("training it")
-        x, y, sample_weight = self._prepare(x, y, sample_weight, "train_on_batch")
-        (xb, yb, swb), = ArrayBatches((x, y, sample_weight), batch_size=len(flatten(x)[0]))
+        xb, yb, swb = data_adapter.single_batch(x, y, sample_weight)
         self._ensure_built(xb)
         self._cache_step_state()
         loss, _ = self.train_step(xb, yb, swb)
         return float(loss.data)
 
     def test_on_batch(self, x, y, sample_weight=None):
+        """The loss on one batch, without building a graph."""
         self._check_compiled("evaluating it")
-        x, y, sample_weight = self._prepare(x, y, sample_weight, "test_on_batch")
+        xb, yb, swb = data_adapter.single_batch(x, y, sample_weight)
         with no_grad():
-            loss, _ = self.test_step(_tensorize(map_structure(backend.asarray, x)), y,
-                                     sample_weight)
+            loss, _ = self.test_step(xb, yb, swb)
         return float(loss.data)
 
     # --- inspection ----------------------------------------------------------------------------

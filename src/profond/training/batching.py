@@ -70,12 +70,33 @@ class ArrayBatches:
         self.shuffle = shuffle
         self.seed = seed
 
+    @classmethod
+    def from_leaves(cls, templates, leaves, n: int, batch_size: int = 32,
+                    shuffle: bool = False, seed=None):
+        """Batches of structures already flattened (and their sample count ``n`` checked) by
+        the caller, as the data adapter does once per argument.
+
+        Parameters
+        ----------
+        templates : tuple
+            The structures, as for ``data``.
+        leaves : list of lists
+            ``flatten(template)`` of each structure.
+        n : int
+            Their common number of samples.
+        """
+        batches = cls.__new__(cls)
+        batches.templates, batches.leaves, batches.n = tuple(templates), list(leaves), int(n)
+        batches.batch_size, batches.shuffle, batches.seed = int(batch_size), shuffle, seed
+        return batches
+
     def __len__(self) -> int:
         return math.ceil(self.n / self.batch_size) if self.n else 0
 
     def first(self):
         """The first batch (in order, not shuffled): what a model is built on."""
-        return next(iter(ArrayBatches(self.templates, batch_size=self.batch_size)))
+        return next(iter(ArrayBatches.from_leaves(self.templates, self.leaves, self.n,
+                                                  batch_size=self.batch_size)))
 
     @staticmethod
     def _to_backend(a):
