@@ -5,7 +5,7 @@ from sklearn.utils.class_weight import compute_class_weight as sk_compute_class_
 import profond
 from profond import layers, losses
 from profond.data import compute_class_weight
-from profond.training.weighting import class_weight_to_sample_weight
+from profond.training.class_to_sample_weight import class_weight_to_sample_weight
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -13,7 +13,7 @@ import pytest
 
 import profond
 from profond.callbacks import latest_checkpoint, load_checkpoint
-from profond.io.weights import read_weights_list
+from profond.io.weights_file import read_weights_list
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)

@@ -11,7 +11,7 @@ import pytest
 import profond
 from profond import layers
 from profond.io.model_file import ModelFileError, read_metadata
-from profond.io.weights import read_weights_list
+from profond.io.weights_file import read_weights_list
 
 
 def _data(n=48, seed=0):

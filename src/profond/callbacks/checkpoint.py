@@ -203,7 +203,7 @@ class ModelCheckpoint(Callback):
         path = self._format(epoch, logs)
         state = self._training_state(epoch, logs)
         if self.save_weights_only:
-            from profond.io.weights import save_weights
+            from profond.io.weights_file import save_weights
 
             save_weights(self.model, path, metadata={"epoch": epoch})
         else:

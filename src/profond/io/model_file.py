@@ -3,7 +3,7 @@
 The file is a plain `safetensors <https://huggingface.co/docs/safetensors>`_ file:
 
 * tensors ``"{i:04d}/{layer}/{weight}"`` are the weights in Keras's ``get_weights()`` order and
-  layouts (the same keys as :func:`profond.io.weights.save_weights`, so ``load_weights`` reads
+  layouts (the same keys as :func:`profond.io.weights_file.save_weights`, so ``load_weights`` reads
   a model file too, and any safetensors reader sees the weights);
 * tensors ``"optimizer/{i:04d}/{slot}"`` are the optimizer's slots (momentum, moments ...), in
   the order of ``model.trainable_weights``;
@@ -38,7 +38,7 @@ import numpy as np
 from profond import random as prandom
 from profond import saving
 from profond._files import atomic_path
-from profond.io.weights import _safetensors_numpy, weights_to_dict
+from profond.io.weights_file import _safetensors_numpy, weights_to_dict
 
 __all__ = ["save_model", "load_model", "read_metadata", "ModelFileError"]
 

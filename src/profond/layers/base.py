@@ -170,7 +170,7 @@ class Layer:
         after every update.
         """
         # The same resolution, and error message, as the layers' ``*_constraint`` arguments.
-        from profond.layers._weights_args import resolve_constraint
+        from profond.layers._weight_arguments import resolve_constraint
 
         shape = () if shape is None else tuple(int(s) for s in shape)
         constraint = resolve_constraint(constraint, "constraint",

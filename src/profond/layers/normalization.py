@@ -5,7 +5,7 @@ from __future__ import annotations
 from profond import ops
 from profond._validation import check_float
 from profond.autograd.engine import no_grad
-from profond.layers._weights_args import (
+from profond.layers._weight_arguments import (
     add_configured_weight,
     store_weight_arguments,
     weight_arguments_config,

@@ -21,7 +21,7 @@ from profond import activations, backend
 from profond import random as prandom
 from profond._validation import check_float, check_int
 from profond.autograd.tensor import Tensor
-from profond.layers._weights_args import (
+from profond.layers._weight_arguments import (
     add_configured_weight,
     store_weight_arguments,
     weight_arguments_config,

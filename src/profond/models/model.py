@@ -430,13 +430,13 @@ class Model(Layer):
 
     def save_weights(self, filepath) -> None:
         """Write the weights to a ``.safetensors`` file (atomically; no pickle)."""
-        from profond.io.weights import save_weights
+        from profond.io.weights_file import save_weights
 
         save_weights(self, filepath)
 
     def load_weights(self, filepath) -> None:
         """Load weights written by :meth:`save_weights` (names and shapes are checked)."""
-        from profond.io.weights import load_weights
+        from profond.io.weights_file import load_weights
 
         load_weights(self, filepath)
 

@@ -100,7 +100,7 @@ def count_flops(model, input_shape=None) -> int:
 
 def weights_file_size(model) -> int:
     """Size in bytes of ``model``'s weights saved with safetensors (in a temporary folder)."""
-    from profond.io.weights import save_weights
+    from profond.io.weights_file import save_weights
 
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.safetensors")

@@ -14,7 +14,7 @@ Data come in two kinds:
   ``(x, y)`` or ``(x, y, sample_weight)`` batches (or ``x`` alone for ``predict``), each
   checked as arrays are when it arrives (:class:`~profond.training.batching.GeneratorBatches`).
 
-``class_weight`` becomes per-sample weights (:mod:`profond.training.weighting`) on the training
+``class_weight`` becomes per-sample weights (:mod:`profond.training.class_to_sample_weight`) on the training
 part only, after ``validation_split`` (Keras's: the last fraction of the samples, taken before
 shuffling), so ``"balanced"`` counts the training labels.
 
@@ -42,7 +42,7 @@ from profond._validation import check_float, check_int
 from profond.autograd.tensor import Tensor
 from profond.training.batching import ArrayBatches, GeneratorBatches, StepBatches, is_batch_source
 from profond.training.structure import flatten, unflatten
-from profond.training.weighting import class_weight_to_sample_weight
+from profond.training.class_to_sample_weight import class_weight_to_sample_weight
 
 __all__ = ["FitData", "fit_data", "evaluate_data", "predict_data", "single_batch",
            "batch_length"]

@@ -228,7 +228,7 @@ def class_weight_to_sample_weight(class_weight, y, sample_weight=None, loss=None
     Examples
     --------
     >>> import numpy as np
-    >>> from profond.training.weighting import class_weight_to_sample_weight
+    >>> from profond.training.class_to_sample_weight import class_weight_to_sample_weight
     >>> class_weight_to_sample_weight({0: 1.0, 1: 3.0}, np.array([0, 1, 1])).tolist()
     [1.0, 3.0, 3.0]
     """

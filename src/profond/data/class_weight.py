@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from profond.training.weighting import balanced_class_weight, labels_of
+from profond.training.class_to_sample_weight import balanced_class_weight, labels_of
 
 __all__ = ["compute_class_weight"]
 
