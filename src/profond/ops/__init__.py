@@ -14,8 +14,12 @@ from profond.autograd.linalg import matmul
 from profond.autograd.reduction import argmax, argmin, logsumexp, max, mean, min, std, sum, var
 from profond.autograd.shape import (broadcast_to, concatenate, expand_dims, flatten, getitem, pad,
                                     permute, reshape, split, squeeze, stack, swapaxes, transpose)
-from profond.ops.activation import (elu, gelu, hard_sigmoid, leaky_relu, linear_activation, selu,
-                                    silu, softplus, softsign, step)
+from profond.ops.activation import (celu, elu, exponential, gelu, glu, hard_shrink, hard_sigmoid,
+                                    hard_silu, hard_swish, hard_tanh, leaky_relu,
+                                    linear_activation, log_sigmoid, mish, prelu, relu6, selu,
+                                    silu, soft_shrink, softplus, softsign, sparse_plus,
+                                    sparse_sigmoid, sparsemax, squareplus, step, tanh_shrink,
+                                    threshold)
 from profond.ops.conv import conv1d, conv2d
 from profond.ops.crossentropy import sigmoid_cross_entropy, softmax_cross_entropy
 from profond.ops.dropout import dropout
@@ -36,4 +40,7 @@ __all__ = [
     "selu", "sigmoid", "sigmoid_cross_entropy", "sign", "silu", "simple_rnn", "softmax",
     "softmax_cross_entropy", "softplus", "softsign", "split", "sqrt", "square", "squeeze",
     "stack", "std", "step", "sub", "sum", "swapaxes", "tanh", "transpose", "var", "where",
+    "celu", "exponential", "glu", "hard_shrink", "hard_silu", "hard_swish", "hard_tanh",
+    "log_sigmoid", "mish", "prelu", "relu6", "soft_shrink", "sparse_plus", "sparse_sigmoid",
+    "sparsemax", "squareplus", "tanh_shrink", "threshold",
 ]
