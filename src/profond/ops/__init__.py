@@ -28,6 +28,8 @@ from profond.ops.linalg import linear
 from profond.ops.normalization import batch_norm_inference, batch_norm_train
 from profond.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from profond.ops.recurrent import gru, lstm, simple_rnn
+from profond.ops.tensordot import tensordot
+from profond.ops import nn  # Keras's keras.ops.nn
 
 __all__ = [
     "avg_pool1d", "avg_pool2d", "batch_norm_inference", "batch_norm_train", "conv1d", "conv2d",
@@ -42,5 +44,5 @@ __all__ = [
     "stack", "std", "step", "sub", "sum", "swapaxes", "tanh", "transpose", "var", "where",
     "celu", "exponential", "glu", "hard_shrink", "hard_silu", "hard_swish", "hard_tanh",
     "log_sigmoid", "mish", "prelu", "relu6", "soft_shrink", "sparse_plus", "sparse_sigmoid",
-    "sparsemax", "squareplus", "tanh_shrink", "threshold",
+    "sparsemax", "squareplus", "tanh_shrink", "threshold", "tensordot", "nn",
 ]

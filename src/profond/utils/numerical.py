@@ -67,7 +67,8 @@ def normalize(x, axis=-1, order=2):
     Parameters
     ----------
     x : array-like or Tensor
-        A Tensor gives a Tensor (differentiable); anything else a NumPy array.
+        A Tensor gives a Tensor (differentiable, :func:`profond.ops.nn.normalize`, which keeps
+        the norm at least 1e-7); anything else a NumPy array.
     axis : int, default -1
     order : int, default 2
         The norm's order, as :func:`numpy.linalg.norm` takes it (1, 2, ``np.inf`` ...).
@@ -83,15 +84,8 @@ def normalize(x, axis=-1, order=2):
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise ValueError(f"The 'axis' parameter of normalize must be an int. Got {axis!r} "
                          "instead.")
-    if isinstance(x, Tensor):
-        if order == 2:
-            norm = ops.sqrt(ops.sum(ops.square(x), axis=axis, keepdims=True))
-        elif order == 1:
-            norm = ops.sum(ops.abs(x), axis=axis, keepdims=True)
-        else:
-            raise ValueError("The 'order' parameter of normalize must be 1 or 2 for a Tensor. "
-                             f"Got {order!r} instead.")
-        return x / ops.where(norm.data == 0, 1.0, norm)
+    if isinstance(x, Tensor):  # as Keras's: its tensors go to ops.nn.normalize
+        return ops.nn.normalize(x, axis=axis, order=order)
     x = np.asarray(x)
     if not -max(x.ndim, 1) <= axis < max(x.ndim, 1):
         raise ValueError(f"The 'axis' parameter of normalize must be an axis of the input of "
