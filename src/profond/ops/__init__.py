@@ -30,6 +30,16 @@ from profond.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from profond.ops.recurrent import gru, lstm, simple_rnn
 from profond.ops.tensordot import tensordot
 from profond.ops import nn  # Keras's keras.ops.nn
+# Keras's keras.ops holds the keras.ops.nn names too (but ``conv``: profond.ops.conv is the
+# convolution module) ...
+from profond.ops.nn import (average_pool, batch_normalization, binary_crossentropy,
+                            categorical_crossentropy, max_pool, moments, multi_hot, normalize,
+                            one_hot, sparse_categorical_crossentropy, swish)
+
+# ... and NumPy's names for the primitives (the same functions)
+absolute, amax, amin, get_item = abs, max, min, getitem
+divide = true_divide = div
+multiply, negative, power, subtract = mul, neg, pow, sub
 
 __all__ = [
     "avg_pool1d", "avg_pool2d", "batch_norm_inference", "batch_norm_train", "conv1d", "conv2d",
@@ -45,4 +55,8 @@ __all__ = [
     "celu", "exponential", "glu", "hard_shrink", "hard_silu", "hard_swish", "hard_tanh",
     "log_sigmoid", "mish", "prelu", "relu6", "soft_shrink", "sparse_plus", "sparse_sigmoid",
     "sparsemax", "squareplus", "tanh_shrink", "threshold", "tensordot", "nn",
+    "average_pool", "batch_normalization", "binary_crossentropy", "categorical_crossentropy",
+    "max_pool", "moments", "multi_hot", "normalize", "one_hot",
+    "sparse_categorical_crossentropy", "swish", "absolute", "amax", "amin", "get_item",
+    "divide", "true_divide", "multiply", "negative", "power", "subtract",
 ]
