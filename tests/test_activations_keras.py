@@ -221,3 +221,13 @@ def test_extreme_inputs_stay_finite():
 def test_keras_names_serialize_and_come_back(name):
     fn = activations.get(name)
     assert activations.get(activations.serialize(fn)) is fn
+
+
+@pytest.mark.parametrize("name", ["sparsemax", "softmax"])
+def test_activations_that_mix_units_keep_structured_pruning_away(name):
+    from profond import layers
+    from profond.pruning import prunable_layers
+    model = profond.Sequential([layers.Input((4,)), layers.Dense(6, activation=name, name="mix"),
+                                layers.Dense(1)])
+    model.predict(np.zeros((1, 4), np.float32), verbose=0)
+    assert "mix" not in prunable_layers(model)
