@@ -137,11 +137,10 @@ def _keras():
     return pytest.importorskip("keras")
 
 
-@pytest.mark.parametrize("shape", SHAPES, ids=str)
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name,shape", [(name, shape) for name in sorted(CASES)
+                                        for shape in SHAPES if shape or name not in _NEEDS_AXIS],
+                         ids=str)
 def test_activation_against_numpy_and_gradcheck(name, shape):
-    if name in _NEEDS_AXIS and not shape:
-        pytest.skip("an axis to work along")
     ref, kinks, kwargs = CASES[name]
     x = draw(shape, low=-4.0, high=4.0, seed=7, points=kinks)
     fn = activations.get(name)

@@ -297,3 +297,25 @@ def test_serialization_names_are_the_saving_ones():
                  "CustomObjectScope", "serialize_keras_object", "deserialize_keras_object",
                  "get_registered_name", "get_registered_object"):
         assert getattr(utils, name) is getattr(saving, name)
+
+
+# --- pack/unpack ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("args", [(1,), ((1, 2),), ([1],), (1, 2), (1, 2, 3), (1, None, 3)],
+                         ids=str)
+def test_pack_x_y_sample_weight_matches_keras(args):
+    keras = _keras()
+    assert utils.pack_x_y_sample_weight(*args) == keras.utils.pack_x_y_sample_weight(*args)
+
+
+@pytest.mark.parametrize("data", [1, (1,), [1, 2], (1, 2, 3), np.ones(2)], ids=str)
+def test_unpack_x_y_sample_weight_matches_keras(data):
+    keras = _keras()
+    ours, theirs = utils.unpack_x_y_sample_weight(data), keras.utils.unpack_x_y_sample_weight(data)
+    assert len(ours) == len(theirs) == 3
+    for a, b in zip(ours, theirs):
+        assert a is b or a == b
+
+
+def test_unpack_refuses_four_items():
+    with pytest.raises(ValueError, match="'data' parameter of unpack_x_y_sample_weight must be"):
+        utils.unpack_x_y_sample_weight((1, 2, 3, 4))

@@ -15,7 +15,8 @@ import numpy as np
 from profond import random
 from profond._validation import check_int
 
-__all__ = ["split_dataset", "timeseries_dataset_from_array", "TimeseriesDataset"]
+__all__ = ["split_dataset", "timeseries_dataset_from_array", "TimeseriesDataset",
+           "pack_x_y_sample_weight", "unpack_x_y_sample_weight"]
 
 
 def _split_size(size, name, total):
@@ -223,3 +224,40 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
         rng.shuffle(starts)
     offsets = np.arange(sequence_length) * sampling_rate
     return TimeseriesDataset(data, targets, starts, offsets, batch_size, rng)
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The tuple a batch source yields: ``(x, y, sample_weight)`` without its trailing Nones
+    (``x`` alone stays as it is, unless it is a tuple or list, which is wrapped in a 1-tuple so
+    that it is not read as ``(x, y)``).
+
+    Examples
+    --------
+    >>> from profond.utils import pack_x_y_sample_weight
+    >>> pack_x_y_sample_weight([1, 2]), pack_x_y_sample_weight(1, 2)
+    (([1, 2],), (1, 2))
+    """
+    if y is None:
+        return (x,) if isinstance(x, (tuple, list)) else x
+    return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
+def unpack_x_y_sample_weight(data):
+    """``(x, y, sample_weight)`` from a batch (a lone ``x``, or a tuple or list of 1 to 3),
+    the missing ones None.
+
+    Examples
+    --------
+    >>> from profond.utils import unpack_x_y_sample_weight
+    >>> unpack_x_y_sample_weight(("x", "y"))
+    ('x', 'y', None)
+    """
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if not 1 <= len(data) <= 3:
+        raise ValueError("The 'data' parameter of unpack_x_y_sample_weight must be x or a tuple "
+                         f"(x,), (x, y) or (x, y, sample_weight). Got a tuple of {len(data)} "
+                         "items instead.")
+    return data + (None,) * (3 - len(data))
