@@ -155,7 +155,7 @@ def test_split_dataset_shuffles_as_keras_tensorflow_path():
     order = list(range(10))
     random.seed(42)
     random.shuffle(order)  # what Keras's split does with seed=42
-    (xl, yl), (xr, yr) = utils.split_dataset((X, Y), left_size=6, shuffle=True, seed=42)
+    (xl, yl), (_, yr) = utils.split_dataset((X, Y), left_size=6, shuffle=True, seed=42)
     np.testing.assert_array_equal(np.concatenate([yl, yr]), order)
     np.testing.assert_array_equal(xl, X[order[:6]])
 

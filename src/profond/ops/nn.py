@@ -22,18 +22,37 @@ import numbers
 
 from profond import backend
 from profond.autograd.activation import log_softmax, relu, sigmoid, softmax
-from profond.autograd.elementwise import abs, clip, log, maximum, pow, sqrt, square  # noqa: A004
+from profond.autograd.elementwise import abs, clip, log, maximum, pow, sqrt, square
 from profond.autograd.function import as_tensor, make
 from profond.autograd.reduction import mean as _mean
-from profond.autograd.reduction import sum  # noqa: A004
+from profond.autograd.reduction import sum
 from profond.autograd.shape import reshape
 from profond.autograd.tensor import Tensor
 from profond.ops import activation as _activation
-from profond.ops.activation import (celu, elu, glu, hard_shrink, hard_sigmoid, hard_silu,
-                                    hard_swish, hard_tanh, leaky_relu, log_sigmoid, relu6, selu,
-                                    silu, soft_shrink, softplus, softsign, sparse_plus,
-                                    sparse_sigmoid, sparsemax, squareplus, tanh_shrink,
-                                    threshold)
+from profond.ops.activation import (
+    celu,
+    elu,
+    glu,
+    hard_shrink,
+    hard_sigmoid,
+    hard_silu,
+    hard_swish,
+    hard_tanh,
+    leaky_relu,
+    log_sigmoid,
+    relu6,
+    selu,
+    silu,
+    soft_shrink,
+    softplus,
+    softsign,
+    sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
+    squareplus,
+    tanh_shrink,
+    threshold,
+)
 from profond.ops.conv import conv1d, conv2d
 from profond.ops.crossentropy import sigmoid_cross_entropy, softmax_cross_entropy
 from profond.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d

@@ -9,5 +9,6 @@ Examples
 True
 """
 
-from profond.schedules import *  # noqa: F401,F403 - an alias of the whole module
-from profond.schedules import __all__  # noqa: F401
+# the whole module, under Keras's path (its __all__ too, so that a star import sees the same)
+from profond.schedules import *
+from profond.schedules import __all__

@@ -15,11 +15,22 @@ import random as _py_random
 import numpy as np
 
 from profond import random as _random
-from profond.saving import (CustomObjectScope, custom_object_scope, deserialize_keras_object,
-                            get_custom_objects, get_registered_name, get_registered_object,
-                            register_keras_serializable, serialize_keras_object)
-from profond.utils.dataset import (pack_x_y_sample_weight, split_dataset,
-                                   timeseries_dataset_from_array, unpack_x_y_sample_weight)
+from profond.saving import (
+    CustomObjectScope,
+    custom_object_scope,
+    deserialize_keras_object,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+    serialize_keras_object,
+)
+from profond.utils.dataset import (
+    pack_x_y_sample_weight,
+    split_dataset,
+    timeseries_dataset_from_array,
+    unpack_x_y_sample_weight,
+)
 from profond.utils.numerical import normalize, pad_sequences, to_categorical
 
 __all__ = ["to_categorical", "normalize", "pad_sequences", "set_random_seed", "split_dataset",
