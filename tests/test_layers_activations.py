@@ -140,3 +140,18 @@ def test_softmax_mask_matches_keras():
     expected = keras.ops.convert_to_numpy(keras.layers.Softmax()(x, mask=mask))
     np.testing.assert_allclose(layers.Softmax()(x, mask=mask).numpy(), expected, rtol=1e-5,
                                atol=1e-7)
+
+
+@pytest.mark.parametrize("name,kwargs", LAYERS, ids=str)
+def test_keras_config_builds_the_same_layer(name, kwargs):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    import json
+    config = json.loads(json.dumps(keras.saving.serialize_keras_object(
+        getattr(keras.layers, name)(**kwargs))))
+    config["config"].pop("dtype")  # Keras writes a dtype policy, which Layer does not read
+    layer = saving.deserialize_keras_object(config)
+    assert type(layer) is getattr(layers, name)
+    for key, value in config["config"].items():
+        if key != "name":
+            assert layer.get_config()[key] == value, key
