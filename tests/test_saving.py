@@ -353,7 +353,9 @@ LAYER_ARGS = {
     "Sequential": (([layers.Dense(2)],), (None, 3)), "SimpleRNN": ((2,), (None, 4, 3)),
     "SpatialDropout1D": ((0.5,), (None, 4, 3)), "SpatialDropout2D": ((0.5,), (None, 4, 4, 3)),
     "TimeDistributed": ((layers.Dense(2),), (None, 4, 3)), "UpSampling2D": ((), (None, 2, 2, 3)),
-    "ZeroPadding2D": ((), (None, 2, 2, 3)),
+    "ZeroPadding2D": ((), (None, 2, 2, 3)), "ReLU": ((6.0,), (None, 3)),
+    "LeakyReLU": ((), (None, 3)), "PReLU": ((), (None, 4, 3)), "ELU": ((0.5,), (None, 3)),
+    "Softmax": ((), (None, 3)),
 }
 
 

@@ -14,8 +14,12 @@ tensor([0., 2.], dtype=float32)
 from __future__ import annotations
 
 from profond import saving
-from profond.ops.activation import (elu, gelu, hard_sigmoid, leaky_relu, log_softmax, relu, selu,
-                                    sigmoid, silu, softmax, softplus, softsign, step, tanh)
+from profond.ops.activation import (celu, elu, exponential, gelu, glu, hard_shrink, hard_sigmoid,
+                                    hard_silu, hard_swish, hard_tanh, leaky_relu, log_sigmoid,
+                                    log_softmax, mish, relu, relu6, selu, sigmoid, silu,
+                                    soft_shrink, softmax, softplus, softsign, sparse_plus,
+                                    sparse_sigmoid, sparsemax, squareplus, step, tanh, tanh_shrink,
+                                    threshold)
 from profond.ops.activation import linear_activation as linear
 
 swish = silu
@@ -28,13 +32,21 @@ def step_ste(x):
 
 __all__ = ["get", "serialize", "deserialize", "linear", "relu", "leaky_relu", "elu", "selu",
            "gelu", "sigmoid", "hard_sigmoid", "tanh", "softmax", "log_softmax", "softplus",
-           "softsign", "silu", "swish", "step", "step_ste", "register"]
+           "softsign", "silu", "swish", "step", "step_ste", "register", "celu", "exponential",
+           "glu", "hard_shrink", "hard_silu", "hard_swish", "hard_tanh", "log_sigmoid", "mish",
+           "relu6", "soft_shrink", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus",
+           "tanh_shrink", "threshold"]
 
 _ACTIVATIONS = {
     "linear": linear, "relu": relu, "leaky_relu": leaky_relu, "elu": elu, "selu": selu,
     "gelu": gelu, "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "tanh": tanh,
     "softmax": softmax, "log_softmax": log_softmax, "softplus": softplus, "softsign": softsign,
-    "silu": silu, "swish": silu, "step": step, "step_ste": step_ste,
+    "silu": silu, "swish": silu, "step": step, "step_ste": step_ste, "celu": celu,
+    "exponential": exponential, "glu": glu, "hard_shrink": hard_shrink, "hard_silu": hard_silu,
+    "hard_swish": hard_swish, "hard_tanh": hard_tanh, "log_sigmoid": log_sigmoid, "mish": mish,
+    "relu6": relu6, "soft_shrink": soft_shrink, "sparse_plus": sparse_plus,
+    "sparse_sigmoid": sparse_sigmoid, "sparsemax": sparsemax, "squareplus": squareplus,
+    "tanh_shrink": tanh_shrink, "threshold": threshold,
 }
 
 

@@ -24,7 +24,7 @@ from profond import ops, saving
 from profond._validation import check_choice, check_float
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "get", "register",
-           "serialize", "deserialize"]
+           "serialize", "deserialize", "l1", "l2", "l1_l2", "orthogonal_regularizer"]
 
 
 def _factor(value, param, owner):
@@ -177,6 +177,10 @@ class OrthogonalRegularizer(Regularizer):
     def get_config(self):
         return {"factor": self.factor, "mode": self.mode}
 
+
+# Keras's lower-case names are the classes themselves (keras.regularizers.l2 is L2), so
+# ``regularizers.l2(0.01)`` is an ``L2``.
+l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
 
 # Keras's snake-case names beside the class names (look-ups ignore case).
 _MODULE_OBJECTS = {c.__name__: c for c in (L1, L2, L1L2, OrthogonalRegularizer, Regularizer)}

@@ -5,6 +5,7 @@ as Keras's ``"keras.layers"`` in saved configs, and a custom one is saved once r
 :func:`profond.saving.register_keras_serializable`.
 """
 
+from profond.layers.activations import ELU, PReLU, ReLU, LeakyReLU, Softmax
 from profond.layers.base import Input, InputLayer, Layer
 from profond.layers.conv import Conv1D, Conv2D
 from profond.layers.core import Activation, Dense
@@ -35,5 +36,6 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Flatten", "Reshape", "ZeroPadding2D",
            "UpSampling2D", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
            "BatchNormalization", "Normalization",
-           "SimpleRNN", "GRU", "LSTM", "Bidirectional", "TimeDistributed", "Embedding", "Masking"]
+           "SimpleRNN", "GRU", "LSTM", "Bidirectional", "TimeDistributed", "Embedding", "Masking",
+           "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax"]
 

@@ -1,6 +1,7 @@
 """Models: ``Model`` (subclass it and write ``call``) and ``Sequential``."""
 
 from profond import saving
+from profond.io.model_file import load_model, save_model
 from profond.models.model import Model
 from profond.models.sequential import Sequential
 
@@ -8,4 +9,4 @@ from profond.models.sequential import Sequential
 saving.register_builtin_objects("keras", "profond.models", {"Model": Model,
                                                             "Sequential": Sequential})
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "load_model", "save_model"]

@@ -14,8 +14,12 @@ from profond.autograd.linalg import matmul
 from profond.autograd.reduction import argmax, argmin, logsumexp, max, mean, min, std, sum, var
 from profond.autograd.shape import (broadcast_to, concatenate, expand_dims, flatten, getitem, pad,
                                     permute, reshape, split, squeeze, stack, swapaxes, transpose)
-from profond.ops.activation import (elu, gelu, hard_sigmoid, leaky_relu, linear_activation, selu,
-                                    silu, softplus, softsign, step)
+from profond.ops.activation import (celu, elu, exponential, gelu, glu, hard_shrink, hard_sigmoid,
+                                    hard_silu, hard_swish, hard_tanh, leaky_relu,
+                                    linear_activation, log_sigmoid, mish, prelu, relu6, selu,
+                                    silu, soft_shrink, softplus, softsign, sparse_plus,
+                                    sparse_sigmoid, sparsemax, squareplus, step, tanh_shrink,
+                                    threshold)
 from profond.ops.conv import conv1d, conv2d
 from profond.ops.crossentropy import sigmoid_cross_entropy, softmax_cross_entropy
 from profond.ops.dropout import dropout
@@ -24,6 +28,18 @@ from profond.ops.linalg import linear
 from profond.ops.normalization import batch_norm_inference, batch_norm_train
 from profond.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from profond.ops.recurrent import gru, lstm, simple_rnn
+from profond.ops.tensordot import tensordot
+from profond.ops import nn  # Keras's keras.ops.nn
+# Keras's keras.ops holds the keras.ops.nn names too (but ``conv``: profond.ops.conv is the
+# convolution module) ...
+from profond.ops.nn import (average_pool, batch_normalization, binary_crossentropy,
+                            categorical_crossentropy, max_pool, moments, multi_hot, normalize,
+                            one_hot, sparse_categorical_crossentropy, swish)
+
+# ... and NumPy's names for the primitives (the same functions)
+absolute, amax, amin, get_item = abs, max, min, getitem
+divide = true_divide = div
+multiply, negative, power, subtract = mul, neg, pow, sub
 
 __all__ = [
     "avg_pool1d", "avg_pool2d", "batch_norm_inference", "batch_norm_train", "conv1d", "conv2d",
@@ -36,4 +52,11 @@ __all__ = [
     "selu", "sigmoid", "sigmoid_cross_entropy", "sign", "silu", "simple_rnn", "softmax",
     "softmax_cross_entropy", "softplus", "softsign", "split", "sqrt", "square", "squeeze",
     "stack", "std", "step", "sub", "sum", "swapaxes", "tanh", "transpose", "var", "where",
+    "celu", "exponential", "glu", "hard_shrink", "hard_silu", "hard_swish", "hard_tanh",
+    "log_sigmoid", "mish", "prelu", "relu6", "soft_shrink", "sparse_plus", "sparse_sigmoid",
+    "sparsemax", "squareplus", "tanh_shrink", "threshold", "tensordot", "nn",
+    "average_pool", "batch_normalization", "binary_crossentropy", "categorical_crossentropy",
+    "max_pool", "moments", "multi_hot", "normalize", "one_hot",
+    "sparse_categorical_crossentropy", "swish", "absolute", "amax", "amin", "get_item",
+    "divide", "true_divide", "multiply", "negative", "power", "subtract",
 ]

@@ -28,6 +28,7 @@ from profond.optimizers.base import Optimizer
 from profond.optimizers.nadam import Nadam
 from profond.optimizers.rmsprop import RMSprop
 from profond.optimizers.sgd import SGD
+from profond.optimizers import schedules  # Keras's keras.optimizers.schedules
 
 _TABLE = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW,
           "nadam": Nadam, "adadelta": Adadelta}
@@ -90,4 +91,4 @@ def deserialize(config, custom_objects=None):
 
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Nadam", "Adadelta",
-           "get", "register", "serialize", "deserialize"]
+           "get", "register", "serialize", "deserialize", "schedules"]

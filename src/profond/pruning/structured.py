@@ -56,7 +56,7 @@ _CHANNELWISE = {"InputLayer", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
                 "Masking", "BatchNormalization", "Flatten"}
 
 # Activations that mix the units of a layer: removing one changes the others.
-_MIXING_ACTIVATIONS = {"softmax", "log_softmax"}
+_MIXING_ACTIVATIONS = {"softmax", "log_softmax", "sparsemax", "glu"}
 
 
 def _l1(m, xp):
