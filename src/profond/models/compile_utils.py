@@ -193,9 +193,12 @@ class CompiledMetrics:
         built = []
         for m in spec:
             if isinstance(m, str) and m.lower() in ("accuracy", "acc"):
-                built.append(metrics_mod.resolve_accuracy(loss, tuple(yp.shape)))
+                metric = metrics_mod.resolve_accuracy(loss, tuple(yp.shape))
             else:
-                built.append(metrics_mod.get(m, loss))
+                metric = metrics_mod.get(m, loss)
+            if isinstance(m, str):  # Keras logs a metric under the string the user wrote
+                metric.name = m
+            built.append(metric)
         return built
 
     def build(self, y_pred):
