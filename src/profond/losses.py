@@ -30,7 +30,7 @@ from profond.autograd.function import as_tensor
 from profond.autograd.shape import permute
 from profond.layers.masks import get_mask, set_mask
 from profond.ops.loss_reduction import (_OP_REDUCTION, REDUCTIONS, _canonical, _value_weights,
-                                        reduce_weighted)
+                                        _weight_total, reduce_weighted)
 
 __all__ = ["Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError", "Huber",
            "LogCosh", "BinaryCrossentropy", "CategoricalCrossentropy",
@@ -283,7 +283,7 @@ class Loss:
             return weight, _OP_REDUCTION[reduction]
         if weight is None:
             return None, "mean"
-        total = float(weight.sum())
+        total = _weight_total(weight, sample_weight, mask, shape)
         return (weight / total if total else weight * 0.0), "sum"
 
     def get_config(self) -> dict:

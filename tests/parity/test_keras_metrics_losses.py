@@ -88,3 +88,75 @@ def test_string_names_resolve_to_keras_classes(name):
     ours, theirs = metrics.get(name), keras.metrics.get(name)
     assert type(ours).__name__ == type(theirs).__name__
     assert ours.name == re.sub(r"_\d+$", "", theirs.name)  # Keras numbers repeated names
+
+
+# --- losses -------------------------------------------------------------------------------------
+def _np(x):
+    return np.asarray(keras.ops.convert_to_numpy(x))
+
+
+REDUCTIONS = ["sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight"]
+
+
+def _loss_inputs(name, rng):
+    logits = rng.normal(size=(6, 5, 4)).astype("float32")
+    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    if name == "SparseCategoricalCrossentropy":
+        return rng.integers(0, 4, (6, 5)), probs
+    if name == "CategoricalCrossentropy":
+        return np.eye(4, dtype="float32")[rng.integers(0, 4, (6, 5))], probs
+    if name == "BinaryCrossentropy":
+        return (rng.random((6, 5, 4)) > 0.5).astype("float32"), 1 / (1 + np.exp(-logits))
+    return rng.normal(size=(6, 5, 4)).astype("float32"), logits
+
+
+@pytest.mark.parametrize("weights", [None, "per_sample", "per_step"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", ["MeanSquaredError", "MeanAbsoluteError", "Huber",
+                                  "BinaryCrossentropy", "CategoricalCrossentropy",
+                                  "SparseCategoricalCrossentropy"])
+def test_loss_reductions_match_keras(name, reduction, weights):
+    rng = np.random.default_rng(7)
+    y_true, y_pred = _loss_inputs(name, rng)
+    w = {None: None, "per_sample": rng.random((6, 1)).astype("float32"),
+         "per_step": rng.random((6, 5)).astype("float32")}[weights]
+    expected = _np(getattr(keras.losses, name)(reduction=reduction)(y_true, y_pred, w))
+    got = getattr(losses, name)(reduction=reduction)(y_true, y_pred, w)
+    np.testing.assert_allclose(got.data, expected, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "none",
+                                       "mean_with_sample_weight"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_ignore_class_matches_keras(from_logits, reduction, weighted):
+    rng = np.random.default_rng(11)
+    y_true = rng.integers(0, 4, (6, 5))
+    y_true[rng.random((6, 5)) < 0.3] = -1
+    logits = rng.normal(size=(6, 5, 4)).astype("float32")
+    y_pred = logits if from_logits else np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    w = rng.random((6, 5)).astype("float32") if weighted else None
+    kw = {"from_logits": from_logits, "ignore_class": -1, "reduction": reduction}
+    expected = _np(keras.losses.SparseCategoricalCrossentropy(**kw)(y_true, y_pred, w))
+    got = losses.SparseCategoricalCrossentropy(**kw)(y_true, y_pred, w)
+    np.testing.assert_allclose(got.data, expected, rtol=RTOL, atol=ATOL)
+    per = losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits, ignore_class=-1)
+    np.testing.assert_allclose(per.data, _np(keras.losses.sparse_categorical_crossentropy(
+        y_true, y_pred, from_logits, ignore_class=-1)), rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_sparse_axis_matches_keras(from_logits):
+    rng = np.random.default_rng(12)
+    y_true = rng.integers(0, 4, (6, 5))
+    logits = rng.normal(size=(6, 4, 5)).astype("float32")  # classes on axis 1
+    y_pred = logits if from_logits else np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    expected = _np(keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits,
+                                                                axis=1))
+    got = losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits, axis=1)
+    np.testing.assert_allclose(got.data, expected, rtol=RTOL, atol=ATOL)
+    kw = {"from_logits": from_logits, "axis": 1}
+    np.testing.assert_allclose(
+        losses.SparseCategoricalCrossentropy(**kw)(y_true, y_pred).data,
+        _np(keras.losses.SparseCategoricalCrossentropy(**kw)(y_true, y_pred)), rtol=RTOL,
+        atol=ATOL)

@@ -24,7 +24,6 @@ def _canonical(reduction):
     return _CANONICAL.get(reduction, reduction)
 
 
-
 def _data(x):
     return x.data if isinstance(x, Tensor) else x
 
@@ -55,6 +54,15 @@ def _value_weights(shape, dtype, xp, sample_weight, mask, reduction, name):
     return weight
 
 
+def _weight_total(weight, sample_weight, mask, shape) -> float:
+    """Keras's divisor for ``"mean_with_sample_weight"``: the sum of the sample weights as
+    given (a per-sample column counts once, not once per value it covers), or, with a mask,
+    the sum of the weights times the mask."""
+    if sample_weight is None or (mask is not None and tuple(mask.shape) == tuple(shape)):
+        return float(weight.sum())
+    return float(_data(sample_weight).sum())
+
+
 def reduce_weighted(values, sample_weight, mask, reduction, name="loss"):
     """Apply ``sample_weight`` and ``mask`` to per-sample ``values`` and reduce them.
 
@@ -78,6 +86,6 @@ def reduce_weighted(values, sample_weight, mask, reduction, name="loss"):
     if reduction == "sum":
         return total
     if reduction == "mean_with_sample_weight" and weight is not None:
-        divisor = float(weight.sum())
+        divisor = _weight_total(weight, sample_weight, mask, values.shape)
         return total / divisor if divisor else total * 0.0  # Keras's divide_no_nan
     return total / max(values.size, 1)
