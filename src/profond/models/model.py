@@ -332,7 +332,8 @@ class Model(Layer):
 
         ``x`` may also be a source of ``(x, y)`` / ``(x, y, sample_weight)`` batches (generator,
         iterable or sequence, as for ``fit``), read for ``steps`` batches (None: until it runs
-        out).
+        out). ``verbose`` ("auto" or 1, 2: print one line with the results, to stderr as fit's
+        progress; 0: silent) follows Keras's default.
 
         Returns
         -------
@@ -342,7 +343,11 @@ class Model(Layer):
         """
         self._check_compiled("evaluating it")
         batches = data_adapter.evaluate_data(x, y, sample_weight, batch_size, steps)
-        callback_list = CallbackList(callbacks or [], model=self, params={})
+        callbacks = list(callbacks or [])
+        verbose = 1 if verbose == "auto" else int(verbose)
+        if verbose:  # Keras's default: the evaluation's progress line (here on stderr)
+            callbacks.append(ProgressBar(verbose=verbose))
+        callback_list = CallbackList(callbacks, model=self, params={})
         callback_list.on_test_begin()
         results = self._evaluate_batches(batches, callback_list)
         callback_list.on_test_end(results)
