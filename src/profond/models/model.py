@@ -46,7 +46,7 @@ class Model(Layer):
     >>> x = np.random.default_rng(0).normal(size=(64, 3))
     >>> history = model.fit(x, x.sum(axis=1), epochs=2, verbose=0)
     >>> sorted(history.history)
-    ['learning_rate', 'loss']
+    ['loss']
     """
 
     def __init__(self, *args, **kwargs):
@@ -295,7 +295,6 @@ class Model(Layer):
                     (epoch + 1 - initial_epoch) % validation_freq == 0:
                 val = self._evaluate_batches(data.validation)
                 logs.update({f"val_{k}": v for k, v in val.items()})
-            logs["learning_rate"] = float(self.optimizer.last_learning_rate)  # this epoch's
             callback_list.on_epoch_end(epoch, logs)
             if data.from_source and batches.exhausted and epoch + 1 < epochs:
                 warnings.warn(f"fit: the batch generator ran out during epoch {epoch + 1} of "
