@@ -24,7 +24,8 @@ from profond.metrics.confusion import (AUC, FalseNegatives, FalsePositives, Prec
 __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
            "CategoricalAccuracy", "SparseCategoricalAccuracy", "MeanAbsoluteError",
            "MeanSquaredError", "Precision", "Recall", "AUC", "TruePositives", "FalsePositives",
-           "TrueNegatives", "FalseNegatives", "get", "serialize", "deserialize", "register", "resolve_accuracy"]
+           "TrueNegatives", "FalseNegatives", "get", "serialize", "deserialize", "register",
+           "resolve_accuracy"]
 
 
 def _squeeze_labels(y_true, y_pred):
