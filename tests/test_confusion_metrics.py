@@ -145,3 +145,13 @@ def test_in_compile_by_string_and_class_and_saved_with_the_model(tmp_path):
     assert loaded.evaluate(x, y, verbose=0, return_dict=True) == pytest.approx(result)
     assert [type(m).__name__ for m in loaded.compiled_metrics.all] == [
         "Precision", "Recall", "AUC", "TruePositives"]
+
+
+def test_class_names_resolve_and_several_thresholds_are_logged_as_an_array():
+    assert type(metrics.get("TrueNegatives")) is metrics.TrueNegatives
+    model = profond.Sequential([layers.Input((2,)), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy",
+                  metrics=[metrics.Precision(thresholds=[0.3, 0.6])])
+    x = np.random.default_rng(3).random((20, 2))
+    history = model.fit(x, (x[:, :1] > 0.5).astype(float), epochs=2, verbose=0)
+    assert [np.shape(v) for v in history.history["precision"]] == [(2,), (2,)]

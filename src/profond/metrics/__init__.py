@@ -143,7 +143,8 @@ def get(identifier, loss=None):
     if isinstance(identifier, str):
         if identifier.lower() in ("accuracy", "acc"):
             return resolve_accuracy(loss)
-        return get(saving.lookup_name(identifier, _TABLE, "metric"))
+        # Keras's names: snake case, short names, and the class names themselves.
+        return get(saving.lookup_name(identifier, _NAMES, "metric"))
     if isinstance(identifier, dict) and "class_name" in identifier:
         return get(deserialize(identifier), loss)
     if isinstance(identifier, type) and issubclass(identifier, Metric):
@@ -186,4 +187,6 @@ _MODULE_OBJECTS = {**{c.__name__: c for c in (Metric, Mean, MeanMetricWrapper, A
                                               MeanSquaredError, Precision, Recall, AUC,
                                               TruePositives, FalsePositives, TrueNegatives,
                                               FalseNegatives)}, **_TABLE}
+_NAMES = {**_TABLE, **{name: obj for name, obj in _MODULE_OBJECTS.items()
+                       if name not in ("Metric", "MeanMetricWrapper")}}
 saving.register_builtin_objects("keras.metrics", "profond.metrics", _MODULE_OBJECTS)

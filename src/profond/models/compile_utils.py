@@ -244,7 +244,9 @@ class CompiledMetrics:
             return out
         for name, ms in self.metrics.items():
             for m in ms:
-                out[m.name if name is None else f"{name}_{m.name}"] = float(m.result())
+                value = m.result()  # an array for metrics given several thresholds
+                out[m.name if name is None else f"{name}_{m.name}"] = \
+                    float(value) if getattr(value, "ndim", 0) == 0 else value
         return out
 
     @property
