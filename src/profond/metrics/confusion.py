@@ -69,8 +69,9 @@ def _sample_weights(sample_weight, shape, xp, owner):
 def _keep_top_k(y_pred, k, xp):
     """``y_pred`` with all but the ``k`` largest entries of each row set to NEG_INF."""
     order = xp.argsort(-y_pred, axis=-1, kind="stable")[..., :k]
+    kept = (*xp.indices(order.shape, sparse=True)[:-1], order)  # plain indexing: CuPy too
     out = xp.full_like(y_pred, NEG_INF)
-    xp.put_along_axis(out, order, xp.take_along_axis(y_pred, order, axis=-1), axis=-1)
+    out[kept] = y_pred[kept]
     return out
 
 
