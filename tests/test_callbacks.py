@@ -11,7 +11,7 @@ import pytest
 import profond
 from profond import layers
 from profond.callbacks import (Callback, CallbackList, CSVLogger, EarlyStopping, LambdaCallback,
-                               ModelCheckpoint, ProgressBar, TerminateOnNaN)
+                               ModelCheckpoint, ProgressBar, ReduceLROnPlateau, TerminateOnNaN)
 from profond.optimizers import SGD
 
 
@@ -58,7 +58,7 @@ def test_hook_order_and_logs():
     assert rec.calls[0] == "train_begin" and rec.calls[-1] == "train_end"
     assert rec.calls[1] == ("epoch_begin", 0)
     assert rec.calls[2] == ("batch_end", 0, ["loss"])
-    assert rec.calls[4] == ("epoch_end", 0, ["learning_rate", "loss", "val_loss"])
+    assert rec.calls[4] == ("epoch_end", 0, ["loss", "val_loss"])
     assert [c for c in rec.calls if c[0] == "epoch_begin"] == [("epoch_begin", 0),
                                                                ("epoch_begin", 1)]
 
@@ -82,13 +82,15 @@ def test_history_records_every_epoch_from_initial_epoch():
     x, y = _data()
     history = _model().fit(x, y, epochs=4, initial_epoch=1, verbose=0, validation_split=0.25)
     assert history.epoch == [1, 2, 3]
-    assert set(history.history) == {"loss", "val_loss", "learning_rate"}
+    assert set(history.history) == {"loss", "val_loss"}  # no learning_rate, as in Keras 3
     assert all(len(v) == 3 for v in history.history.values())
 
 
 def test_history_to_csv_and_plot(tmp_path):
     x, y = _data()
-    history = _model().fit(x, y, epochs=3, verbose=0, validation_split=0.25)
+    # ReduceLROnPlateau logs the rate (fit does not, as in Keras), which the plot draws.
+    history = _model().fit(x, y, epochs=3, verbose=0, validation_split=0.25,
+                           callbacks=[ReduceLROnPlateau()])
     history.to_csv(tmp_path / "h.csv")
     rows = list(csv.reader(open(tmp_path / "h.csv")))
     assert rows[0] == ["epoch", "loss", "val_loss", "learning_rate"]
@@ -234,12 +236,12 @@ def test_csv_logger_writes_and_appends(tmp_path):
     model.fit(x, y, epochs=3, initial_epoch=2, verbose=0, validation_split=0.25,
               callbacks=[CSVLogger(path, append=True)])
     rows = list(csv.reader(open(path)))
-    assert rows[0] == ["epoch", "learning_rate", "loss", "val_loss"]
+    assert rows[0] == ["epoch", "loss", "val_loss"]
     assert [r[0] for r in rows[1:]] == ["0", "1", "2"]
-    assert float(rows[1][2]) == h1.history["loss"][0]
+    assert float(rows[1][1]) == h1.history["loss"][0]
     CSVLogger(path, separator=";").set_model(model)
     model.fit(x, y, epochs=1, verbose=0, callbacks=[CSVLogger(path, separator=";")])
-    assert open(path).read().splitlines()[0] == "epoch;learning_rate;loss"
+    assert open(path).read().splitlines()[0] == "epoch;loss"
 
 
 # --- TerminateOnNaN --------------------------------------------------------------------------------

@@ -180,7 +180,9 @@ def test_sequential_summary_shows_conv_shapes():
                                                      "one of ['valid', 'same']"),
     (dict(filters=2, kernel_size=3, dilation_rate=0), "'dilation_rate' parameter of Conv2D"),
     (dict(filters=2, kernel_size=3, data_format="channels_first"), "channels-last"),
-    (dict(filters=2, kernel_size=3, groups=2), "'groups' parameter of Conv2D"),
+    (dict(filters=2, kernel_size=3, groups=0), "'groups' parameter of Conv2D"),
+    (dict(filters=3, kernel_size=3, groups=2), "'filters' parameter of Conv2D must be a "
+                                               "multiple of groups"),
     (dict(filters=2, kernel_size=3, activation="nope"), "Unknown activation"),
 ])
 def test_conv2d_bad_arguments(kwargs, message):
@@ -301,3 +303,47 @@ def test_conv_bias_in_the_gemm_gradients_for_each_trainable_subset(dtype, channe
         assert gb.shape == b.shape and gb.dtype == np.dtype(dtype)
         expected = (g * (ref_out > 0)).sum(axis=(0, 1, 2))  # d out / d bias = relu mask
         np.testing.assert_allclose(gb, expected, **tol)
+
+
+def _grouped_reference(x, kernel, bias, groups):
+    """Each group's valid convolution, written out with einsum over the windows."""
+    n, h, w, c = x.shape
+    kh, kw, cg, f = kernel.shape
+    fg = f // groups
+    oh, ow = h - kh + 1, w - kw + 1
+    out = np.empty((n, oh, ow, f))
+    for g in range(groups):
+        xs = x[..., g * cg:(g + 1) * cg]
+        win = np.stack([[xs[:, i:i + oh, j:j + ow, :] for j in range(kw)] for i in range(kh)])
+        out[..., g * fg:(g + 1) * fg] = np.einsum("ijnabc,ijcf->nabf", win,
+                                                  kernel[..., g * fg:(g + 1) * fg])
+    return out + bias
+
+
+@pytest.mark.parametrize("groups", [2, 3])
+def test_grouped_conv2d_forward_and_gradcheck(groups):
+    x = draw((2, 5, 6, 6))
+    kernel = draw((3, 2, 6 // groups, 6), seed=1)
+    bias = draw((6,), seed=2)
+    check_op(lambda a, k, b: ops.conv2d(a, k, b, groups=groups),
+             lambda a, k, b: _grouped_reference(a, k, b, groups), x, kernel, bias)
+
+
+def test_grouped_conv1d_forward_and_gradcheck():
+    x, kernel, bias = draw((2, 7, 4)), draw((3, 2, 4), seed=1), draw((4,), seed=2)
+    check_op(lambda a, k, b: ops.conv1d(a, k, b, groups=2),
+             lambda a, k, b: _grouped_reference(a[:, None], k[None], b, 2)[:, 0], x, kernel,
+             bias)
+
+
+def test_grouped_conv_layer_layout_and_refusals():
+    layer = layers.Conv2D(6, 3, groups=3)
+    assert layer(np.zeros((1, 5, 5, 9))).shape == (1, 3, 3, 6)
+    assert layer.kernel.shape == (3, 3, 3, 6)  # Keras's (kh, kw, in / groups, out)
+    assert layers.Conv2D.from_config(layer.get_config()).groups == 3
+    with pytest.raises(ValueError, match="divisible by groups=3"):
+        layers.Conv2D(6, 3, groups=3)(np.zeros((1, 5, 5, 4)))
+    with pytest.raises(ValueError, match="'groups' parameter of conv2d"):
+        ops.conv2d(np.zeros((1, 4, 4, 4)), np.zeros((3, 3, 2, 4)), groups=3)
+    with pytest.raises(ValueError, match="'kernel' parameter of conv2d"):
+        ops.conv2d(np.zeros((1, 4, 4, 4)), np.zeros((3, 3, 4, 4)), groups=2)

@@ -121,5 +121,5 @@ def test_plot_puts_gradient_norms_in_one_panel(tmp_path):
     history, _ = _fit(_deep("tanh", depth=3), *_xy(), GradientHealth(), epochs=2)
     fig = history.plot(tmp_path / "g.png")
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles == ["loss", "learning_rate", "grad_norm_ratio", "gradient norm per layer"]
+    assert titles == ["loss", "grad_norm_ratio", "gradient norm per layer"]  # fit logs no rate
     assert len(fig.axes[-1].lines) == 4

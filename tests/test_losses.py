@@ -226,7 +226,7 @@ def test_get_and_serialize():
     with pytest.raises(ValueError, match=r"Unknown loss 'msee'.*'mse'"):
         losses.get("msee")
     with pytest.raises(ValueError, match="'reduction' parameter"):
-        losses.MeanSquaredError(reduction="mean")
+        losses.MeanSquaredError(reduction="average")
     with pytest.raises(ValueError, match="'label_smoothing' parameter"):
         losses.BinaryCrossentropy(label_smoothing=1.5)
     with pytest.raises(ValueError, match="'delta' parameter"):
@@ -249,7 +249,8 @@ def _targets(kind, shape, rng):
     return rng.integers(0, 2, shape).astype(np.float64)
 
 
-@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum"])
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean",
+                                       "mean_with_sample_weight"])
 @pytest.mark.parametrize("weights", ["none", "per_sample", "column", "per_step", "mask"])
 @pytest.mark.parametrize("kind,make", _CE_CASES, ids=[c[0] for c in _CE_CASES])
 def test_reduced_node_equals_per_sample_values_then_reduction(kind, make, weights, reduction):

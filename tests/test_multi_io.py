@@ -47,7 +47,7 @@ def test_history_logs_each_output_and_the_total_is_their_weighted_sum():
                   loss_weights={"value": 0.5, "label": 2.0},
                   metrics={"label": ["accuracy"], "value": ["mae"]})
     h = model.fit(x, y, batch_size=16, epochs=2, verbose=0, validation_split=0.25)
-    for key in ("loss", "value_loss", "label_loss", "label_accuracy", "value_mean_absolute_error",
+    for key in ("loss", "value_loss", "label_loss", "label_accuracy", "value_mae",
                 "val_loss", "val_value_loss", "val_label_loss", "val_label_accuracy"):
         assert key in h.history, (key, sorted(h.history))
     total = 0.5 * h.history["value_loss"][0] + 2.0 * h.history["label_loss"][0]
@@ -57,7 +57,7 @@ def test_history_logs_each_output_and_the_total_is_their_weighted_sum():
     err = pred["value"] - y["value"]
     results = model.evaluate(x, y, verbose=0, return_dict=True)
     assert results["value_loss"] == pytest.approx(np.mean(err ** 2), rel=1e-4)
-    assert results["value_mean_absolute_error"] == pytest.approx(np.mean(np.abs(err)), rel=1e-4)
+    assert results["value_mae"] == pytest.approx(np.mean(np.abs(err)), rel=1e-4)
 
 
 def test_per_output_class_and_sample_weights():

@@ -81,7 +81,7 @@ def test_upsampling2d_errors():
     with pytest.raises(ValueError, match="The 'size' parameter of UpSampling2D"):
         layers.UpSampling2D(0)
     with pytest.raises(ValueError, match=r"'interpolation' parameter of UpSampling2D must be "
-                                         r"one of \['nearest'\]"):
+                                         r"one of \['nearest', 'bilinear'\]"):
         layers.UpSampling2D(interpolation="bicubic")
     with pytest.raises(ValueError, match=r"'u' \(UpSampling2D\) must have rank 4.*\(2, 3, 4\)"):
         layers.UpSampling2D(name="u")(np.ones((2, 3, 4)))

@@ -131,14 +131,14 @@ def test_normalization_layer_matches_standard_scaler_and_is_saved(tmp_path, tabl
     ref = StandardScaler().fit(x)
     np.testing.assert_allclose(norm.adapt_mean.numpy(), ref.mean_, rtol=1e-6)
     np.testing.assert_allclose(norm.adapt_variance.numpy(), ref.var_, rtol=1e-5)
-    assert [v.trainable for v in norm.weights] == [False, False]
+    assert [v.trainable for v in norm.weights] == [False, False, False]  # mean, variance, count
 
     def make():
         return profond.Sequential([layers.Input((4,)), layers.Normalization(), layers.Dense(2)])
 
     model = make()
     [layer for layer in model.layers if isinstance(layer, layers.Normalization)][0].adapt(x)
-    assert len(model.weights) == 4 and len(model.trainable_weights) == 2
+    assert len(model.weights) == 5 and len(model.trainable_weights) == 2
     path = tmp_path / "m.safetensors"
     model.save_weights(path)
     fresh = make()

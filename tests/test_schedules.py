@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import profond
-from profond import layers, plotting, schedules
+from profond import callbacks, layers, plotting, schedules
 from profond.optimizers import SGD, Adam
 from profond.schedules import (CosineDecay, ExponentialDecay, InverseTimeDecay,
                                PiecewiseConstantDecay, PolynomialDecay, StepDecay)
@@ -90,6 +90,12 @@ def test_step_schedules_ignore_steps_per_epoch_and_preview_logs_last_step():
     np.testing.assert_allclose(s.preview(3, 10), [s(9), s(19), s(29)])
 
 
+def _log_rate(model):
+    """fit logs no learning rate (as Keras's): a callback logs the one each epoch ran with."""
+    return callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: logs.update(
+        learning_rate=float(model.optimizer.last_learning_rate)))
+
+
 def test_fit_drives_a_per_epoch_schedule_and_logs_the_rate():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(50, 3))
@@ -97,7 +103,8 @@ def test_fit_drives_a_per_epoch_schedule_and_logs_the_rate():
     schedule = StepDecay(0.05, drop=0.5, every=2)  # per epoch by default
     model = profond.Sequential([layers.Dense(1)])
     model.compile(optimizer=SGD(schedule), loss="mse")
-    history = model.fit(x, y, epochs=6, batch_size=16, verbose=0)  # 4 steps per epoch
+    history = model.fit(x, y, epochs=6, batch_size=16, verbose=0,  # 4 steps per epoch
+                        callbacks=[_log_rate(model)])
     expected = [0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125]
     assert history.history["learning_rate"] == pytest.approx(expected)
     np.testing.assert_allclose(schedule.preview(6, steps_per_epoch=4), expected)
@@ -109,7 +116,8 @@ def test_fit_drives_a_per_step_schedule():
     schedule = PiecewiseConstantDecay([5, 12], [0.1, 0.01, 0.001])
     model = profond.Sequential([layers.Dense(1)])
     model.compile(optimizer=SGD(schedule), loss="mse")
-    history = model.fit(x, x.sum(1), epochs=3, batch_size=8, verbose=0)  # 5 steps per epoch
+    history = model.fit(x, x.sum(1), epochs=3, batch_size=8, verbose=0,  # 5 steps per epoch
+                        callbacks=[_log_rate(model)])
     # Each epoch logs the rate of its last update: updates 4, 9 and 14.
     assert history.history["learning_rate"] == pytest.approx([0.1, 0.01, 0.001])
     np.testing.assert_allclose(schedule.preview(3, 5), history.history["learning_rate"])

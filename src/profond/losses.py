@@ -27,7 +27,10 @@ from profond import ops, saving
 from profond._validation import check_choice, check_float
 from profond.autograd.tensor import Tensor
 from profond.autograd.function import as_tensor
-from profond.layers.masks import get_mask
+from profond.autograd.shape import permute
+from profond.layers.masks import get_mask, set_mask
+from profond.ops.loss_reduction import (_OP_REDUCTION, REDUCTIONS, _canonical, _value_weights,
+                                        _weight_total, reduce_weighted)
 
 __all__ = ["Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError", "Huber",
            "LogCosh", "BinaryCrossentropy", "CategoricalCrossentropy",
@@ -36,10 +39,6 @@ __all__ = ["Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError
            "sparse_categorical_crossentropy", "get", "serialize", "deserialize", "register"]
 
 EPSILON = 1e-7
-REDUCTIONS = ("sum_over_batch_size", "sum", "none")
-_OP_REDUCTION = {"sum_over_batch_size": "mean", "sum": "sum"}  # Keras's names -> the ops'
-
-
 def _data(x):
     return x.data if isinstance(x, Tensor) else x
 
@@ -147,36 +146,88 @@ def _check_labels(t, n_classes, xp):
     return t.astype(xp.int64, copy=False)
 
 
-def _sparse_labels(y_true, y_pred):
-    """Integer labels of shape ``y_pred.shape[:-1]``, checked against the number of classes."""
-    _check_has_last_axis(y_pred, "sparse_categorical_crossentropy")
+def _class_axis(axis, y_pred, owner):
+    """``axis`` as a non-negative index into ``y_pred``'s axes."""
+    if isinstance(axis, bool) or not isinstance(axis, int) or \
+            not -y_pred.ndim <= axis < y_pred.ndim:
+        raise ValueError(f"The 'axis' parameter of {owner} must be an int in "
+                         f"[{-y_pred.ndim}, {y_pred.ndim - 1}] for y_pred of shape "
+                         f"{y_pred.shape}. Got {axis!r} instead.")
+    return axis % y_pred.ndim
+
+
+def _sparse_labels(y_true, y_pred, axis=-1, ignore_class=None):
+    """Integer labels of ``y_pred``'s shape without the class axis, checked against the number
+    of classes, and where ``ignore_class`` is given, the mask of the labels kept (the ignored
+    ones become 0, a valid index, and are masked out)."""
+    owner = "sparse_categorical_crossentropy"
+    _check_has_last_axis(y_pred, owner)
+    ax = _class_axis(axis, y_pred, owner)
     xp = y_pred.xp
     t = xp.asarray(_data(y_true))
-    if t.ndim == y_pred.ndim and t.shape[-1] == 1:
-        t = t.reshape(t.shape[:-1])
-    if t.shape != y_pred.shape[:-1]:
-        raise ValueError(f"The 'y_true' parameter of sparse_categorical_crossentropy must hold "
-                         f"labels of shape {y_pred.shape[:-1]} for y_pred of shape "
-                         f"{y_pred.shape}. Got y_true of shape {t.shape} instead.")
-    return _check_labels(t, y_pred.shape[-1], xp)
+    if t.ndim == y_pred.ndim and t.shape[ax] == 1:
+        t = t.reshape(t.shape[:ax] + t.shape[ax + 1:])
+    shape = y_pred.shape[:ax] + y_pred.shape[ax + 1:]
+    if t.shape != shape:
+        raise ValueError(f"The 'y_true' parameter of {owner} must hold labels of shape {shape} "
+                         f"for y_pred of shape {y_pred.shape} (classes on axis {axis}). Got "
+                         f"y_true of shape {t.shape} instead.")
+    if ignore_class is None:
+        return _check_labels(t, y_pred.shape[ax], xp), None
+    keep = t != ignore_class
+    t = _check_labels(xp.where(keep, t, 0), y_pred.shape[ax], xp)
+    return t, keep
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
-                                    axis=-1):
-    """Per-sample cross-entropy with integer labels of shape ``y_pred.shape[:-1]``."""
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
+                                    axis=-1, label_smoothing=0.0):
+    """Per-sample cross-entropy with integer labels of ``y_pred``'s shape without ``axis``.
+
+    Parameters
+    ----------
+    y_true : array-like of int
+        Class indices (a trailing axis of one is allowed).
+    y_pred : Tensor
+        Probabilities, or logits with ``from_logits=True``; classes on ``axis``.
+    ignore_class : int, optional
+        A label (e.g. -1 or 255 for "void" pixels) whose entries give a loss of 0 and are
+        masked out of the reduction (the loss object averages over the others).
+    axis : int
+        The class axis of ``y_pred``.
+    label_smoothing : float in [0, 1]
+        profond's addition: mix the one-hot target with the uniform distribution.
+
+    Examples
+    --------
+    >>> import profond
+    >>> from profond.losses import sparse_categorical_crossentropy
+    >>> p = profond.tensor([[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]])
+    >>> [round(float(v), 4) for v in sparse_categorical_crossentropy([1, -1], p, ignore_class=-1)]
+    [0.0513, 0.0]
+    """
     y_pred = as_tensor(y_pred)
     xp = y_pred.xp
-    t = _sparse_labels(y_true, y_pred)
-    logits = y_pred if from_logits else _fused_logits(y_pred, "softmax")
+    t, keep = _sparse_labels(y_true, y_pred, axis, ignore_class)
+    ax = axis % y_pred.ndim
+    logits = y_pred if from_logits else (_fused_logits(y_pred, "softmax")
+                                          if ax == y_pred.ndim - 1 else None)
     if logits is not None:
-        return ops.softmax_cross_entropy(logits, t, sparse=True, label_smoothing=label_smoothing)
-    p = ops.clip(y_pred / ops.sum(y_pred, axis=-1, keepdims=True), EPSILON, 1 - EPSILON)
-    log_p = ops.log(p)
-    picked = ops.getitem(log_p, (*xp.indices(t.shape, sparse=True), t))
-    if label_smoothing:
-        n = y_pred.shape[-1]
-        return -(1 - label_smoothing) * picked - label_smoothing / n * ops.sum(log_p, axis=-1)
-    return -picked
+        values = ops.softmax_cross_entropy(logits, t, sparse=True,
+                                           label_smoothing=label_smoothing, axis=ax)
+    else:
+        if ax != y_pred.ndim - 1:  # the class axis last, as the indexing below expects
+            y_pred = permute(y_pred, [i for i in range(y_pred.ndim) if i != ax] + [ax])
+        p = ops.clip(y_pred / ops.sum(y_pred, axis=-1, keepdims=True), EPSILON, 1 - EPSILON)
+        log_p = ops.log(p)
+        picked = ops.getitem(log_p, (*xp.indices(t.shape, sparse=True), t))
+        values = -picked
+        if label_smoothing:
+            n = y_pred.shape[-1]
+            values = (1 - label_smoothing) * values - label_smoothing / n * ops.sum(log_p, axis=-1)
+    if keep is not None:
+        values = values * keep.astype(values.dtype)
+        set_mask(values, keep)
+    return values
 
 
 class Loss:
@@ -184,7 +235,10 @@ class Loss:
 
     Parameters
     ----------
-    reduction : {"sum_over_batch_size", "sum", "none"}
+    reduction : {"sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight"}
+        Keras 3's: the weighted sum divided by the number of values (``"mean"`` is the same),
+        the weighted sum, the values themselves (``None`` too), or the weighted sum divided by
+        the sum of the weights (the number of values when there are none).
     name : str, optional
     """
 
@@ -198,13 +252,17 @@ class Loss:
     def __call__(self, y_true, y_pred, sample_weight=None):
         y_pred = as_tensor(y_pred)
         mask = get_mask(y_pred)
-        if self.reduction != "none":
+        if _canonical(self.reduction) != "none":
             fused = self._fused_reduced(y_true, y_pred, sample_weight, mask)
             if fused is not None:
                 return fused
         values = self.call(y_true, y_pred)
         if not isinstance(values, Tensor):
             values = as_tensor(values, y_pred)
+        values_mask = get_mask(values)  # entries the loss itself leaves out (ignore_class)
+        if values_mask is not None:
+            mask = values_mask if mask is None or mask.shape != values_mask.shape else \
+                mask & values_mask
         return reduce_weighted(values, sample_weight, mask, self.reduction, self.name)
 
     def _fused_reduced(self, y_true, y_pred, sample_weight, mask):
@@ -217,8 +275,16 @@ class Loss:
         return None
 
     def _weights(self, shape, y_pred, sample_weight, mask):
-        return _value_weights(shape, y_pred.dtype, y_pred.xp, sample_weight, mask,
-                              self.reduction, self.name)
+        """The weight of each per-sample value, and the op's reduction that applies it."""
+        reduction = _canonical(self.reduction)
+        weight = _value_weights(shape, y_pred.dtype, y_pred.xp, sample_weight, mask,
+                                reduction, self.name)
+        if reduction != "mean_with_sample_weight":
+            return weight, _OP_REDUCTION[reduction]
+        if weight is None:
+            return None, "mean"
+        total = _weight_total(weight, sample_weight, mask, shape)
+        return (weight / total if total else weight * 0.0), "sum"
 
     def get_config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction}
@@ -235,46 +301,6 @@ def _snake(name):
             out.append("_")
         out.append(c.lower())
     return "".join(out)
-
-
-def _value_weights(shape, dtype, xp, sample_weight, mask, reduction, name):
-    """What multiplies each per-sample loss: ``sample_weight`` times the mask (None: ones)."""
-    weight = None
-    if sample_weight is not None:
-        w = xp.asarray(_data(sample_weight), dtype=dtype)
-        if w.ndim > len(shape) and w.shape[-1] == 1:
-            w = w.reshape(w.shape[:-1])
-        while w.ndim < len(shape):
-            w = w[..., None]
-        try:
-            w = xp.broadcast_to(w, shape)
-        except ValueError:
-            raise ValueError(f"The 'sample_weight' parameter of {name} must broadcast to the "
-                             f"per-sample losses of shape {shape}. Got sample_weight of shape "
-                             f"{_data(sample_weight).shape} instead.") from None
-        weight = w
-    if mask is not None:
-        m = xp.asarray(mask, dtype=dtype)
-        if m.shape == tuple(shape):
-            if reduction == "sum_over_batch_size":
-                # Keras: masked steps count neither in the sum nor in the average.
-                m = m * (m.size / max(float(m.sum()), 1.0))
-            weight = m if weight is None else weight * m
-    return weight
-
-
-def reduce_weighted(values, sample_weight, mask, reduction, name="loss"):
-    """Apply ``sample_weight`` and ``mask`` to per-sample ``values`` and reduce them."""
-    weight = _value_weights(values.shape, values.dtype, values.xp, sample_weight, mask,
-                            reduction, name)
-    if weight is not None:
-        values = values * weight
-    if reduction == "none":
-        return values
-    total = ops.sum(values)
-    if reduction == "sum":
-        return total
-    return total / max(values.size, 1)
 
 
 class LossFunctionWrapper(Loss):
@@ -348,14 +374,14 @@ class BinaryCrossentropy(LossFunctionWrapper):
         if logits is None:
             return None
         t = _align(y_true, y_pred, "binary_crossentropy")
-        weight = self._weights(y_pred.shape[:-1], y_pred, sample_weight, mask)
+        weight, reduction = self._weights(y_pred.shape[:-1], y_pred, sample_weight, mask)
         # Each sample's loss is the mean over the last axis of the elementwise values.
         if weight is not None:
             weight = weight[..., None]
-        if self.reduction == "sum":
+        if reduction == "sum":
             weight = (1.0 if weight is None else weight) / y_pred.shape[-1]
         return ops.sigmoid_cross_entropy(logits, t, self.fn_kwargs["label_smoothing"],
-                                         weight=weight, reduction=_OP_REDUCTION[self.reduction])
+                                         weight=weight, reduction=reduction)
 
 
 class CategoricalCrossentropy(LossFunctionWrapper):
@@ -377,31 +403,48 @@ class CategoricalCrossentropy(LossFunctionWrapper):
         t = _align(y_true, y_pred, "categorical_crossentropy")
         axis = kw["axis"] % y_pred.ndim
         shape = y_pred.shape[:axis] + y_pred.shape[axis + 1:]
+        weight, reduction = self._weights(shape, y_pred, sample_weight, mask)
         return ops.softmax_cross_entropy(logits, t, sparse=False,
                                          label_smoothing=kw["label_smoothing"], axis=axis,
-                                         weight=self._weights(shape, y_pred, sample_weight, mask),
-                                         reduction=_OP_REDUCTION[self.reduction])
+                                         weight=weight, reduction=reduction)
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
-    """Cross-entropy with integer labels; fused with a preceding softmax."""
+    """Cross-entropy with integer labels; fused with a preceding softmax.
 
-    def __init__(self, from_logits=False, label_smoothing=0.0,
-                 reduction="sum_over_batch_size", name="sparse_categorical_crossentropy"):
-        label_smoothing = check_float(label_smoothing, "label_smoothing",
-                                      "SparseCategoricalCrossentropy", low=0, high=1)
+    ``ignore_class`` (e.g. a "void" label) leaves its entries out: their loss is 0 and the
+    ``sum_over_batch_size`` average runs over the other entries, as in Keras. ``axis`` is the
+    class axis of ``y_pred``. ``label_smoothing`` is profond's addition (Keras's sparse loss
+    has none).
+    """
+
+    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
+                 axis=-1, name="sparse_categorical_crossentropy", label_smoothing=0.0):
+        owner = "SparseCategoricalCrossentropy"
+        label_smoothing = check_float(label_smoothing, "label_smoothing", owner, low=0, high=1)
+        if ignore_class is not None and (isinstance(ignore_class, bool) or
+                                         not isinstance(ignore_class, int)):
+            raise ValueError(f"The 'ignore_class' parameter of {owner} must be an int or None. "
+                             f"Got {ignore_class!r} instead.")
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise ValueError(f"The 'axis' parameter of {owner} must be an int. Got {axis!r} "
+                             "instead.")
         super().__init__(sparse_categorical_crossentropy, name=name, reduction=reduction,
-                         from_logits=bool(from_logits), label_smoothing=label_smoothing)
+                         from_logits=bool(from_logits), ignore_class=ignore_class, axis=axis,
+                         label_smoothing=label_smoothing)
 
     def _fused_reduced(self, y_true, y_pred, sample_weight, mask):
-        logits = y_pred if self.fn_kwargs["from_logits"] else _fused_logits(y_pred, "softmax")
+        kw = self.fn_kwargs
+        logits = y_pred if kw["from_logits"] else _fused_logits(y_pred, "softmax")
         if logits is None:
             return None
-        t = _sparse_labels(y_true, y_pred)
+        t, keep = _sparse_labels(y_true, y_pred, kw["axis"], kw["ignore_class"])
+        if keep is not None:
+            mask = keep if mask is None or mask.shape != keep.shape else mask & keep
+        weight, reduction = self._weights(t.shape, y_pred, sample_weight, mask)
         return ops.softmax_cross_entropy(
-            logits, t, sparse=True, label_smoothing=self.fn_kwargs["label_smoothing"],
-            weight=self._weights(t.shape, y_pred, sample_weight, mask),
-            reduction=_OP_REDUCTION[self.reduction])
+            logits, t, sparse=True, label_smoothing=kw["label_smoothing"],
+            axis=kw["axis"] % y_pred.ndim, weight=weight, reduction=reduction)
 
 
 _TABLE = {

@@ -199,3 +199,65 @@ def test_a_training_step_of_a_small_cnn_matches_torch():
     assert loss == pytest.approx(t_loss.item(), rel=1e-10)
     np.testing.assert_allclose(model.get_weights()[0],
                                net[0].weight.detach().numpy().transpose(2, 3, 1, 0), rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape,filters,groups,strides,padding,activation", [
+    ((2, 7, 6, 4), 6, 2, (1, 1), "valid", None),
+    ((2, 8, 7, 6), 6, 3, (2, 1), "same", "relu"),
+    ((1, 6, 6, 4), 4, 4, (1, 1), "same", None),  # depthwise
+])
+def test_grouped_conv2d_matches_torch(dtype, shape, filters, groups, strides, padding,
+                                      activation):
+    with profond.backend.floatx_scope(dtype):
+        layer = layers.Conv2D(filters, 3, strides=strides, padding=padding, groups=groups,
+                              activation=activation, bias_initializer="random_normal")
+        layer.build((None,) + shape[1:])
+    kernel, bias = layer.get_weights()
+    assert kernel.shape == (3, 3, shape[-1] // groups, filters)  # Keras's layout
+    # Keras's (kh, kw, in/groups, out) is PyTorch's (out, in/groups, kh, kw), transposed
+    t_k = torch.tensor(kernel.transpose(3, 2, 0, 1).copy(), requires_grad=True)
+    t_b = torch.tensor(bias, requires_grad=True)
+
+    def t_fn(t):
+        if padding == "same":
+            t = torch_same_pad(t, shape[1:3], (3, 3), strides, (1, 1))
+        out = F.conv2d(t, t_k, t_b, stride=strides, groups=groups)
+        return F.relu(out) if activation == "relu" else out
+
+    x = np.random.default_rng(0).normal(size=shape)
+    run_both(layer, t_fn, x, dtype,
+             [(layer.kernel, t_k, lambda g: g.transpose(2, 3, 1, 0)),
+              (layer.bias, t_b, lambda g: g)])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_grouped_conv1d_matches_torch(dtype):
+    shape, groups = (2, 11, 6), 3
+    with profond.backend.floatx_scope(dtype):
+        layer = layers.Conv1D(9, 3, padding="causal", groups=groups,
+                              bias_initializer="random_normal")
+        layer.build((None,) + shape[1:])
+    kernel, bias = layer.get_weights()
+    assert kernel.shape == (3, 2, 9)
+    t_k = torch.tensor(kernel.transpose(2, 1, 0).copy(), requires_grad=True)  # (o, i/g, k)
+    t_b = torch.tensor(bias, requires_grad=True)
+
+    def p_fn(p):
+        return layer(p)
+
+    def t_fn(t):  # channels-first (n, c, steps): causal = pad two steps before
+        return F.conv1d(F.pad(t, (2, 0)), t_k, t_b, groups=groups)
+
+    x = np.random.default_rng(2).normal(size=shape)
+    p_x = profond.tensor(x, dtype=dtype, requires_grad=True)
+    t_x = torch.tensor(np.ascontiguousarray(x.transpose(0, 2, 1)), dtype=getattr(torch, dtype),
+                       requires_grad=True)
+    p_out, t_out = p_fn(p_x), t_fn(t_x).transpose(1, 2)
+    np.testing.assert_allclose(p_out.numpy(), t_out.detach().numpy(), **TOL[dtype])
+    w = np.random.default_rng(3).standard_normal(p_out.shape)
+    (p_out * profond.tensor(w, dtype=dtype)).sum().backward()
+    (t_out * torch.tensor(w, dtype=getattr(torch, dtype))).sum().backward()
+    np.testing.assert_allclose(p_x.grad, t_x.grad.numpy().transpose(0, 2, 1), **TOL[dtype])
+    np.testing.assert_allclose(layer.kernel.grad, t_k.grad.numpy().transpose(2, 1, 0),
+                               **TOL[dtype])

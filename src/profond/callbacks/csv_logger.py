@@ -43,7 +43,7 @@ class CSVLogger(Callback):
     >>> _ = model.fit(np.ones((4, 2)), np.ones(4), epochs=2, verbose=0,
     ...               callbacks=[CSVLogger(path)])
     >>> open(path).read().splitlines()[0]
-    'epoch,learning_rate,loss'
+    'epoch,loss'
     """
 
     def __init__(self, filename, separator=",", append=False):

@@ -1,4 +1,5 @@
-"""Progress display for ``fit``: a live tqdm bar on a terminal, plain lines otherwise."""
+"""Progress display for ``fit`` (a live tqdm bar on a terminal, plain lines otherwise) and
+``evaluate`` (one line)."""
 
 from __future__ import annotations
 
@@ -75,3 +76,16 @@ class ProgressBar(Callback):
             stream = self.stream or sys.stderr
             print(f"Epoch {epoch + 1}/{self.params.get('epochs')} - {elapsed:.1f}s - "
                   f"{_fmt(logs or {})}", file=stream, flush=True)
+
+    # evaluate(): one line at the end, as Keras prints its evaluation progress.
+    def on_test_begin(self, logs=None):
+        self._t0 = time.perf_counter()
+        self._seen = 0
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._seen += 1
+
+    def on_test_end(self, logs=None):
+        elapsed = time.perf_counter() - self._t0
+        print(f"{self._seen}/{self._seen} - {elapsed:.1f}s - {_fmt(logs or {})}",
+              file=self.stream or sys.stderr, flush=True)

@@ -38,7 +38,7 @@ import numpy as np
 from profond import random as prandom
 from profond import saving
 from profond._files import atomic_path
-from profond.io.weights_file import _safetensors_numpy, weights_to_dict
+from profond.io.weights_file import _safetensors_numpy, stored_variables, weights_to_dict
 
 __all__ = ["save_model", "load_model", "read_metadata", "ModelFileError"]
 
@@ -334,7 +334,7 @@ def load_model(filepath, compile=True):
               "with.")
     if not model.built:
         _fail(filepath, "the saved model was never built (no input shape in its config).")
-    variables = model.weights
+    variables = stored_variables(len(weight_keys), model.weights)
     if len(weight_keys) != len(variables):
         _fail(filepath, f"it holds {len(weight_keys)} weights; its architecture has "
               f"{len(variables)}.")
@@ -342,7 +342,7 @@ def load_model(filepath, compile=True):
         if tuple(tensors[key].shape) != tuple(var.shape):
             _fail(filepath, f"weight {key!r} has shape {tuple(tensors[key].shape)}; the "
                   f"architecture's '{var.path}' has shape {tuple(var.shape)}.")
-        if tensors[key].dtype.kind not in "fc":
+        if tensors[key].dtype.kind not in "fci":  # i: Normalization's count
             _fail(filepath, f"weight {key!r} has dtype {tensors[key].dtype}.")
     for key, var in zip(weight_keys, variables):
         var.assign(tensors[key])

@@ -29,8 +29,20 @@ def _safetensors_numpy():
 
 
 def weights_to_dict(model) -> dict:
-    return {f"{i:04d}/{v.path}": np.ascontiguousarray(v.numpy())
+    # reshape: ascontiguousarray gives a 0-d weight (Normalization's count) one axis.
+    return {f"{i:04d}/{v.path}": np.ascontiguousarray(v.numpy()).reshape(v.shape)
             for i, v in enumerate(model.weights)}
+
+
+def stored_variables(n_stored: int, variables: list) -> list:
+    """The variables that ``n_stored`` weights of a file fill, in order. A file written before
+    Normalization kept Keras's third weight (``count``) lacks it: with exactly that many
+    weights fewer, those counts are left out (and keep their value)."""
+    if n_stored != len(variables):
+        kept = [v for v in variables if v.name != "count" or v.ndim != 0]
+        if len(kept) == n_stored:
+            return kept
+    return variables
 
 
 def save_weights(model, filepath, metadata: dict | None = None) -> None:
@@ -76,6 +88,7 @@ def load_weights(model, filepath) -> None:
     if not variables:
         raise ValueError(f"Model '{model.name}' is not built: build it (or call it on data) "
                          "before loading weights.")
+    variables = stored_variables(len(keys), variables)
     if len(keys) != len(variables):
         raise ValueError(f"{filepath!r} holds {len(keys)} weights; model '{model.name}' has "
                          f"{len(variables)}.")

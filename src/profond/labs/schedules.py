@@ -55,7 +55,7 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None):
     epochs : int, optional
     """
     import profond
-    from profond import optimizers
+    from profond import callbacks, optimizers
 
     seed_everything(seed)
     epochs = epochs or (12 if quick else 30)
@@ -72,8 +72,11 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None):
                         output_activation="softmax", kernel_initializer="he_normal")
             model.compile(optimizer=optimizers.SGD(learning_rate=LR0 if s is None else s),
                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+            # fit logs no rate (as Keras's): this callback logs the one each epoch ran with.
+            log_rate = callbacks.LambdaCallback(on_epoch_end=lambda e, logs, m=model: logs.update(
+                learning_rate=float(m.optimizer.last_learning_rate)))
             h = model.fit(x_tr, y_tr, epochs=epochs, batch_size=32, verbose=0,
-                          validation_data=(x_te, y_te)).history
+                          validation_data=(x_te, y_te), callbacks=[log_rate]).history
             runs[name] = {"loss": h["loss"], "val_loss": h["val_loss"],
                           "val_accuracy": float(h["val_accuracy"][-1]),
                           "logged_lr": h["learning_rate"]}

@@ -46,10 +46,10 @@ class _Conv(Layer):
                                     "padding", owner, self._paddings)
         self.data_format = check_data_format(data_format, owner)
         self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", owner)
-        if groups != 1:
-            raise ValueError(f"The 'groups' parameter of {owner} must be 1 (grouped convolutions "
-                             f"are not implemented). Got {groups!r} instead.")
-        self.groups = 1
+        self.groups = check_int(groups, "groups", owner, low=1)
+        if self.filters % self.groups:
+            raise ValueError(f"The 'filters' parameter of {owner} must be a multiple of groups "
+                             f"({self.groups}). Got {self.filters} instead.")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         store_weight_arguments(
@@ -85,8 +85,13 @@ class _Conv(Layer):
                              f"known number of channels. Got input shape {tuple(input_shape)} "
                              "instead.")
         self.input_channels = int(input_shape[-1])
+        if self.input_channels % self.groups:
+            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have a "
+                             f"number of channels divisible by groups={self.groups}. Got input "
+                             f"shape {tuple(input_shape)} instead.")
         self.kernel = add_configured_weight(
-            self, "kernel", self.kernel_size + (self.input_channels, self.filters))
+            self, "kernel",
+            self.kernel_size + (self.input_channels // self.groups, self.filters))
         self.bias = add_configured_weight(self, "bias", (self.filters,)) \
             if self.use_bias else None
         self.built = True
@@ -101,9 +106,10 @@ class _Conv(Layer):
         strides = self.strides if self.rank == 2 else self.strides[0]
         dilation = self.dilation_rate if self.rank == 2 else self.dilation_rate[0]
         if self.activation is _RELU:  # fused into the convolution node
-            return fn(inputs, self.kernel, self.bias, strides, self.padding, dilation, relu=True)
+            return fn(inputs, self.kernel, self.bias, strides, self.padding, dilation, relu=True,
+                      groups=self.groups)
         return self.activation(fn(inputs, self.kernel, self.bias, strides, self.padding,
-                                  dilation))
+                                  dilation, groups=self.groups))
 
     def _expected(self):
         return "(None, " + "None, " * self.rank + f"{self.input_channels})"
@@ -142,7 +148,9 @@ class Conv2D(_Conv):
         profond's data are channels-last; "channels_first" is refused.
     dilation_rate : int or (int, int), default 1
     groups : int, default 1
-        Only 1 (no grouped convolutions).
+        Split the input channels and the filters into this many groups (both must be multiples
+        of it); filter group ``g`` sees channel group ``g`` only. The kernel is then
+        ``(kh, kw, in / groups, filters)``, Keras's layout.
     activation : str or callable, optional
     use_bias : bool, default True
     kernel_initializer, bias_initializer : str or Initializer

@@ -43,6 +43,10 @@ class Normalization(Layer):
     adapt_mean, adapt_variance : Variable
         The adapted statistics (non-trainable weights named ``mean`` and ``variance``, of the
         kept axes' shape), saved with the model's weights.
+    count : Variable
+        Keras's third weight (int64, shape ``()``): the number of samples ``adapt`` read (Keras 3
+        keeps it for its older files and leaves it at 0). Weight lists and files of two arrays,
+        written before profond kept it, still load (it is then left as it is).
 
     Examples
     --------
@@ -54,7 +58,7 @@ class Normalization(Layer):
     >>> norm(x_train).numpy().tolist()
     [[-1.0, -1.0], [1.0, 1.0]]
     >>> [w.tolist() for w in norm.get_weights()]
-    [[1.0, 20.0], [1.0, 100.0]]
+    [[1.0, 20.0], [1.0, 100.0], 2]
     """
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
@@ -82,6 +86,7 @@ class Normalization(Layer):
         self.supports_masking = True
         self.adapt_mean = None
         self.adapt_variance = None
+        self.count = None
         self._keep = None
 
     # --- shapes ------------------------------------------------------------------------------
@@ -110,6 +115,8 @@ class Normalization(Layer):
             self.adapt_mean = self.add_weight(stats_shape, "zeros", trainable=False, name="mean")
             self.adapt_variance = self.add_weight(stats_shape, "ones", trainable=False,
                                                   name="variance")
+            self.count = self.add_weight((), "zeros", dtype="int64", trainable=False,
+                                         name="count")
         self.built = True
 
     # --- adapt -------------------------------------------------------------------------------
@@ -129,7 +136,7 @@ class Normalization(Layer):
         if self.input_mean is not None:
             raise ValueError("This Normalization layer was given a fixed mean and variance; "
                              "adapt() would ignore them. Create it without mean/variance.")
-        count, mean, m2, shape = 0, None, None, None
+        count, mean, m2, shape, samples = 0, None, None, None, 0
         for batch in self._adapt_batches(data, batch_size, steps):
             batch = np.asarray(backend.to_numpy(batch.data if isinstance(batch, Tensor)
                                                 else batch), dtype=np.float64)
@@ -149,6 +156,7 @@ class Normalization(Layer):
             m = int(np.prod([batch.shape[a] for a in reduce]))
             if m == 0:
                 continue
+            samples += batch.shape[0]
             b_mean = batch.mean(axis=reduce)
             b_m2 = ((batch - batch.mean(axis=reduce, keepdims=True)) ** 2).sum(axis=reduce)
             if mean is None:
@@ -171,6 +179,15 @@ class Normalization(Layer):
                              f"{np.shape(mean)}, but the layer was built for {expected}.")
         self.adapt_mean.assign(np.asarray(mean))
         self.adapt_variance.assign(np.asarray(m2 / count))
+        self.count.assign(np.asarray(samples, dtype=np.int64))
+
+    def set_weights(self, weights) -> None:
+        """Set ``[mean, variance, count]`` (Keras's order), or ``[mean, variance]`` as lists
+        written before the count was kept (the count is then left as it is)."""
+        weights = list(weights)
+        if self.count is not None and len(weights) == 2:
+            weights.append(self.count.numpy())
+        super().set_weights(weights)
 
     @staticmethod
     def _adapt_batches(data, batch_size, steps):

@@ -185,15 +185,34 @@ class ZeroPadding2D(Layer):
                 "data_format": self.data_format}
 
 
+def _bilinear_matrix(n_in, scale, dtype, xp):
+    """``(n_in * scale, n_in)`` weights of linear interpolation at half-pixel centres: output
+    ``i`` samples the input at ``(i + 0.5) / scale - 0.5``, clamped at the borders (what
+    Keras's bilinear resize, PyTorch's ``align_corners=False``, computes)."""
+    src = (xp.arange(n_in * scale, dtype="float64") + 0.5) / scale - 0.5
+    src = xp.clip(src, 0, n_in - 1)
+    lo = xp.floor(src).astype(int)
+    hi = xp.minimum(lo + 1, n_in - 1)
+    frac = src - lo
+    rows = xp.arange(n_in * scale)
+    m = xp.zeros((n_in * scale, n_in))
+    m[rows, lo] += 1 - frac
+    m[rows, hi] += frac
+    return m.astype(dtype)
+
+
 class UpSampling2D(Layer):
-    """Repeat each row ``size[0]`` times and each column ``size[1]`` times (nearest neighbour).
+    """Enlarge images ``size[0]`` times in height and ``size[1]`` times in width.
+
+    ``"nearest"`` repeats each pixel; ``"bilinear"`` interpolates linearly between the pixel
+    centres (half-pixel centres, borders clamped), as Keras's bilinear resize does. Bilinear
+    interpolation is separable: two matrix products, one along each axis.
 
     Parameters
     ----------
     size : int or (int, int), default (2, 2)
     data_format : None or "channels_last"
-    interpolation : "nearest"
-        The only method implemented.
+    interpolation : {"nearest", "bilinear"}
 
     Examples
     --------
@@ -211,12 +230,20 @@ class UpSampling2D(Layer):
         self.size = normalize_tuple(size, 2, "size", "UpSampling2D")
         self.data_format = check_data_format(data_format, "UpSampling2D")
         self.interpolation = check_choice(interpolation, "interpolation", "UpSampling2D",
-                                          ("nearest",))
+                                          ("nearest", "bilinear"))
 
     def call(self, inputs):
         _check_rank4(self, tuple(inputs.shape))
         n, h, w, c = inputs.shape
         sh, sw = self.size
+        if self.interpolation == "bilinear":
+            xp = inputs.xp
+            dtype = inputs.dtype if inputs.dtype.kind == "f" else "float32"
+            rows = _bilinear_matrix(h, sh, dtype, xp)  # (h * sh, h)
+            cols = _bilinear_matrix(w, sw, dtype, xp)  # (w * sw, w)
+            x = ops.matmul(rows, ops.reshape(inputs, (n, h, w * c)))
+            x = ops.matmul(cols, ops.reshape(x, (n * h * sh, w, c)))
+            return ops.reshape(x, (n, h * sh, w * sw, c))
         # A broadcast view of (n, h, 1, w, 1, c) to (n, h, sh, w, sw, c), then one copy: the
         # backward of broadcast_to sums each block back onto its source pixel.
         x = ops.reshape(inputs, (n, h, 1, w, 1, c))

@@ -193,9 +193,12 @@ class CompiledMetrics:
         built = []
         for m in spec:
             if isinstance(m, str) and m.lower() in ("accuracy", "acc"):
-                built.append(metrics_mod.resolve_accuracy(loss, tuple(yp.shape)))
+                metric = metrics_mod.resolve_accuracy(loss, tuple(yp.shape))
             else:
-                built.append(metrics_mod.get(m, loss))
+                metric = metrics_mod.get(m, loss)
+            if isinstance(m, str):  # Keras logs a metric under the string the user wrote
+                metric.name = m
+            built.append(metric)
         return built
 
     def build(self, y_pred):
@@ -241,7 +244,9 @@ class CompiledMetrics:
             return out
         for name, ms in self.metrics.items():
             for m in ms:
-                out[m.name if name is None else f"{name}_{m.name}"] = float(m.result())
+                value = m.result()  # an array for metrics given several thresholds
+                out[m.name if name is None else f"{name}_{m.name}"] = \
+                    float(value) if getattr(value, "ndim", 0) == 0 else value
         return out
 
     @property

@@ -46,7 +46,7 @@ class Model(Layer):
     >>> x = np.random.default_rng(0).normal(size=(64, 3))
     >>> history = model.fit(x, x.sum(axis=1), epochs=2, verbose=0)
     >>> sorted(history.history)
-    ['learning_rate', 'loss']
+    ['loss']
     """
 
     def __init__(self, *args, **kwargs):
@@ -295,7 +295,6 @@ class Model(Layer):
                     (epoch + 1 - initial_epoch) % validation_freq == 0:
                 val = self._evaluate_batches(data.validation)
                 logs.update({f"val_{k}": v for k, v in val.items()})
-            logs["learning_rate"] = float(self.optimizer.last_learning_rate)  # this epoch's
             callback_list.on_epoch_end(epoch, logs)
             if data.from_source and batches.exhausted and epoch + 1 < epochs:
                 warnings.warn(f"fit: the batch generator ran out during epoch {epoch + 1} of "
@@ -332,7 +331,8 @@ class Model(Layer):
 
         ``x`` may also be a source of ``(x, y)`` / ``(x, y, sample_weight)`` batches (generator,
         iterable or sequence, as for ``fit``), read for ``steps`` batches (None: until it runs
-        out).
+        out). ``verbose`` ("auto" or 1, 2: print one line with the results, to stderr as fit's
+        progress; 0: silent) follows Keras's default.
 
         Returns
         -------
@@ -342,7 +342,11 @@ class Model(Layer):
         """
         self._check_compiled("evaluating it")
         batches = data_adapter.evaluate_data(x, y, sample_weight, batch_size, steps)
-        callback_list = CallbackList(callbacks or [], model=self, params={})
+        callbacks = list(callbacks or [])
+        verbose = 1 if verbose == "auto" else int(verbose)
+        if verbose:  # Keras's default: the evaluation's progress line (here on stderr)
+            callbacks.append(ProgressBar(verbose=verbose))
+        callback_list = CallbackList(callbacks, model=self, params={})
         callback_list.on_test_begin()
         results = self._evaluate_batches(batches, callback_list)
         callback_list.on_test_end(results)

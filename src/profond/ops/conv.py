@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from profond.autograd.tensor import Tensor
 from profond.autograd.function import as_tensor, make, relu_
+from profond.autograd.shape import concatenate, getitem
 
 __all__ = ["conv1d", "conv2d", "conv_output_length", "same_padding", "normalize_tuple"]
 
@@ -252,7 +253,7 @@ def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=Non
     return make(out, parents, backward)
 
 
-def _check_inputs(x, kernel, bias, rank, owner):
+def _check_inputs(x, kernel, bias, rank, owner, groups=1):
     x = as_tensor(x)
     kernel = as_tensor(kernel, x)
     bias = None if bias is None else as_tensor(bias, x)
@@ -261,10 +262,17 @@ def _check_inputs(x, kernel, bias, rank, owner):
     if x.ndim != rank + 2:
         raise ValueError(f"The 'x' parameter of {owner} must have rank {rank + 2} {layout}. Got "
                          f"shape {tuple(x.shape)} instead.")
-    if kernel.ndim != rank + 2 or kernel.shape[-2] != x.shape[-1]:
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or \
+            x.shape[-1] % groups:
+        raise ValueError(f"The 'groups' parameter of {owner} must be an int >= 1 dividing the "
+                         f"{x.shape[-1]} input channels. Got {groups!r} instead.")
+    if kernel.ndim != rank + 2 or kernel.shape[-2] * groups != x.shape[-1] or \
+            kernel.shape[-1] % groups:
+        per_group = "" if groups == 1 else f"/groups (groups={groups}) and out a multiple of it"
         raise ValueError(f"The 'kernel' parameter of {owner} must have shape {klayout} with "
-                         f"in = {x.shape[-1]} to match the input of shape {tuple(x.shape)}. Got "
-                         f"shape {tuple(kernel.shape)} instead.")
+                         f"in = {x.shape[-1] // groups} = {x.shape[-1]}{per_group} to match the "
+                         f"input of shape {tuple(x.shape)}. Got shape {tuple(kernel.shape)} "
+                         "instead.")
     if bias is not None and tuple(bias.shape) != (kernel.shape[-1],):
         raise ValueError(f"The 'bias' parameter of {owner} must have shape ({kernel.shape[-1]},) "
                          f"to match the kernel of shape {tuple(kernel.shape)}. Got shape "
@@ -274,14 +282,28 @@ def _check_inputs(x, kernel, bias, rank, owner):
     return x, kernel, bias
 
 
+def _grouped(fn, x, kernel, bias, groups, relu, **kwargs):
+    """A grouped convolution: input channels and filters split into ``groups`` equal parts,
+    each part of the filters seeing its part of the channels (Krizhevsky et al., 2012), as one
+    convolution node per group and a concatenation of their outputs."""
+    cg, fg = x.shape[-1] // groups, kernel.shape[-1] // groups
+    outs = []
+    for g in range(groups):
+        xg = getitem(x, (Ellipsis, slice(g * cg, (g + 1) * cg)))
+        kg = getitem(kernel, (Ellipsis, slice(g * fg, (g + 1) * fg)))
+        bg = None if bias is None else getitem(bias, slice(g * fg, (g + 1) * fg))
+        outs.append(fn(xg, kg, bg, relu=relu, **kwargs))
+    return concatenate(outs, axis=-1)
+
+
 def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
-           relu: bool = False) -> Tensor:
+           relu: bool = False, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation, as in every framework) of channels-last images.
 
     Parameters
     ----------
     x : Tensor, shape (batch, height, width, in_channels)
-    kernel : Tensor, shape (kh, kw, in_channels, filters)
+    kernel : Tensor, shape (kh, kw, in_channels / groups, filters)
         Keras's layout.
     bias : Tensor, shape (filters,), optional
     strides : int or (int, int), default 1
@@ -293,6 +315,9 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
     relu : bool, default False
         Apply ``max(., 0)`` inside the node (what ``Conv2D(..., activation="relu")`` uses):
         the same result as ``ops.relu(conv2d(...))``, in place and with one node.
+    groups : int, default 1
+        Split the input channels and the filters into this many groups; filter group ``g``
+        sees channel group ``g`` only (``groups = in_channels``: a depthwise convolution).
 
     Returns
     -------
@@ -311,7 +336,10 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
     >>> ops.conv2d(x, k, strides=2, padding="same").shape
     (1, 2, 2, 1)
     """
-    x, kernel, bias = _check_inputs(x, kernel, bias, 2, "conv2d")
+    x, kernel, bias = _check_inputs(x, kernel, bias, 2, "conv2d", groups)
+    if groups > 1:
+        return _grouped(conv2d, x, kernel, bias, groups, relu, strides=strides,
+                        padding=padding, dilation_rate=dilation_rate)
     strides = normalize_tuple(strides, 2, "strides", "conv2d")
     dilation = normalize_tuple(dilation_rate, 2, "dilation_rate", "conv2d")
     if padding == "same":
@@ -327,13 +355,13 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
 
 
 def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
-           relu: bool = False) -> Tensor:
+           relu: bool = False, groups: int = 1) -> Tensor:
     """1-D convolution of channels-last sequences.
 
     Parameters
     ----------
     x : Tensor, shape (batch, steps, in_channels)
-    kernel : Tensor, shape (kernel_size, in_channels, filters)
+    kernel : Tensor, shape (kernel_size, in_channels / groups, filters)
         Keras's layout.
     bias : Tensor, shape (filters,), optional
     strides : int, default 1
@@ -343,6 +371,8 @@ def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
     dilation_rate : int, default 1
     relu : bool, default False
         Apply ``max(., 0)`` inside the node (see :func:`conv2d`).
+    groups : int, default 1
+        Grouped convolution (see :func:`conv2d`).
 
     Returns
     -------
@@ -359,7 +389,10 @@ def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
     >>> ops.conv1d(x, k, padding="causal").numpy().ravel()
     array([0., 1., 3., 5., 7.], dtype=float32)
     """
-    x, kernel, bias = _check_inputs(x, kernel, bias, 1, "conv1d")
+    x, kernel, bias = _check_inputs(x, kernel, bias, 1, "conv1d", groups)
+    if groups > 1:
+        return _grouped(conv1d, x, kernel, bias, groups, relu, strides=strides,
+                        padding=padding, dilation_rate=dilation_rate)
     (stride,) = normalize_tuple(strides, 1, "strides", "conv1d")
     (dilation,) = normalize_tuple(dilation_rate, 1, "dilation_rate", "conv1d")
     k = kernel.shape[0]

@@ -16,96 +16,16 @@ Examples
 
 from __future__ import annotations
 
-from profond import backend, saving
-from profond.autograd.tensor import Tensor
+from profond import saving
+from profond.metrics.base import Mean, MeanMetricWrapper, Metric
+from profond.metrics.confusion import (AUC, FalseNegatives, FalsePositives, Precision, Recall,
+                                       TrueNegatives, TruePositives)
 
 __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
            "CategoricalAccuracy", "SparseCategoricalAccuracy", "MeanAbsoluteError",
-           "MeanSquaredError", "get", "serialize", "deserialize", "register", "resolve_accuracy"]
-
-
-def _arr(x, xp=None):
-    x = x.data if isinstance(x, Tensor) else x
-    return x if xp is None else xp.asarray(x)
-
-
-class Metric:
-    """Base class of stateful metrics."""
-
-    def __init__(self, name=None):
-        self.name = name or type(self).__name__.lower()
-        self.reset_state()
-
-    def reset_state(self):
-        self.total = 0.0
-        self.count = 0.0
-
-    def result(self) -> float:
-        return self.total / self.count if self.count else 0.0
-
-    def update_state(self, y_true, y_pred, sample_weight=None):  # pragma: no cover
-        raise NotImplementedError
-
-    def get_config(self):
-        return {"name": self.name}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-
-class Mean(Metric):
-    """Weighted mean of the values given to ``update_state(values, sample_weight=None)``."""
-
-    def update_state(self, values, sample_weight=None):
-        values = _arr(values)
-        xp = backend.get_array_module(values)
-        values = xp.asarray(values, dtype="float64")
-        if sample_weight is None:
-            self.total += float(values.sum())
-            self.count += values.size
-        else:
-            w = xp.broadcast_to(xp.asarray(_arr(sample_weight), dtype="float64"), values.shape)
-            self.total += float((values * w).sum())
-            self.count += float(w.sum())
-
-
-class MeanMetricWrapper(Metric):
-    """A metric from a function ``fn(y_true, y_pred) -> per-sample values`` (arrays)."""
-
-    def __init__(self, fn, name=None):
-        self.fn = fn
-        super().__init__(name or fn.__name__)
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        y_pred = _arr(y_pred)
-        xp = backend.get_array_module(y_pred)
-        values = self.fn(_arr(y_true, xp), y_pred)
-        if sample_weight is None:
-            self.total += float(values.sum())
-            self.count += values.size
-            return
-        w = xp.asarray(_arr(sample_weight), dtype="float64")
-        if w.ndim > values.ndim and w.shape[-1] == 1:
-            w = w.reshape(w.shape[:-1])
-        while w.ndim < values.ndim:
-            w = w[..., None]
-        w = xp.broadcast_to(w, values.shape)
-        self.total += float((values * w).sum())
-        self.count += float(w.sum())
-
-    def get_config(self):
-        config = super().get_config()
-        if type(self) is MeanMetricWrapper:  # the named metrics know their own function
-            config["fn"] = saving.serialize_if_named(self.fn)
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if "fn" in config:
-            config["fn"] = saving.deserialize_keras_object(config["fn"])
-        return cls(**config)
+           "MeanSquaredError", "Precision", "Recall", "AUC", "TruePositives", "FalsePositives",
+           "TrueNegatives", "FalseNegatives", "get", "serialize", "deserialize", "register",
+           "resolve_accuracy"]
 
 
 def _squeeze_labels(y_true, y_pred):
@@ -188,6 +108,9 @@ _TABLE = {
     "categorical_accuracy": CategoricalAccuracy, "binary_accuracy": BinaryAccuracy,
     "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
     "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
+    "precision": Precision, "recall": Recall, "auc": AUC, "true_positives": TruePositives,
+    "false_positives": FalsePositives, "true_negatives": TrueNegatives,
+    "false_negatives": FalseNegatives,
 }
 
 
@@ -220,7 +143,8 @@ def get(identifier, loss=None):
     if isinstance(identifier, str):
         if identifier.lower() in ("accuracy", "acc"):
             return resolve_accuracy(loss)
-        return get(saving.lookup_name(identifier, _TABLE, "metric"))
+        # Keras's names: snake case, short names, and the class names themselves.
+        return get(saving.lookup_name(identifier, _NAMES, "metric"))
     if isinstance(identifier, dict) and "class_name" in identifier:
         return get(deserialize(identifier), loss)
     if isinstance(identifier, type) and issubclass(identifier, Metric):
@@ -260,5 +184,9 @@ def register(name: str, obj) -> None:
 _MODULE_OBJECTS = {**{c.__name__: c for c in (Metric, Mean, MeanMetricWrapper, Accuracy,
                                               BinaryAccuracy, CategoricalAccuracy,
                                               SparseCategoricalAccuracy, MeanAbsoluteError,
-                                              MeanSquaredError)}, **_TABLE}
+                                              MeanSquaredError, Precision, Recall, AUC,
+                                              TruePositives, FalsePositives, TrueNegatives,
+                                              FalseNegatives)}, **_TABLE}
+_NAMES = {**_TABLE, **{name: obj for name, obj in _MODULE_OBJECTS.items()
+                       if name not in ("Metric", "MeanMetricWrapper")}}
 saving.register_builtin_objects("keras.metrics", "profond.metrics", _MODULE_OBJECTS)
