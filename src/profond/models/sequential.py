@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from profond.layers.base import InputLayer, Layer
+from profond.layers.base import InputLayer, KerasTensor, Layer
 from profond.layers.masks import get_mask
 from profond.models.model import Model
 
 __all__ = ["Sequential"]
+
+
+def _input_layer_of(item):
+    """``Input(shape)`` returns a symbolic tensor: in a stack, it stands for its InputLayer."""
+    if isinstance(item, KerasTensor) and item._keras_history is not None and \
+            isinstance(item._keras_history[0], InputLayer):
+        return item._keras_history[0]
+    return item
 
 
 class Sequential(Model):
@@ -36,7 +44,8 @@ class Sequential(Model):
         self._maybe_build()
 
     def add(self, layer, rebuild=True) -> None:
-        """Append a layer to the stack."""
+        """Append a layer to the stack (an ``Input(shape)`` as the first one)."""
+        layer = _input_layer_of(layer)
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add expects a Layer. Got {type(layer).__name__}: "
                             f"{layer!r}.")
@@ -99,7 +108,7 @@ class Sequential(Model):
         >>> [layer.units for layer in model.layers], model.count_params()
         ([2, 1], 13)
         """
-        layers = list(layers)
+        layers = [_input_layer_of(layer) for layer in layers]
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"The 'layers' parameter of Sequential.replace_layers must be "
