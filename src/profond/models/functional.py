@@ -248,20 +248,27 @@ class Functional(Model):
                              "instead.")
         return flat
 
+    def _check_input(self, i, x):
+        sample, got = self._input_samples[i], tuple(x.shape[1:])
+        if len(got) != len(sample) or any(e is not None and e != g
+                                          for e, g in zip(sample, got)):
+            raise ValueError(f"The inputs of model '{self.name}' must have samples of shape "
+                             f"{sample} for input '{self.inputs[i].name}'. Got data of shape "
+                             f"{tuple(x.shape)} instead.")
+
     def call(self, inputs, training=None, mask=None):
-        flat = self._flat_inputs(inputs)
+        # Runs at every batch: the checks are tuple comparisons, the loop one call per node.
+        flat = (inputs,) if isinstance(inputs, Tensor) and len(self._input_slots) == 1 \
+            else self._flat_inputs(inputs)
         values = [None] * self._n_slots
-        masks = _flat(mask) if mask is not None else None
         for i, (s, x, sample) in enumerate(zip(self._input_slots, flat, self._input_samples)):
-            got = x.shape[1:]
-            if len(got) != len(sample) or any(e is not None and e != g
-                                              for e, g in zip(sample, got)):
-                raise ValueError(f"The inputs of model '{self.name}' must have samples of shape "
-                                 f"{sample} for input '{self.inputs[i].name}'. Got data of "
-                                 f"shape {tuple(x.shape)} instead.")
-            if masks is not None and i < len(masks) and masks[i] is not None:
-                set_mask(x, masks[i])
+            if x.shape[1:] != sample:
+                self._check_input(i, x)  # raises unless only unknown axes differ
             values[s] = x
+        if mask is not None:
+            for x, m in zip(flat, _flat(mask)):
+                if m is not None:
+                    set_mask(x, m)
         for layer, single, args, kwargs, outs, free in self._steps:
             if single is not None:
                 out = layer(values[single], training=training)
