@@ -55,7 +55,7 @@ def _shape_list(layer, input_shape, exactly=None):
     return shapes
 
 
-class Merge(Layer):
+class _Merge(Layer):
     """Base of the elementwise merge layers: checks that the shapes broadcast together."""
 
     _exactly = None
@@ -111,7 +111,7 @@ class Merge(Layer):
         raise NotImplementedError
 
 
-class Add(Merge):
+class Add(_Merge):
     """The sum of its inputs, elementwise: ``Add()([x, y])`` is ``x + y``."""
 
     def _merge(self, inputs):
@@ -121,7 +121,7 @@ class Add(Merge):
         return out
 
 
-class Subtract(Merge):
+class Subtract(_Merge):
     """The difference of its two inputs, elementwise: ``Subtract()([x, y])`` is ``x - y``."""
 
     _exactly = 2
@@ -130,7 +130,7 @@ class Subtract(Merge):
         return inputs[0] - inputs[1]
 
 
-class Multiply(Merge):
+class Multiply(_Merge):
     """The product of its inputs, elementwise."""
 
     def _merge(self, inputs):
@@ -140,7 +140,7 @@ class Multiply(Merge):
         return out
 
 
-class Average(Merge):
+class Average(_Merge):
     """The mean of its inputs, elementwise."""
 
     def _merge(self, inputs):
@@ -150,7 +150,7 @@ class Average(Merge):
         return out * (1.0 / len(inputs))
 
 
-class Maximum(Merge):
+class Maximum(_Merge):
     """The largest of its inputs, elementwise."""
 
     def _merge(self, inputs):
@@ -160,7 +160,7 @@ class Maximum(Merge):
         return out
 
 
-class Minimum(Merge):
+class Minimum(_Merge):
     """The smallest of its inputs, elementwise."""
 
     def _merge(self, inputs):

@@ -280,8 +280,9 @@ def symbolic_call(layer, args, kwargs, custom_shape=False):
         built = layer._build_input_shape
         expected = f" (it was built for inputs of shape {_show(built)})" \
             if built is not None and built != given else ""
-        raise ValueError(f"The inputs of {label} must have shapes it can take{expected}. Got "
-                         f"inputs of shape {_show(given)} instead: {err}") from None
+        raise ValueError(f"The 'inputs' parameter of {label} must have shapes the layer can "
+                         f"take{expected}. Got inputs of shape {_show(given)} instead: "
+                         f"{err}") from None
     count = [0]
 
     def make(spec):

@@ -27,6 +27,14 @@ def _tensorize(x):
     return map_structure(lambda a: a if isinstance(a, Tensor) else Tensor._make(a), x)
 
 
+def _functional_class():
+    """``Functional``, found through the registry (it subclasses Model: importing its module
+    here would make a circle); the package registers it when it is imported, before this."""
+    from profond import saving
+
+    return saving.builtin_objects("keras.src.models.functional")["Functional"]
+
+
 class Model(Layer):
     """A trainable stack of layers with Keras's ``compile``/``fit``/``evaluate``/``predict``.
 
@@ -52,9 +60,8 @@ class Model(Layer):
     def __new__(cls, *args, **kwargs):
         # Model(inputs, outputs) is Keras's functional model: an instance of Functional.
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from profond.models.functional import Functional
-
-            return Functional.__new__(Functional)
+            functional = _functional_class()
+            return functional.__new__(functional)
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
@@ -445,9 +452,7 @@ class Model(Layer):
         """Re-create a model from its config; a functional config (Keras's ``"layers"``,
         ``"input_layers"``, ``"output_layers"``) gives a functional model."""
         if cls is Model and "input_layers" in config and "output_layers" in config:
-            from profond.models.functional import Functional, functional_from_config
-
-            return functional_from_config(Functional, config, custom_objects)
+            return _functional_class().from_config(config, custom_objects)
         return cls(**config)
 
     def build(self, input_shape):

@@ -155,6 +155,20 @@ class Sequential(Model):
             return tuple(self._build_input_shape)
         return self._input_shape()
 
+    @property
+    def output_shape(self):
+        """Shape of the model's outputs (batch axis ``None``), from its input shape; None when
+        that is not known yet.
+
+        Examples
+        --------
+        >>> from profond import Sequential, layers
+        >>> Sequential([layers.Input((28, 28, 1)), layers.Flatten()]).output_shape
+        (None, 784)
+        """
+        shape = self.input_shape
+        return None if shape is None else self.compute_output_shape(shape)
+
     def _input_shape(self):
         if not self._stack:
             return None
