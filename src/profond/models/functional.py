@@ -148,11 +148,12 @@ class Functional(Model):
     >>> import numpy as np, profond
     >>> from profond import layers
     >>> a, b = layers.Input((4,), name="a"), layers.Input((4,), name="b")
-    >>> h = layers.Dense(4, activation="relu", name="h")(layers.concatenate([a, b]))
-    >>> out = layers.Dense(1, name="out")(layers.add([h, a]))
+    >>> joined = layers.concatenate([a, b], name="joined")
+    >>> h = layers.Dense(4, activation="relu", name="h")(joined)
+    >>> out = layers.Dense(1, name="out")(layers.add([h, a], name="skip"))
     >>> model = profond.Model([a, b], out, name="residual")
     >>> [layer.name for layer in model.layers]
-    ['a', 'b', 'concatenate', 'h', 'add', 'out']
+    ['a', 'b', 'joined', 'h', 'skip', 'out']
     >>> model.predict([np.ones((3, 4)), np.zeros((3, 4))], verbose=0).shape
     (3, 1)
     """
