@@ -404,3 +404,15 @@ def test_class_weights_per_output_reach_a_functional_model():
     nll = -np.log(label[np.arange(40), y["label"]])
     weights = np.vectorize(cw.get)(y["label"])
     assert history["label_loss"][0] == pytest.approx(np.mean(nll * weights), rel=1e-4)
+
+
+def test_per_output_dicts_may_name_the_only_output():
+    model = _residual_mlp()
+    model.compile(optimizer="sgd", loss={"out": "mse"}, loss_weights={"out": 2.0},
+                  metrics={"out": ["mae"]})
+    x = _rng().normal(size=(16, 4))
+    y = x.sum(axis=1, keepdims=True)
+    results = model.evaluate(x, y, verbose=0, return_dict=True)
+    err = model.predict(x, verbose=0) - y
+    assert results["loss"] == pytest.approx(2.0 * np.mean(err ** 2), rel=1e-4)
+    assert results["mean_absolute_error"] == pytest.approx(np.mean(np.abs(err)), rel=1e-4)

@@ -47,6 +47,15 @@ def _per_output(spec, names, what):
     return {n: spec for n in names}
 
 
+def _one(spec, names):
+    """A per-output dict naming a functional model's only output, as that output's entry
+    (Keras takes ``loss={"out": "mse"}`` for a model whose one output is layer ``out``)."""
+    if names and len(names) == 1 and isinstance(spec, dict) and "class_name" not in spec \
+            and set(spec) == set(names):
+        return spec[names[0]]
+    return spec
+
+
 def _weight_leaf(sample_weight, name, positions=None):
     """The sample weights of output ``name``: per output (dict by name, list by position), or
     the same array for every output."""
@@ -105,12 +114,14 @@ class CompiledLoss:
     def build(self, y_pred):
         self.names = output_names(y_pred, self.output_names)
         self.positions = {n: i for i, n in enumerate(self.names or [])}
-        specs = _per_output(self.spec, self.names, "loss")
+        spec, weights = self.spec, self.loss_weights
+        if self.names is None:
+            spec, weights = _one(spec, self.output_names), _one(weights, self.output_names)
+        specs = _per_output(spec, self.names, "loss")
         self.losses = {n: (losses_mod.get(s) if s is not None else None)
                        for n, s in specs.items()}
         if all(v is None for v in self.losses.values()):
             raise ValueError("compile() needs a loss for at least one output.")
-        weights = self.loss_weights
         if weights is None:
             self.weights = {n: 1.0 for n in self.losses}
         elif self.names is None:
@@ -212,8 +223,12 @@ class CompiledMetrics:
 
     def build(self, y_pred):
         names = self.loss.names
-        specs = _per_output(self.spec or [], names, "metrics")
-        weighted = _per_output(self.weighted_spec or [], names, "weighted_metrics")
+        spec, weighted = self.spec, self.weighted_spec
+        if names is None:
+            spec, weighted = _one(spec, self.loss.output_names), \
+                _one(weighted, self.loss.output_names)
+        specs = _per_output(spec or [], names, "metrics")
+        weighted = _per_output(weighted or [], names, "weighted_metrics")
         self.metrics = {}
         self._weighted = set()
         for name in specs:
