@@ -416,3 +416,24 @@ def test_per_output_dicts_may_name_the_only_output():
     err = model.predict(x, verbose=0) - y
     assert results["loss"] == pytest.approx(2.0 * np.mean(err ** 2), rel=1e-4)
     assert results["mean_absolute_error"] == pytest.approx(np.mean(np.abs(err)), rel=1e-4)
+
+
+def test_encoder_decoder_passes_states_as_keyword_tensors_and_round_trips(tmp_path):
+    enc_in, dec_in = layers.Input((None, 3), name="enc"), layers.Input((None, 2), name="dec")
+    _, h, c = layers.LSTM(4, return_state=True, name="encoder")(enc_in)
+    decoded = layers.LSTM(4, return_sequences=True, name="decoder")(dec_in, initial_state=[h, c])
+    model = profond.Model([enc_in, dec_in], layers.Dense(2, name="step")(decoded))
+    assert model.output_shape == (None, None, 2)
+    decoder = model.get_layer("decoder")
+    assert [t._keras_history[0].name for t in decoder._inbound_nodes[0].input_tensors] == \
+        ["dec", "encoder", "encoder"]
+    rng = _rng()
+    x = [rng.normal(size=(3, 5, 3)), rng.normal(size=(3, 4, 2))]
+    out = model.predict(x, verbose=0)
+    _, h_val, c_val = model.get_layer("encoder")(x[0])
+    expected = model.get_layer("step")(decoder(x[1], initial_state=[h_val, c_val]))
+    np.testing.assert_allclose(out, expected.numpy(), rtol=1e-5, atol=1e-6)
+    model.compile(optimizer="sgd", loss="mse")
+    path = tmp_path / "seq2seq.safetensors"
+    model.save(path)
+    np.testing.assert_array_equal(profond.load_model(path).predict(x, verbose=0), out)
