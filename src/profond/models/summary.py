@@ -78,9 +78,9 @@ def _format_functional(model, line_length) -> str:
     w_link = max([int(line_length * 0.25)] + [len(r[3]) + 2 for r in rows])
     width = w_name + w_shape + w_param + w_link
     rule = "-" * width
-    lines = [f'Model: "{model.name}"', rule,
-             f"{'Layer (type)':<{w_name}}{'Output Shape':<{w_shape}}{'Param #':>{w_param}}  "
-             f"Connected to", "=" * width]
+    header = f"{'Layer (type)':<{w_name}}{'Output Shape':<{w_shape}}{'Param #':>{w_param}}  " \
+        "Connected to"
+    lines = [f'Model: "{model.name}"', rule, header, "=" * width]
     for label, shape, params, links in rows:
         lines.append(f"{label:<{w_name}}{shape:<{w_shape}}{params:>{w_param}}  {links}".rstrip())
     lines.append("=" * width)
