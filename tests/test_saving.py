@@ -338,7 +338,13 @@ def test_a_file_of_format_version_1_still_loads(tmp_path):
 
 # --- every built-in layer ------------------------------------------------------------------------
 # Arguments and an input shape for each built-in layer class; a new class must be added here.
+# A merge layer takes a list of shapes; a functional model its inputs and outputs.
+_MERGE = ((), [(None, 3), (None, 3)])
+_FUNCTIONAL_IN = layers.Input((3,))
 LAYER_ARGS = {
+    "Add": _MERGE, "Subtract": _MERGE, "Multiply": _MERGE, "Average": _MERGE,
+    "Maximum": _MERGE, "Minimum": _MERGE, "Concatenate": _MERGE, "Dot": ((1,), _MERGE[1]),
+    "Functional": ((_FUNCTIONAL_IN, layers.Dense(2)(_FUNCTIONAL_IN)), None),
     "Activation": (("tanh",), (None, 3)), "AveragePooling1D": ((), (None, 4, 2)),
     "AveragePooling2D": ((), (None, 4, 4, 2)), "BatchNormalization": ((), (None, 3)),
     "Bidirectional": ((layers.GRU(2),), (None, 4, 3)), "Conv1D": ((2, 3), (None, 5, 2)),
@@ -367,11 +373,15 @@ def test_every_built_in_layer_class_is_covered():
 def test_every_built_in_layer_round_trips_through_its_keras_dict(name):
     args, shape = LAYER_ARGS[name]
     layer = saving.builtin_objects("keras.layers")[name](*args)
-    if shape is not None:
+    if isinstance(shape, list):
+        layer([np.zeros((2,) + s[1:], "float32") for s in shape])
+    elif shape is not None:
         layer.build(shape) if name == "Sequential" else layer(np.zeros(
             (2,) + shape[1:], "int64" if name == "Embedding" else "float32"))
     config = json.loads(json.dumps(saving.serialize_keras_object(layer)))
-    assert config["module"] == ("keras" if name in ("Model", "Sequential") else "keras.layers")
+    assert config["module"] == {"Model": "keras", "Sequential": "keras",
+                                "Functional": "keras.src.models.functional"}.get(name,
+                                                                                 "keras.layers")
     assert (config["class_name"], config["registered_name"]) == (name, None)
     clone = saving.deserialize_keras_object(config)
     assert type(clone) is type(layer)

@@ -150,8 +150,8 @@ def _refuse_unnamed(value, owner, key):
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
         raise ValueError(f"Cannot save {owner}: its '{key}' is {value!r}, which a model file "
                          f"cannot name. {_WAY_OUT}")
-    if value.get("class_name") == "__numpy__":
-        return  # an array held by value (Keras's form), not a name to look up
+    if value.get("class_name") in ("__numpy__", "__keras_tensor__"):
+        return  # an array held by value, a functional model's link (Keras's forms): no name
     if isinstance(value.get("class_name"), str) and "config" in value:
         inner_owner = _owner_of(value, owner)
         try:

@@ -5,12 +5,15 @@ as Keras's ``"keras.layers"`` in saved configs, and a custom one is saved once r
 :func:`profond.saving.register_keras_serializable`.
 """
 
-from profond.layers.activations import ELU, PReLU, ReLU, LeakyReLU, Softmax
-from profond.layers.base import Input, InputLayer, Layer
+from profond.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from profond.layers.base import Input, InputLayer, KerasTensor, Layer
 from profond.layers.conv import Conv1D, Conv2D
 from profond.layers.core import Activation, Dense
 from profond.layers.embedding import Embedding
 from profond.layers.masking import Masking
+from profond.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
+                                    Subtract, add, average, concatenate, dot, maximum, minimum,
+                                    multiply, subtract)
 from profond.layers.normalization import BatchNormalization
 from profond.layers.pooling import (
                                     AveragePooling1D,
@@ -37,5 +40,9 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            "UpSampling2D", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
            "BatchNormalization", "Normalization",
            "SimpleRNN", "GRU", "LSTM", "Bidirectional", "TimeDistributed", "Embedding", "Masking",
-           "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax"]
+           "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
+           "KerasTensor",
+           # merging (functional models' skip connections and joins)
+           "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
+           "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]
 

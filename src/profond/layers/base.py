@@ -17,8 +17,9 @@ from profond import backend, initializers, regularizers
 from profond._structure import map_structure
 from profond.autograd.tensor import Tensor, Variable
 from profond.layers.masks import get_mask, set_mask
+from profond.layers.symbolic import KerasTensor, Node, is_symbolic, symbolic_call
 
-__all__ = ["Layer", "InputLayer", "Input", "to_tensor", "shape_of"]
+__all__ = ["Layer", "InputLayer", "Input", "KerasTensor", "to_tensor", "shape_of"]
 
 _NAME_COUNTS: dict[str, int] = {}
 
@@ -289,6 +290,8 @@ class Layer:
         if isinstance(inputs, Tensor):
             if mask is None:
                 mask = get_mask(inputs)
+        elif isinstance(inputs, KerasTensor) or is_symbolic(inputs):
+            return self._symbolic_call(inputs, args, training, mask, kwargs)
         else:
             inputs = map_structure(lambda x: x if isinstance(x, Tensor) else to_tensor(x), inputs)
         if not self.built:
@@ -309,6 +312,16 @@ class Layer:
             if out_mask is not None and isinstance(outputs, Tensor):
                 set_mask(outputs, out_mask)
         return outputs
+
+    def _symbolic_call(self, inputs, args, training, mask, kwargs):
+        """A call on symbolic tensors records the graph (see :mod:`profond.layers.symbolic`)."""
+        given = dict(kwargs)
+        if training is not None:
+            given["training"] = training
+        if mask is not None:
+            given["mask"] = mask
+        custom = type(self).compute_output_shape is not Layer.compute_output_shape
+        return symbolic_call(self, (inputs, *args), given, custom_shape=custom)
 
     def compute_output_shape(self, input_shape):
         """Output shape for ``input_shape``, found by running the layer on a batch of zeros."""
@@ -415,16 +428,62 @@ def _shape_from_config(shape):
 
 
 class InputLayer(Layer):
-    """Declares the shape of one sample at the start of a ``Sequential`` (no weights)."""
+    """The entry of a model: the shape of one sample (no weights).
 
-    def __init__(self, shape=None, batch_size=None, name=None, dtype=None, **kwargs):
+    ``Input(shape)`` makes one and returns its symbolic output, which starts a functional
+    model (``Model(inputs, outputs)``) or a ``Sequential``. The arguments are Keras's.
+
+    Parameters
+    ----------
+    shape : tuple of int or None
+        Shape of one sample, without the batch axis.
+    batch_size : int, optional
+    dtype : str, optional
+        The inputs' dtype (the backend's float dtype by default).
+    batch_shape : tuple, optional
+        The whole shape, batch axis first, in place of ``shape`` and ``batch_size``.
+    name : str, optional
+    sparse, ragged, optional : bool
+        Keras's; profond's inputs are dense, regular and required, so they must be False.
+    """
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, ragged=None,
+                 batch_shape=None, name=None, optional=False, **kwargs):
+        kwargs.pop("input_tensor", None)
+        if "batch_input_shape" in kwargs:  # Keras 2's name
+            batch_shape = kwargs.pop("batch_input_shape")
+        for flag, value in (("sparse", sparse), ("ragged", ragged), ("optional", optional)):
+            if value:
+                raise ValueError(f"The '{flag}' parameter of InputLayer must be False: profond's "
+                                 f"inputs are dense, regular and required. Got {value!r} "
+                                 "instead.")
+        if shape is not None and batch_shape is not None:
+            raise ValueError("The 'shape' parameter of InputLayer must be left out when "
+                             f"batch_shape is given. Got shape={shape!r} and "
+                             f"batch_shape={batch_shape!r} instead.")
+        if batch_shape is not None:
+            batch_shape = tuple(batch_shape)
+            batch_size, shape = batch_shape[0], batch_shape[1:]
         if shape is None:
-            raise ValueError("The 'shape' parameter of InputLayer is required (shape of one "
-                             "sample, without the batch axis).")
+            raise ValueError("The 'shape' parameter of InputLayer must be given (shape of one "
+                             "sample, without the batch axis). Got None instead.")
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        super().__init__(name=name, dtype=dtype, input_shape=shape, **kwargs)
+        if not all(d is None or (isinstance(d, (int, np.integer)) and d > 0) for d in shape):
+            raise ValueError("The 'shape' parameter of InputLayer must be a tuple of positive "
+                             f"ints or None. Got {shape!r} instead.")
+        shape = tuple(None if d is None else int(d) for d in shape)
+        super().__init__(name=name, dtype=None, input_shape=shape, **kwargs)
         self.shape = shape
         self.batch_size = batch_size
+        self.input_dtype = np.dtype(dtype or backend.floatx()).name
+        self.built = True
+        self._build_input_shape = (batch_size,) + shape
+        self.output = KerasTensor((batch_size,) + shape, self.input_dtype, name=self.name)
+        Node(self, (), {}, self.output)
+
+    @property
+    def batch_shape(self) -> tuple:
+        return (self.batch_size,) + self.shape
 
     def call(self, inputs):
         expected = self.shape
@@ -435,16 +494,49 @@ class InputLayer(Layer):
                              f"{expected}. Got data of shape {tuple(inputs.shape)} instead.")
         return inputs
 
+    def get_build_config(self):
+        return None
+
     def get_config(self):
-        config = {"shape": list(self.shape), "name": self.name}
-        if self.batch_size is not None:
-            config["batch_size"] = self.batch_size
-        return config
+        return {"batch_shape": list(self.batch_shape), "dtype": self.input_dtype,
+                "sparse": False, "ragged": False, "name": self.name, "optional": False}
 
 
-def Input(shape=None, batch_size=None, name=None, dtype=None):  # noqa: N802 - Keras's name
-    """Declare the sample shape of a ``Sequential`` model: ``Sequential([Input((784,)), ...])``.
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None,  # noqa: N802
+          sparse=None, ragged=None, optional=False):
+    """A symbolic tensor that starts a model: ``Model(inputs, outputs)`` or ``Sequential``.
 
-    profond has no symbolic functional API; ``Input`` returns an :class:`InputLayer`.
+    Parameters
+    ----------
+    shape : tuple of int or None
+        Shape of one sample, without the batch axis (``None`` for an axis of any size).
+    batch_size : int, optional
+    dtype : str, optional
+        The inputs' dtype (the backend's float dtype by default; ``"int32"`` for indices).
+    name : str, optional
+        Also the key of this input in a dict of inputs.
+    batch_shape : tuple, optional
+        The whole shape, batch axis first, in place of ``shape`` and ``batch_size``.
+    sparse, ragged, optional : bool
+        Keras's; must be False.
+
+    Returns
+    -------
+    KerasTensor
+        Shape ``(batch_size, *shape)``, made by an :class:`InputLayer`.
+
+    Examples
+    --------
+    >>> import profond
+    >>> from profond import layers
+    >>> inputs = layers.Input((4,), name="x")
+    >>> inputs.shape
+    (None, 4)
+    >>> model = profond.Model(inputs, layers.Dense(2)(inputs))
+    >>> model.output_shape
+    (None, 2)
     """
-    return InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype)
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
+                       batch_shape=batch_shape, sparse=sparse, ragged=ragged,
+                       optional=optional)
+    return layer.output

@@ -9,11 +9,14 @@ from profond.autograd.tensor import Tensor
 __all__ = ["CompiledLoss", "CompiledMetrics", "output_names"]
 
 
-def output_names(y_pred) -> list[str] | None:
-    """Names of a model's outputs: dict keys, ``output_i`` for lists, None for one output."""
+def output_names(y_pred, names=None) -> list[str] | None:
+    """Names of a model's outputs: dict keys; for lists, the model's ``names`` (a functional
+    model's output layers, as Keras names them) or ``output_i``; None for one output."""
     if isinstance(y_pred, dict):
         return sorted(y_pred)
     if isinstance(y_pred, (list, tuple)):
+        if names is not None and len(names) == len(y_pred) and len(set(names)) == len(names):
+            return list(names)
         return [f"output_{i}" for i in range(len(y_pred))]
     return None
 
@@ -44,26 +47,41 @@ def _per_output(spec, names, what):
     return {n: spec for n in names}
 
 
-def _weight_leaf(sample_weight, name):
+def _one(spec, names):
+    """A per-output dict naming a functional model's only output, as that output's entry
+    (Keras takes ``loss={"out": "mse"}`` for a model whose one output is layer ``out``)."""
+    if names and len(names) == 1 and isinstance(spec, dict) and "class_name" not in spec \
+            and set(spec) == set(names):
+        return spec[names[0]]
+    return spec
+
+
+def _weight_leaf(sample_weight, name, positions=None):
     """The sample weights of output ``name``: per output (dict by name, list by position), or
     the same array for every output."""
     if name is None or sample_weight is None:
         return sample_weight
     if isinstance(sample_weight, dict):
+        if name not in sample_weight and positions and name in positions:
+            # class weights of list targets are named by position (training's weighting
+            # does not know a functional model's output names)
+            return sample_weight.get(f"output_{positions[name]}")
         return sample_weight.get(name)
     if isinstance(sample_weight, (list, tuple)):
-        return _leaf(sample_weight, name)
+        return _leaf(sample_weight, name, positions)
     return sample_weight
 
 
-def _leaf(structure, name):
+def _leaf(structure, name, positions=None):
+    """Output ``name``'s entry: by key in a dict, by position (``positions[name]``, else the
+    number in ``output_i``) in a list."""
     if name is None:
         return structure
     if isinstance(structure, dict):
         if name not in structure:
             raise ValueError(f"Missing targets for output '{name}'. Got keys {sorted(structure)}.")
         return structure[name]
-    idx = int(name.split("_")[-1])
+    idx = positions[name] if positions and name in positions else int(name.split("_")[-1])
     return structure[idx]
 
 
@@ -78,8 +96,9 @@ class CompiledLoss:
     column weights included).
     """
 
-    def __init__(self, loss, loss_weights=None):
+    def __init__(self, loss, loss_weights=None, output_names=None):
         self.spec = loss
+        self.output_names = output_names  # a functional model's, for its list outputs
         specs = loss.values() if isinstance(loss, dict) and "class_name" not in loss else \
             loss if isinstance(loss, (list, tuple)) else [loss]
         for s in specs:
@@ -87,18 +106,22 @@ class CompiledLoss:
                 losses_mod.get(s)  # an unknown name fails here, at compile, listing valid ones
         self.loss_weights = loss_weights
         self.names = None
+        self.positions = {}
         self.losses = None
         self.built = False
         self._tracked = {}
 
     def build(self, y_pred):
-        self.names = output_names(y_pred)
-        specs = _per_output(self.spec, self.names, "loss")
+        self.names = output_names(y_pred, self.output_names)
+        self.positions = {n: i for i, n in enumerate(self.names or [])}
+        spec, weights = self.spec, self.loss_weights
+        if self.names is None:
+            spec, weights = _one(spec, self.output_names), _one(weights, self.output_names)
+        specs = _per_output(spec, self.names, "loss")
         self.losses = {n: (losses_mod.get(s) if s is not None else None)
                        for n, s in specs.items()}
         if all(v is None for v in self.losses.values()):
             raise ValueError("compile() needs a loss for at least one output.")
-        weights = self.loss_weights
         if weights is None:
             self.weights = {n: 1.0 for n in self.losses}
         elif self.names is None:
@@ -117,9 +140,9 @@ class CompiledLoss:
         for name, loss in self.losses.items():
             if loss is None:
                 continue
-            yt = _leaf(y_true, name)
-            yp = _leaf(y_pred, name)
-            sw = _weight_leaf(sample_weight, name)
+            yt = _leaf(y_true, name, self.positions)
+            yp = _leaf(y_pred, name, self.positions)
+            sw = _weight_leaf(sample_weight, name, self.positions)
             w = self.weights[name]
             if w is not None and not isinstance(w, (int, float)):
                 value = unweighted = self._column_weighted(loss, yt, yp, sw, w)
@@ -189,7 +212,7 @@ class CompiledMetrics:
         if not isinstance(spec, (list, tuple)):
             spec = [spec]
         loss = self.loss.losses.get(name)
-        yp = _leaf(y_pred, name)
+        yp = _leaf(y_pred, name, self.loss.positions)
         built = []
         for m in spec:
             if isinstance(m, str) and m.lower() in ("accuracy", "acc"):
@@ -203,8 +226,12 @@ class CompiledMetrics:
 
     def build(self, y_pred):
         names = self.loss.names
-        specs = _per_output(self.spec or [], names, "metrics")
-        weighted = _per_output(self.weighted_spec or [], names, "weighted_metrics")
+        spec, weighted = self.spec, self.weighted_spec
+        if names is None:
+            spec, weighted = _one(spec, self.loss.output_names), \
+                _one(weighted, self.loss.output_names)
+        specs = _per_output(spec or [], names, "metrics")
+        weighted = _per_output(weighted or [], names, "weighted_metrics")
         self.metrics = {}
         self._weighted = set()
         for name in specs:
@@ -230,10 +257,11 @@ class CompiledMetrics:
         for name, ms in self.metrics.items():
             if not ms:
                 continue
-            yt = _leaf(y_true, name)
-            yp = _leaf(y_pred, name)
+            positions = self.loss.positions
+            yt = _leaf(y_true, name, positions)
+            yp = _leaf(y_pred, name, positions)
             yp = yp.data if isinstance(yp, Tensor) else yp
-            sw = _weight_leaf(sample_weight, name)
+            sw = _weight_leaf(sample_weight, name, positions)
             for m in ms:
                 m.update_state(yt, yp, sw if id(m) in self._weighted else None)
 

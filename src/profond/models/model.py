@@ -27,6 +27,14 @@ def _tensorize(x):
     return map_structure(lambda a: a if isinstance(a, Tensor) else Tensor._make(a), x)
 
 
+def _functional_class():
+    """``Functional``, found through the registry (it subclasses Model: importing its module
+    here would make a circle); the package registers it when it is imported, before this."""
+    from profond import saving
+
+    return saving.builtin_objects("keras.src.models.functional")["Functional"]
+
+
 class Model(Layer):
     """A trainable stack of layers with Keras's ``compile``/``fit``/``evaluate``/``predict``.
 
@@ -49,10 +57,18 @@ class Model(Layer):
     ['loss']
     """
 
+    def __new__(cls, *args, **kwargs):
+        # Model(inputs, outputs) is Keras's functional model: an instance of Functional.
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            functional = _functional_class()
+            return functional.__new__(functional)
+        return super().__new__(cls)
+
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
-            raise TypeError("profond has no symbolic functional API: build models with "
-                            "Sequential([...]) or by subclassing Model and writing call().")
+            raise TypeError(f"{type(self).__name__}.__init__ got inputs and outputs: a "
+                            "functional model is Model(inputs, outputs) itself, or a subclass "
+                            "of profond.models.Functional; a subclass of Model writes call().")
         super().__init__(**kwargs)
         self.optimizer = None
         self.compiled_loss = None
@@ -91,7 +107,8 @@ class Model(Layer):
             raise ValueError("compile() needs a loss, e.g. loss='mse' or "
                              "loss='sparse_categorical_crossentropy'.")
         self.optimizer = optimizers_mod.get(optimizer)
-        self.compiled_loss = CompiledLoss(loss, loss_weights)
+        self.compiled_loss = CompiledLoss(loss, loss_weights,
+                                          output_names=getattr(self, "output_names", None))
         self.compiled_metrics = CompiledMetrics(metrics, self.compiled_loss,
                                                 kwargs.get("weighted_metrics"))
         self._compile_config = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
@@ -400,6 +417,48 @@ class Model(Layer):
         return float(loss.data)
 
     # --- inspection ----------------------------------------------------------------------------
+    def get_layer(self, name=None, index=None):
+        """The layer named ``name``, or at position ``index`` of :attr:`layers`.
+
+        Raises
+        ------
+        ValueError
+            Both or neither given, no layer of that name, or an index out of range.
+
+        Examples
+        --------
+        >>> from profond import Sequential, layers
+        >>> model = Sequential([layers.Input((3,)), layers.Dense(2, name="hidden"),
+        ...                     layers.Dense(1, name="out")])
+        >>> model.get_layer("out").units, model.get_layer(index=0).name
+        (1, 'hidden')
+        """
+        found = self.layers
+        if (name is None) == (index is None):
+            raise ValueError("The 'name' and 'index' parameters of get_layer must be given one "
+                             f"at a time. Got name={name!r} and index={index!r} instead.")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, int) or \
+                    not -len(found) <= index < len(found):
+                raise ValueError(f"The 'index' parameter of get_layer must be an int in "
+                                 f"[{-len(found)}, {len(found)}) (model '{self.name}' has "
+                                 f"{len(found)} layers). Got {index!r} instead.")
+            return found[index]
+        for layer in found:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"The 'name' parameter of get_layer must name a layer of model "
+                         f"'{self.name}' ({[layer.name for layer in found]}). Got {name!r} "
+                         "instead.")
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Re-create a model from its config; a functional config (Keras's ``"layers"``,
+        ``"input_layers"``, ``"output_layers"``) gives a functional model."""
+        if cls is Model and "input_layers" in config and "output_layers" in config:
+            return _functional_class().from_config(config, custom_objects)
+        return cls(**config)
+
     def build(self, input_shape):
         """Create the weights by running the model once on zeros of ``input_shape``."""
         if self.built:

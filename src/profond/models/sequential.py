@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from profond.layers.base import InputLayer, Layer
+from profond.layers.base import InputLayer, KerasTensor, Layer
 from profond.layers.masks import get_mask
 from profond.models.model import Model
 
 __all__ = ["Sequential"]
+
+
+def _input_layer_of(item):
+    """``Input(shape)`` returns a symbolic tensor: in a stack, it stands for its InputLayer."""
+    if isinstance(item, KerasTensor) and item._keras_history is not None and \
+            isinstance(item._keras_history[0], InputLayer):
+        return item._keras_history[0]
+    return item
 
 
 class Sequential(Model):
@@ -36,7 +44,8 @@ class Sequential(Model):
         self._maybe_build()
 
     def add(self, layer, rebuild=True) -> None:
-        """Append a layer to the stack."""
+        """Append a layer to the stack (an ``Input(shape)`` as the first one)."""
+        layer = _input_layer_of(layer)
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add expects a Layer. Got {type(layer).__name__}: "
                             f"{layer!r}.")
@@ -99,7 +108,7 @@ class Sequential(Model):
         >>> [layer.units for layer in model.layers], model.count_params()
         ([2, 1], 13)
         """
-        layers = list(layers)
+        layers = [_input_layer_of(layer) for layer in layers]
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"The 'layers' parameter of Sequential.replace_layers must be "
@@ -145,6 +154,20 @@ class Sequential(Model):
         if self._build_input_shape is not None:
             return tuple(self._build_input_shape)
         return self._input_shape()
+
+    @property
+    def output_shape(self):
+        """Shape of the model's outputs (batch axis ``None``), from its input shape; None when
+        that is not known yet.
+
+        Examples
+        --------
+        >>> from profond import Sequential, layers
+        >>> Sequential([layers.Input((28, 28, 1)), layers.Flatten()]).output_shape
+        (None, 784)
+        """
+        shape = self.input_shape
+        return None if shape is None else self.compute_output_shape(shape)
 
     def _input_shape(self):
         if not self._stack:

@@ -169,6 +169,12 @@ def _unit_scores(fn, layer, owner):
 def _flat_layers(model):
     from profond.models.sequential import Sequential
 
+    if not isinstance(model, Sequential) and hasattr(model, "own_nodes"):
+        raise TypeError(f"The 'model' parameter of structured pruning must be a Sequential model. "
+                        f"Got the functional model '{model.name}' instead: its units may flow "
+                        "into merges, shared layers and several outputs, which structured "
+                        "pruning does not follow. Use prune_low_magnitude (which works on any "
+                        "model), or build the chain as a Sequential.")
     if not isinstance(model, Sequential):
         raise TypeError(f"The 'model' parameter of structured pruning must be a Sequential model "
                         f"(it is rebuilt from its config). Got {type(model).__name__} "
