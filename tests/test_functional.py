@@ -415,7 +415,7 @@ def test_per_output_dicts_may_name_the_only_output():
     results = model.evaluate(x, y, verbose=0, return_dict=True)
     err = model.predict(x, verbose=0) - y
     assert results["loss"] == pytest.approx(2.0 * np.mean(err ** 2), rel=1e-4)
-    assert results["mean_absolute_error"] == pytest.approx(np.mean(np.abs(err)), rel=1e-4)
+    assert results["mae"] == pytest.approx(np.mean(np.abs(err)), rel=1e-4)
 
 
 def test_encoder_decoder_passes_states_as_keyword_tensors_and_round_trips(tmp_path):
