@@ -252,3 +252,11 @@ def test_other_zips_and_folders(tmp_path):
         profond.load_model(tmp_path / "a.zip")
     with pytest.raises(IsADirectoryError, match="a folder"):
         profond.load_model(tmp_path)
+
+
+@pytest.mark.parametrize("units", range(1, 40))
+def test_no_header_length_is_taken_for_a_foreign_signature(tmp_path, units):
+    # Header lengths of 0x280..0x580 begin with a pickle's two bytes: still profond files.
+    model = profond.Sequential([layers.Input((3,)), layers.Dense(units, name="d" * units)])
+    model.save(tmp_path / "m.safetensors")
+    profond.load_model(tmp_path / "m.safetensors")

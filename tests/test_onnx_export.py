@@ -162,3 +162,23 @@ def test_a_trained_classifier_exports(tmp_path):
     model.export(tmp_path / "c.onnx")
     (got,) = ort.InferenceSession(str(tmp_path / "c.onnx")).run(None, {"input": x})
     np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+
+
+def test_the_export_command(tmp_path, capsys):
+    from profond.cli.main import main
+
+    model = MODELS["conv1d"]()
+    model.save(tmp_path / "m.safetensors")
+    assert main(["export", str(tmp_path / "m.safetensors"), "--format", "onnx"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    x = np.random.default_rng(0).normal(size=(3, 20, 3)).astype("float32")
+    (got,) = ort.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"input": x})
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+    out = tmp_path / "served" / "x.onnx"
+    assert main(["export", str(tmp_path / "m.safetensors"), "--out", str(out)]) == 0
+    assert out.exists()
+    bad = _seq(L.Input((4, 4, 1)), L.UpSampling2D(), L.Flatten())
+    bad.save(tmp_path / "bad.safetensors")
+    assert main(["export", str(tmp_path / "bad.safetensors")]) == 2
+    assert "UpSampling2D" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "missing.safetensors")]) == 2

@@ -51,7 +51,10 @@ def identify(path, head: bytes) -> str | None:
             return (f"{shown} is a PyTorch checkpoint, which profond does not read (it holds a "
                     f"pickle, and unpickling can run code). {_SUPPORTED}.")
         return f"{shown} is a zip archive, not a profond file. {_SUPPORTED}."
-    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+    # A safetensors header's length can start with the same two bytes as a pickle (896 is
+    # 80 03 00 ...), but then its JSON starts at byte 8.
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") and \
+            head[8:9] != b"{":
         return (f"{shown} is a Python pickle, e.g. a PyTorch checkpoint, which profond does not "
                 f"read (unpickling can run code). {_SUPPORTED}.")
     if head[:6] == b"\x93NUMPY":
