@@ -46,6 +46,9 @@ MODELS = {
         L.Conv2D(4, 3, dilation_rate=2, padding="same"), L.BatchNormalization(),
         L.MaxPooling2D(2, padding="same"), L.Conv2D(3, 2, strides=2, padding="valid"),
         L.AveragePooling2D((2, 1), strides=1, padding="same"), L.Flatten(), L.Dense(3)),
+    "padding_upsampling": lambda: _seq(
+        L.Input((5, 4, 2)), L.ZeroPadding2D(((1, 2), (0, 3))), L.Conv2D(3, 2),
+        L.UpSampling2D((2, 3)), L.Conv2D(2, 3, strides=2), L.Flatten()),
     "conv2d_global": lambda: _seq(
         L.Input((9, 9, 2)), L.Conv2D(4, 3, dilation_rate=(2, 1)), L.AveragePooling2D(2),
         L.GlobalMaxPooling2D(), L.Dense(2)),
@@ -124,11 +127,11 @@ def test_onnxruntime_gives_predicts_output(name, tmp_path):
 
 
 def test_a_layer_without_an_onnx_form_is_named(tmp_path):
-    model = _seq(L.Input((4, 4, 1)), L.UpSampling2D(), L.Flatten(), L.Dense(2))
-    with pytest.raises(ExportError, match=r"'up_sampling2d\w*' \(UpSampling2D\)"):
+    model = _seq(L.Input((4, 3)), L.TimeDistributed(L.Dense(2)), L.Flatten(), L.Dense(2))
+    with pytest.raises(ExportError, match=r"'time_distributed\w*' \(TimeDistributed\)"):
         model.export(tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
-    assert "UpSampling2D" not in layers_with_onnx_form()
+    assert "TimeDistributed" not in layers_with_onnx_form()
     assert {"Dense", "Conv2D", "LSTM", "Bidirectional", "Masking"} <= set(layers_with_onnx_form())
 
 
@@ -177,8 +180,8 @@ def test_the_export_command(tmp_path, capsys):
     out = tmp_path / "served" / "x.onnx"
     assert main(["export", str(tmp_path / "m.safetensors"), "--out", str(out)]) == 0
     assert out.exists()
-    bad = _seq(L.Input((4, 4, 1)), L.UpSampling2D(), L.Flatten())
+    bad = _seq(L.Input((4, 3)), L.TimeDistributed(L.Dense(2)))
     bad.save(tmp_path / "bad.safetensors")
     assert main(["export", str(tmp_path / "bad.safetensors")]) == 2
-    assert "UpSampling2D" in capsys.readouterr().err
+    assert "TimeDistributed" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "missing.safetensors")]) == 2

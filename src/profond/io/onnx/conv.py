@@ -79,3 +79,20 @@ def _global_pool(b, layer, x, shape, mask):
     op = "ReduceMax" if "Max" in type(layer).__name__ else "ReduceMean"
     return b.op(op, [x], layer.name, axes=list(range(1, len(shape) - 1)),
                 keepdims=int(layer.keepdims)), None
+
+
+@converts(layers.ZeroPadding2D)
+def _zero_padding(b, layer, x, shape, mask):
+    no_mask(layer, mask)
+    (top, bottom), (left, right) = layer.padding
+    pads = b.ints([0, top, left, 0, 0, bottom, right, 0], f"{layer.name}/pads")
+    return b.op("Pad", [x, pads], layer.name, mode="constant"), None
+
+
+@converts(layers.UpSampling2D)
+def _up_sampling(b, layer, x, shape, mask):
+    no_mask(layer, mask)
+    scales = b.const(np.asarray([1, *layer.size, 1], dtype=np.float32), f"{layer.name}/scales")
+    # out[i] = in[floor(i / size)]: each pixel repeated, as profond's UpSampling2D does
+    return b.op("Resize", [x, "", scales], layer.name, mode="nearest",
+                coordinate_transformation_mode="asymmetric", nearest_mode="floor"), None
