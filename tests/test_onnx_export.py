@@ -146,6 +146,8 @@ def test_settings_without_an_onnx_form_are_refused(tmp_path):
         (_seq(L.Input((5, 2)), L.Masking(), L.Flatten()), "mask reaches layer 'flatten"),
         (_seq(L.Input((5, 2)), L.Bidirectional(L.GRU(3), merge_mode=None)),
          "merge_mode=None"),
+        (_seq(L.Input((None, None, 2)), L.Conv2D(3, 3, strides=(2, 1), dilation_rate=(1, 2),
+                                                 padding="same")), "fixed size"),
     ]
     for model, message in cases:
         with pytest.raises(ExportError, match=message):
@@ -185,3 +187,36 @@ def test_the_export_command(tmp_path, capsys):
     assert main(["export", str(tmp_path / "bad.safetensors")]) == 2
     assert "TimeDistributed" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "missing.safetensors")]) == 2
+
+
+VARIABLE = {  # inputs of unknown size: the exported graph takes any
+    "lstm": (lambda: _seq(L.Input((None, 3)), L.Masking(), L.Bidirectional(L.LSTM(4)),
+                          L.Dense(2)),
+             lambda rng, b, t: rng.normal(size=(b, t, 3)).astype("float32")),
+    "conv2d": (lambda: _seq(L.Input((None, None, 2)), L.Conv2D(3, 3, strides=2, padding="same"),
+                            L.MaxPooling2D(3, strides=2, padding="same"),
+                            L.Conv2D(2, 3, dilation_rate=2, padding="same"),
+                            L.GlobalAveragePooling2D()),
+               lambda rng, b, t: rng.normal(size=(b, t, t + 3, 2)).astype("float32")),
+    "conv1d": (lambda: _seq(L.Input((None, 2)), L.Conv1D(3, 4, strides=3, padding="same"),
+                            L.AveragePooling1D(3, strides=2, padding="same"),
+                            L.Conv1D(2, 3, padding="causal", dilation_rate=3),
+                            L.GlobalMaxPooling1D()),
+               lambda rng, b, t: rng.normal(size=(b, t, 2)).astype("float32")),
+    "embedding": (lambda: _seq(L.Input((None,), dtype="int64"), L.Embedding(10, 3), L.GRU(3)),
+                  lambda rng, b, t: rng.integers(0, 10, size=(b, t))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIABLE))
+def test_inputs_of_unknown_size(name, tmp_path):
+    build, draw = VARIABLE[name]
+    model = build()
+    model.export(tmp_path / "m.onnx")
+    onnx.checker.check_model(onnx.load(tmp_path / "m.onnx"), full_check=True)
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"))
+    rng = np.random.default_rng(2)
+    for batch, steps in ((1, 5), (3, 8), (17, 13)):
+        x = draw(rng, batch, steps)
+        (got,) = session.run(None, {"input": x})
+        np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)

@@ -13,7 +13,7 @@ import numpy as np
 
 from profond import layers
 from profond.io.onnx.core import activation, no_mask
-from profond.io.onnx.graph import converts
+from profond.io.onnx.graph import ExportError, converts
 from profond.ops.conv import same_padding
 
 __all__ = []
@@ -27,15 +27,21 @@ def _to_channels_last(b, x, rank, hint):
     return b.op("Transpose", [x], hint, perm=[0, *range(2, rank + 2), 1])
 
 
-def _padding(padding, sizes, kernel, strides, dilation):
+def _padding(layer, padding, sizes, kernel, strides, dilation):
     """ONNX attributes for profond's padding of one layer."""
     if padding == "valid":
         return {"pads": [0] * (2 * len(kernel))}
     if padding == "causal":
         return {"pads": [(kernel[0] - 1) * dilation[0], 0]}
-    if any(s is None for s in sizes):
-        return {"auto_pad": "SAME_UPPER"}
-    pairs = [same_padding(s, k, st, d) for s, k, st, d in zip(sizes, kernel, strides, dilation)]
+    # With stride 1 "same" pads (span - 1) whatever the size; otherwise the size decides.
+    known = [s if s is not None else (1 if st == 1 else None) for s, st in zip(sizes, strides)]
+    if any(s is None for s in known):
+        if any(d != 1 for d in dilation):
+            raise ExportError(f"Layer '{layer.name}' ({type(layer).__name__}) pads 'same' with "
+                              "strides and dilation on an axis of unknown size, which ONNX "
+                              "runtimes do not take: give the model's Input a fixed size.")
+        return {"auto_pad": "SAME_UPPER"}  # the same rule: the extra zero after
+    pairs = [same_padding(s, k, st, d) for s, k, st, d in zip(known, kernel, strides, dilation)]
     return {"pads": [p[0] for p in pairs] + [p[1] for p in pairs]}
 
 
@@ -50,7 +56,7 @@ def _conv(b, layer, x, shape, mask):
         inputs.append(b.const(np.asarray(layer.bias.numpy()), f"{hint}/bias"))
     y = b.op("Conv", inputs, hint, kernel_shape=list(layer.kernel_size),
              strides=list(layer.strides), dilations=list(layer.dilation_rate),
-             **_padding(layer.padding, shape[1:-1], layer.kernel_size, layer.strides,
+             **_padding(layer, layer.padding, shape[1:-1], layer.kernel_size, layer.strides,
                         layer.dilation_rate))
     return activation(b, layer.activation, _to_channels_last(b, y, rank, hint), layer), None
 
@@ -61,7 +67,7 @@ def _pool(b, layer, x, shape, mask):
     no_mask(layer, mask)
     rank, hint = layer.rank, layer.name
     attrs = {"kernel_shape": list(layer.pool_size), "strides": list(layer.strides),
-             **_padding(layer.padding, shape[1:-1], layer.pool_size, layer.strides,
+             **_padding(layer, layer.padding, shape[1:-1], layer.pool_size, layer.strides,
                         (1,) * rank)}
     if layer.kind == "avg":
         op = "AveragePool"
