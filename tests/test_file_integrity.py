@@ -126,9 +126,8 @@ def test_files_follow_the_umask(tmp_path, umask):
         model.save(tmp_path / "m.safetensors")
         model.save_weights(tmp_path / "w.safetensors")
         profond._files.atomic_write_text(tmp_path / "r.json", "{}")
-        with profond._files.atomic_path(tmp_path / "p.bin") as tmp:
-            with open(tmp, "wb") as fh:
-                fh.write(b"x")
+        with profond._files.atomic_path(tmp_path / "p.bin") as tmp, open(tmp, "wb") as fh:
+            fh.write(b"x")
     finally:
         os.umask(old)
     for name in ("m.safetensors", "w.safetensors", "r.json", "p.bin"):

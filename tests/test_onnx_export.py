@@ -10,7 +10,7 @@ from profond import layers
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-from profond.io.onnx import ExportError, layers_with_onnx_form  # noqa: E402
+from profond.io.onnx import ExportError, layers_with_onnx_form
 
 L = layers
 

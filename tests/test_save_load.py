@@ -12,8 +12,8 @@ import pytest
 import profond
 import profond._files
 from profond import layers
-from profond.io.safetensors_file import seal
 from profond.io.model_file import ModelFileError, read_metadata
+from profond.io.safetensors_file import seal
 from profond.io.weights_file import read_weights_list
 
 
@@ -219,11 +219,11 @@ def test_a_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
 # --- damaged and hostile files ---------------------------------------------------------------------
 def _rewrite_metadata(src, dst, edit, key):
     """A crafted file: the edit, and a checksum made to match it (a hostile writer can)."""
-    raw = open(src, "rb").read()
+    raw = src.read_bytes()
     (n,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8:8 + n])
     header["__metadata__"][key] = edit(header["__metadata__"])
-    open(dst, "wb").write(seal(header, raw[8 + n:]) + raw[8 + n:])
+    dst.write_bytes(seal(header, raw[8 + n:]) + raw[8 + n:])
 
 
 def _load_ok_or_clear_error(path):

@@ -24,7 +24,7 @@ import warnings
 from profond._files import atomic_write_chunks
 from profond.io.foreign import identify
 
-__all__ = ["ModelFileError", "write", "read", "read_header", "seal", "CHECKSUM_KEY"]
+__all__ = ["CHECKSUM_KEY", "ModelFileError", "read", "read_header", "seal", "write"]
 
 CHECKSUM_KEY = "sha256"
 _ZEROS = "0" * 64

@@ -42,7 +42,7 @@ from profond._files import atomic_write_bytes
 from profond.io.onnx import conv, core, recurrent  # noqa: F401  (they register converters)
 from profond.io.onnx.graph import CONVERTERS, OPSET, ExportError, build_model, chain
 
-__all__ = ["export_onnx", "onnx_model", "ExportError", "OPSET", "layers_with_onnx_form"]
+__all__ = ["OPSET", "ExportError", "export_onnx", "layers_with_onnx_form", "onnx_model"]
 
 
 def layers_with_onnx_form() -> list:

@@ -12,7 +12,7 @@ from profond import layers
 from profond.io.onnx.graph import ExportError, converts
 from profond.ops.activation import SELU_ALPHA, SELU_SCALE
 
-__all__ = ["activation", "no_mask", "ACTIVATIONS_WITH_ONNX_FORM"]
+__all__ = ["ACTIVATIONS_WITH_ONNX_FORM", "activation", "no_mask"]
 
 _SIMPLE = {A.relu: ("Relu", {}), A.sigmoid: ("Sigmoid", {}), A.tanh: ("Tanh", {}),
            A.softplus: ("Softplus", {}), A.softsign: ("Softsign", {}),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Builder", "ExportError", "build_model", "chain", "CONVERTERS", "OPSET"]
+__all__ = ["CONVERTERS", "OPSET", "Builder", "ExportError", "build_model", "chain"]
 
 OPSET = 17
 CONVERTERS: dict = {}  # layer class -> converter, filled by the modules of this package
