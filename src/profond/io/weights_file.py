@@ -4,7 +4,8 @@ Tensors are keyed ``"{index:04d}/{layer}/{name}"`` so the file keeps Keras's ``g
 order and layouts (``Dense`` kernel ``(in, out)`` ...) and stays readable by any safetensors
 reader: ``keras_model.set_weights(read_weights_list(path))`` loads them into an equivalent Keras
 model. A whole-model file (:mod:`profond.io.model_file`) uses the same keys for its weights, so
-``load_weights`` reads it too (its ``"optimizer/..."`` tensors are skipped).
+``load_weights`` reads it too (its ``"optimizer/..."`` tensors are skipped). Both carry the
+SHA-256 checksum of :mod:`profond.io.safetensors_file`, verified on every read.
 """
 
 from __future__ import annotations
