@@ -61,6 +61,11 @@ MODELS = {
         L.BatchNormalization(), L.GlobalAveragePooling1D(), L.Dense(2)),
     "conv1d_gmp": lambda: _seq(L.Input((10, 3)), L.Conv1D(4, 3), L.AveragePooling1D(2),
                                L.GlobalMaxPooling1D(), L.Dense(2)),
+    "time_distributed": lambda: _seq(
+        L.Input((5, 6, 4, 2)), L.TimeDistributed(L.Conv2D(3, 3, padding="same",
+                                                           activation="relu")),
+        L.TimeDistributed(L.MaxPooling2D(2)), L.TimeDistributed(L.Flatten()),
+        L.TimeDistributed(L.Dense(4)), L.LSTM(3), L.Dense(2)),
     "reshape": lambda: _seq(L.Input((12,)), L.Reshape((4, 3)), L.Dense(2), L.Reshape((-1,)),
                             L.BatchNormalization(), L.Dense(3)),
     "embedding": lambda: _seq(L.Input((9,), dtype="int64"), L.Embedding(30, 5),
@@ -127,11 +132,15 @@ def test_onnxruntime_gives_predicts_output(name, tmp_path):
 
 
 def test_a_layer_without_an_onnx_form_is_named(tmp_path):
-    model = _seq(L.Input((4, 3)), L.TimeDistributed(L.Dense(2)), L.Flatten(), L.Dense(2))
-    with pytest.raises(ExportError, match=r"'time_distributed\w*' \(TimeDistributed\)"):
+    model = _seq(L.Input((4, 3)), L.Normalization(mean=0.5, variance=2.0), L.Flatten(),
+                 L.Dense(2))
+    with pytest.raises(ExportError, match=r"'normalization\w*' \(Normalization\)"):
         model.export(tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
-    assert "TimeDistributed" not in layers_with_onnx_form()
+    assert "Normalization" not in layers_with_onnx_form()
+    wrapped = _seq(L.Input((4, 3)), L.TimeDistributed(L.Normalization(mean=0.5, variance=2.0)))
+    with pytest.raises(ExportError, match=r"wraps, 'normalization\w*' \(Normalization\)"):
+        wrapped.export(tmp_path / "m.onnx")
     assert {"Dense", "Conv2D", "LSTM", "Bidirectional", "Masking"} <= set(layers_with_onnx_form())
 
 
@@ -182,10 +191,10 @@ def test_the_export_command(tmp_path, capsys):
     out = tmp_path / "served" / "x.onnx"
     assert main(["export", str(tmp_path / "m.safetensors"), "--out", str(out)]) == 0
     assert out.exists()
-    bad = _seq(L.Input((4, 3)), L.TimeDistributed(L.Dense(2)))
+    bad = _seq(L.Input((4, 3)), L.Normalization(mean=0.5, variance=2.0))
     bad.save(tmp_path / "bad.safetensors")
     assert main(["export", str(tmp_path / "bad.safetensors")]) == 2
-    assert "TimeDistributed" in capsys.readouterr().err
+    assert "(Normalization)" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "missing.safetensors")]) == 2
 
 

@@ -10,8 +10,9 @@ first layer is an ``Embedding``) and the output ``"output"``; onnxruntime runs i
 Layers with an ONNX form: Dense, Activation, Conv1D and Conv2D (every padding, stride and
 dilation), MaxPooling1D/2D, AveragePooling1D/2D, GlobalAveragePooling1D/2D,
 GlobalMaxPooling1D/2D, BatchNormalization, Dropout and SpatialDropout1D/2D (nothing at
-inference), Flatten, Reshape, ZeroPadding2D, UpSampling2D, Embedding, SimpleRNN, GRU, LSTM, Bidirectional, Masking (masks
-become ONNX sequence lengths: see :mod:`profond.io.onnx.recurrent`), and the activations of
+inference), Flatten, Reshape, ZeroPadding2D, UpSampling2D, Embedding, SimpleRNN, GRU, LSTM,
+Bidirectional, TimeDistributed (of a layer with an ONNX form), Masking (masks become ONNX
+sequence lengths: see :mod:`profond.io.onnx.recurrent`), and the activations of
 :data:`~profond.io.onnx.core.ACTIVATIONS_WITH_ONNX_FORM`. Any other layer is named in a clear
 error before anything is written.
 

@@ -1,5 +1,5 @@
 """ONNX forms of the activations and of the core layers: Dense, Activation, Dropout, Flatten,
-Reshape, BatchNormalization, Embedding, Masking."""
+Reshape, BatchNormalization, Embedding, Masking, TimeDistributed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from profond import activations as A
 from profond import layers
-from profond.io.onnx.graph import ExportError, converts
+from profond.io.onnx.graph import ExportError, converter_of, converts
 from profond.ops.activation import SELU_ALPHA, SELU_SCALE
 
 __all__ = ["ACTIVATIONS_WITH_ONNX_FORM", "activation", "no_mask"]
@@ -130,3 +130,24 @@ def _masking(b, layer, x, shape, mask):
     y = b.op("Mul", [x, keep], layer.name)
     squeezed = b.op("Squeeze", [keep, b.ints([-1], "last_axis")], layer.name)
     return y, b.op("Cast", [squeezed], layer.name, to=b.onnx.TensorProto.BOOL)
+
+
+@converts(layers.TimeDistributed)
+def _time_distributed(b, layer, x, shape, mask):
+    # As profond runs it: time folded into the batch, the wrapped layer once, then unfolded.
+    inner, hint = layer.layer, layer.name
+    convert = converter_of(inner)
+    if convert is None:
+        raise ExportError(f"The layer that {_where(layer)} wraps, '{inner.name}' "
+                          f"({type(inner).__name__}), has no ONNX form in profond's exporter.")
+    step = (None,) + tuple(shape[2:])
+    out_step = tuple(inner.compute_output_shape(step))[1:]
+    if any(d is None for d in step[1:] + out_step):
+        raise ExportError(f"{_where(layer)}: ONNX export needs the sizes of each step known "
+                          f"(got steps of shape {step[1:]}).")
+    folded = b.op("Reshape", [x, b.ints([-1, *step[1:]], f"{hint}/folded")], hint)
+    y, _ = convert(b, inner, folded, step, None)
+    lead = b.op("Slice", [b.op("Shape", [x], hint), b.ints([0], "zero_index"),
+                          b.ints([2], "two"), b.ints([0], "zero_index")], hint)
+    target = b.op("Concat", [lead, b.ints(list(out_step), f"{hint}/step_shape")], hint, axis=0)
+    return b.op("Reshape", [y, target], hint), mask

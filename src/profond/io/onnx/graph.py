@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CONVERTERS", "OPSET", "Builder", "ExportError", "build_model", "chain"]
+__all__ = ["CONVERTERS", "OPSET", "Builder", "ExportError", "build_model", "chain", "converter_of"]
 
 OPSET = 17
 CONVERTERS: dict = {}  # layer class -> converter, filled by the modules of this package
@@ -92,7 +92,8 @@ def chain(layers, input_name="input", output_name="output"):
     return nodes
 
 
-def _converter(layer):
+def converter_of(layer):
+    """The converter of ``layer``'s class (or of its nearest base class), or None."""
     for cls in type(layer).__mro__:
         if cls in CONVERTERS:
             return CONVERTERS[cls]
@@ -111,7 +112,7 @@ def build_model(nodes, inputs, outputs, graph_name="profond"):
     outputs : list of str
     """
     missing = sorted({f"'{layer.name}' ({type(layer).__name__})" for layer, _, _ in nodes
-                      if _converter(layer) is None})
+                      if converter_of(layer) is None})
     if missing:
         raise ExportError(f"These layers have no ONNX form in profond's exporter: "
                           f"{', '.join(missing)}.")
@@ -132,7 +133,7 @@ def build_model(nodes, inputs, outputs, graph_name="profond"):
                               f"{len(ins)} inputs and gives {len(outs)} outputs; the exporter "
                               "handles one of each per layer.")
         x, shape, mask = values[ins[0]]
-        y, out_mask = _converter(layer)(b, layer, x, shape, mask)
+        y, out_mask = converter_of(layer)(b, layer, x, shape, mask)
         values[outs[0]] = (y, tuple(layer.compute_output_shape(shape)), out_mask)
     graph_outputs = []
     for name in outputs:
