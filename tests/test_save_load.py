@@ -1,6 +1,7 @@
 """Whole-model files: bit-exact round trips with optimizer state, custom objects by name,
 atomic writes, and damaged or hostile files that only ever give clear errors."""
 
+import errno
 import json
 import os
 import struct
@@ -9,8 +10,10 @@ import numpy as np
 import pytest
 
 import profond
+import profond._files
 from profond import layers
 from profond.io.model_file import ModelFileError, read_metadata
+from profond.io.safetensors_file import seal
 from profond.io.weights_file import read_weights_list
 
 
@@ -184,37 +187,43 @@ def test_unknown_layer_class_on_load(tmp_path):
 
 # --- atomicity -------------------------------------------------------------------------------------
 def test_a_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
+    # The disk fills up mid-write: an OSError (not safetensors's own error), no temporary
+    # file left, the old file intact.
     path = tmp_path / "m.safetensors"
     model = _classifier()
     model.save(path)
     before = path.read_bytes()
-    import safetensors.numpy as st
+    calls = []
 
-    def broken(tensors, filename, metadata=None):
-        with open(filename, "wb") as fh:
-            fh.write(b"partial")
-        raise OSError("disk full")
+    def disk_full(fd, view):
+        calls.append(len(view))
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return os.write(fd, view[:10])
 
-    monkeypatch.setattr(st, "save_file", broken)
+    monkeypatch.setattr(profond._files, "_write", disk_full)
     model.fit(*_data(), epochs=1, verbose=0)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OSError, match="No space left") as info:
         model.save(path)
+    assert info.value.errno == errno.ENOSPC
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["m.safetensors"]
+    with pytest.raises(OSError):
+        model.save_weights(tmp_path / "w.safetensors")
+    assert os.listdir(tmp_path) == ["m.safetensors"]
+    monkeypatch.undo()
     with pytest.raises(FileExistsError):
-        monkeypatch.undo()
         model.save(path, overwrite=False)
 
 
 # --- damaged and hostile files ---------------------------------------------------------------------
 def _rewrite_metadata(src, dst, edit, key):
-    raw = open(src, "rb").read()
+    """A crafted file: the edit, and a checksum made to match it (a hostile writer can)."""
+    raw = src.read_bytes()
     (n,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8:8 + n])
     header["__metadata__"][key] = edit(header["__metadata__"])
-    new = json.dumps(header).encode()
-    new += b" " * (-len(new) % 8)
-    open(dst, "wb").write(struct.pack("<Q", len(new)) + new + raw[8 + n:])
+    dst.write_bytes(seal(header, raw[8 + n:]) + raw[8 + n:])
 
 
 def _load_ok_or_clear_error(path):

@@ -11,7 +11,7 @@ import importlib
 import sys
 
 # Modules of profond.cli that provide a subcommand, in the order --help lists them.
-SUBCOMMANDS = ["train", "lab", "datasets", "prune"]
+SUBCOMMANDS = ["train", "lab", "datasets", "prune", "export"]
 
 
 def build_parser() -> argparse.ArgumentParser:

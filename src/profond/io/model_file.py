@@ -21,65 +21,36 @@ unregistered class), naming the layer, the argument and the way out. Files of fo
 version 1 (``{"class_name", "config"}`` dicts without a module) still load.
 Every part of the file is read and checked before a model is returned, so a truncated,
 corrupted or hostile file raises ``ValueError`` with the reason and never yields a
-half-loaded model. Writing goes to a temporary file renamed over the target, so a kill
-mid-write leaves the old file intact.
+half-loaded model; the header's ``"sha256"`` (see :mod:`profond.io.safetensors_file`) makes
+any changed byte, in the tensors too, a refusal. Writing goes to a temporary file renamed over
+the target, so a kill mid-write leaves the old file intact.
 """
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import json
 import os
-import struct
 
 import numpy as np
 
 from profond import random as prandom
 from profond import saving
-from profond._files import atomic_path
-from profond.io.weights_file import _safetensors_numpy, stored_variables, weights_to_dict
+from profond.io import safetensors_file
+from profond.io.safetensors_file import ModelFileError
+from profond.io.weights_file import stored_variables, weights_to_dict
 
 __all__ = ["save_model", "load_model", "read_metadata", "ModelFileError"]
 
 FORMAT = "profond-model"
 FORMAT_VERSION = 2
 _READABLE_VERSIONS = (1, 2)  # 1: profond's own {"class_name", "config"} dicts
-_MAX_HEADER = 100 * 1024 * 1024  # safetensors's own limit
-
-
-class ModelFileError(ValueError):
-    """A model file that cannot be read: truncated, corrupted, foreign or inconsistent."""
 
 
 # --- header ------------------------------------------------------------------------------------
 def _read_header(filepath) -> tuple[dict, dict]:
     """``(metadata, tensor_infos)`` from a safetensors header, without reading the tensors."""
-    filepath = os.fspath(filepath)
-    if not os.path.exists(filepath):
-        raise FileNotFoundError(f"No model file at {filepath!r}.")
-    size = os.path.getsize(filepath)
-    with open(filepath, "rb") as fh:
-        head = fh.read(8)
-        if len(head) < 8:
-            raise ModelFileError(f"{filepath!r} is not a profond model file: it is only {size} "
-                                 "bytes long (truncated?).")
-        (n,) = struct.unpack("<Q", head)
-        if n > min(_MAX_HEADER, size - 8):
-            raise ModelFileError(f"{filepath!r} is not a profond model file: its header claims "
-                                 f"{n} bytes but the file has {size} (truncated or corrupted?).")
-        raw = fh.read(n)
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise ModelFileError(f"{filepath!r} is not a profond model file: its header is not "
-                             f"valid JSON ({type(err).__name__}).") from None
-    if not isinstance(header, dict):
-        raise ModelFileError(f"{filepath!r} is not a profond model file: malformed header.")
-    metadata = header.pop("__metadata__", None) or {}
-    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise ModelFileError(f"{filepath!r}: the header's metadata must map names to strings.")
-    return metadata, header
+    return safetensors_file.read_header(filepath)
 
 
 def read_metadata(filepath) -> dict:
@@ -241,7 +212,6 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
     >>> all((a == b).all() for a, b in zip(model.get_weights(), restored.get_weights()))
     True
     """
-    st = _safetensors_numpy()
     filepath = os.fspath(filepath)
     if not filepath.endswith(".safetensors"):
         raise ValueError(f"The filepath for save must end in '.safetensors'. Got {filepath!r}.")
@@ -282,8 +252,7 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
             "learning_rate": state.get("learning_rate"), "slots": names})
     if training_state is not None:
         metadata["training_state"] = json.dumps(_jsonable(training_state))
-    with atomic_path(filepath) as tmp:
-        st.save_file(tensors, tmp, metadata=metadata)
+    safetensors_file.write(filepath, tensors, metadata)
 
 
 # --- load --------------------------------------------------------------------------------------
@@ -315,11 +284,7 @@ def load_model(filepath, compile=True):
     """
     filepath = os.fspath(filepath)
     meta = read_metadata(filepath)
-    st = _safetensors_numpy()
-    try:
-        tensors = st.load_file(filepath)
-    except Exception as err:  # safetensors raises its own error types
-        _fail(filepath, f"its tensors cannot be read (truncated or corrupted?): {err}")
+    tensors = safetensors_file.read(filepath)[1]
     weight_keys = sorted(k for k in tensors if not k.startswith("optimizer/"))
     try:
         # Building the model draws initial weights: the loading program's stream must not move.

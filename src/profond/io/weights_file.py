@@ -4,7 +4,8 @@ Tensors are keyed ``"{index:04d}/{layer}/{name}"`` so the file keeps Keras's ``g
 order and layouts (``Dense`` kernel ``(in, out)`` ...) and stays readable by any safetensors
 reader: ``keras_model.set_weights(read_weights_list(path))`` loads them into an equivalent Keras
 model. A whole-model file (:mod:`profond.io.model_file`) uses the same keys for its weights, so
-``load_weights`` reads it too (its ``"optimizer/..."`` tensors are skipped).
+``load_weights`` reads it too (its ``"optimizer/..."`` tensors are skipped). Both carry the
+SHA-256 checksum of :mod:`profond.io.safetensors_file`, verified on every read.
 """
 
 from __future__ import annotations
@@ -13,19 +14,10 @@ import os
 
 import numpy as np
 
-from profond._files import atomic_path
+from profond.io import safetensors_file
 
 __all__ = ["save_weights", "load_weights", "weights_to_dict", "read_safetensors",
            "read_weights_list"]
-
-
-def _safetensors_numpy():
-    try:
-        from safetensors import numpy as st_numpy
-    except ImportError as err:  # pragma: no cover - depends on the install
-        raise ImportError("Saving and loading weights needs the 'safetensors' package: "
-                          "pip install 'profond[io]' (or safetensors).") from err
-    return st_numpy
 
 
 def weights_to_dict(model) -> dict:
@@ -46,30 +38,22 @@ def stored_variables(n_stored: int, variables: list) -> list:
 
 
 def save_weights(model, filepath, metadata: dict | None = None) -> None:
-    """Write ``model``'s weights to ``filepath`` (``.safetensors``), atomically."""
-    st = _safetensors_numpy()
+    """Write ``model``'s weights to ``filepath`` (``.safetensors``), atomically, with a
+    SHA-256 checksum that :func:`load_weights` verifies."""
     filepath = os.fspath(filepath)
     if not filepath.endswith(".safetensors"):
         raise ValueError(f"The 'filepath' parameter of save_weights must end in '.safetensors'. "
                          f"Got {filepath!r} instead.")
     if not model.built:
         raise ValueError(f"Model '{model.name}' has no weights yet: build it or train it first.")
-    with atomic_path(filepath) as tmp:
-        st.save_file(weights_to_dict(model), tmp, metadata={
-            "format": "profond-weights", **{k: str(v) for k, v in (metadata or {}).items()}})
+    safetensors_file.write(filepath, weights_to_dict(model), {
+        "format": "profond-weights", **{k: str(v) for k, v in (metadata or {}).items()}})
 
 
 def read_safetensors(filepath) -> dict:
-    """Read every tensor of a safetensors file, with a clear error when it is damaged."""
-    st = _safetensors_numpy()
-    filepath = os.fspath(filepath)
-    if not os.path.exists(filepath):
-        raise FileNotFoundError(f"No weights file at {filepath!r}.")
-    try:
-        return st.load_file(filepath)
-    except Exception as err:  # safetensors raises its own error types
-        raise ValueError(f"{filepath!r} is not a readable safetensors file (truncated or "
-                         f"corrupted?): {err}") from None
+    """Read every tensor of a safetensors file, its checksum verified, with a clear error
+    (a ``ValueError``) when it is damaged or of another format."""
+    return safetensors_file.read(filepath)[1]
 
 
 def read_weights_list(filepath) -> list:

@@ -503,5 +503,23 @@ class Model(Layer):
 
         load_weights(self, filepath)
 
+    def export(self, filepath, format="onnx") -> None:
+        """Write the model for serving outside profond, as Keras 3's ``model.export``.
+
+        Parameters
+        ----------
+        filepath : str or path-like
+            The file to write (``.onnx``).
+        format : {"onnx"}, default "onnx"
+            ONNX, opset 17, dynamic batch (see :mod:`profond.io.onnx`); needs the ``onnx``
+            package (``pip install 'profond[onnx]'``).
+        """
+        if format != "onnx":
+            raise ValueError(f"The 'format' parameter of export must be 'onnx'. Got "
+                             f"{format!r} instead.")
+        from profond.io.onnx import export_onnx
+
+        export_onnx(self, filepath)
+
     def get_compile_config(self):
         return self._compile_config

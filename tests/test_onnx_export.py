@@ -1,0 +1,231 @@
+"""ONNX export: every model kind passes onnx's full check and onnxruntime gives predict's
+output at batch sizes 1, 3 and 17; layers without an ONNX form are named."""
+
+import numpy as np
+import pytest
+
+import profond
+from profond import layers
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from profond.io.onnx import ExportError, layers_with_onnx_form
+
+L = layers
+
+
+def _seq(*stack):
+    return profond.Sequential(list(stack))
+
+
+def _perturb_batchnorm(model):
+    """Give BatchNormalization layers non-trivial statistics, as after training."""
+    rng = np.random.default_rng(3)
+    for layer in model.layers:
+        if isinstance(layer, L.BatchNormalization):
+            n = layer.moving_mean.shape
+            layer.moving_mean.assign(rng.normal(size=n).astype("float32"))
+            layer.moving_variance.assign(rng.uniform(0.5, 2, size=n).astype("float32"))
+            layer.gamma.assign(rng.uniform(0.5, 1.5, size=n).astype("float32"))
+            layer.beta.assign(rng.normal(size=n).astype("float32"))
+
+
+MODELS = {
+    "dense": lambda: _seq(L.Input((7,)), L.Dense(16, activation="relu"), L.Dropout(0.3),
+                          L.Dense(8, activation="tanh"), L.Dense(4, activation="softmax")),
+    "activations": lambda: _seq(
+        L.Input((6,)), L.Dense(6, activation="sigmoid"), L.Activation("elu"),
+        L.Activation("selu"), L.Activation("leaky_relu"), L.Activation("softplus"),
+        L.Activation("softsign"), L.Activation("hard_sigmoid"), L.Activation("silu"),
+        L.Activation("gelu"), L.Dense(5, use_bias=False), L.Activation("log_softmax")),
+    "step": lambda: _seq(L.Input((6,)), L.Dense(8, activation="step"), L.Dense(3)),
+    "conv2d": lambda: _seq(
+        L.Input((12, 11, 3)), L.Conv2D(4, 3, padding="same", activation="relu"),
+        L.Conv2D(5, (3, 2), strides=(2, 1), padding="same"),
+        L.Conv2D(4, 3, dilation_rate=2, padding="same"), L.BatchNormalization(),
+        L.MaxPooling2D(2, padding="same"), L.Conv2D(3, 2, strides=2, padding="valid"),
+        L.AveragePooling2D((2, 1), strides=1, padding="same"), L.Flatten(), L.Dense(3)),
+    "padding_upsampling": lambda: _seq(
+        L.Input((5, 4, 2)), L.ZeroPadding2D(((1, 2), (0, 3))), L.Conv2D(3, 2),
+        L.UpSampling2D((2, 3)), L.Conv2D(2, 3, strides=2), L.Flatten()),
+    "conv2d_global": lambda: _seq(
+        L.Input((9, 9, 2)), L.Conv2D(4, 3, dilation_rate=(2, 1)), L.AveragePooling2D(2),
+        L.GlobalMaxPooling2D(), L.Dense(2)),
+    "conv2d_gap": lambda: _seq(L.Input((8, 8, 2)), L.Conv2D(3, 3, strides=2, padding="same"),
+                               L.GlobalAveragePooling2D(keepdims=True), L.Reshape((3,))),
+    "conv1d": lambda: _seq(
+        L.Input((20, 3)), L.Conv1D(4, 3, padding="causal", dilation_rate=2, activation="relu"),
+        L.Conv1D(5, 4, strides=3, padding="same"), L.Conv1D(4, 2, padding="valid"),
+        L.MaxPooling1D(2, padding="same"), L.AveragePooling1D(2, strides=1, padding="same"),
+        L.BatchNormalization(), L.GlobalAveragePooling1D(), L.Dense(2)),
+    "conv1d_gmp": lambda: _seq(L.Input((10, 3)), L.Conv1D(4, 3), L.AveragePooling1D(2),
+                               L.GlobalMaxPooling1D(), L.Dense(2)),
+    "time_distributed": lambda: _seq(
+        L.Input((5, 6, 4, 2)), L.TimeDistributed(L.Conv2D(3, 3, padding="same",
+                                                           activation="relu")),
+        L.TimeDistributed(L.MaxPooling2D(2)), L.TimeDistributed(L.Flatten()),
+        L.TimeDistributed(L.Dense(4)), L.LSTM(3), L.Dense(2)),
+    "reshape": lambda: _seq(L.Input((12,)), L.Reshape((4, 3)), L.Dense(2), L.Reshape((-1,)),
+                            L.BatchNormalization(), L.Dense(3)),
+    "embedding": lambda: _seq(L.Input((9,), dtype="int64"), L.Embedding(30, 5),
+                              L.Flatten(), L.Dense(2)),
+    "simple_rnn": lambda: _seq(L.Input((6, 3)), L.SimpleRNN(5, return_sequences=True),
+                               L.SimpleRNN(4, activation="relu"), L.Dense(2)),
+    "gru": lambda: _seq(L.Input((6, 3)), L.GRU(5, return_sequences=True),
+                        L.GRU(4, reset_after=False), L.Dense(2)),
+    "gru_backwards": lambda: _seq(L.Input((6, 3)), L.GRU(4, go_backwards=True,
+                                                         return_sequences=True),
+                                  L.Flatten(), L.Dense(2)),
+    "lstm": lambda: _seq(L.Input((7, 3)), L.LSTM(5, return_sequences=True),
+                         L.LSTM(4, go_backwards=True), L.Dense(2)),
+    "bidirectional": lambda: _seq(
+        L.Input((6, 3)), L.Bidirectional(L.LSTM(4, return_sequences=True)),
+        L.Bidirectional(L.GRU(3, return_sequences=True), merge_mode="sum"),
+        L.Bidirectional(L.SimpleRNN(3, return_sequences=True), merge_mode="mul"),
+        L.Bidirectional(L.LSTM(3), merge_mode="ave"), L.Dense(2)),
+    "masking": lambda: _seq(L.Input((7, 3)), L.Masking(0.0), L.LSTM(4, return_sequences=True,
+                                                                    zero_output_for_mask=True),
+                            L.GRU(3), L.Dense(2)),
+    "masking_bidirectional": lambda: _seq(L.Input((7, 3)), L.Masking(0.0),
+                                          L.Bidirectional(L.GRU(3)), L.Dense(2)),
+    "embedding_mask": lambda: _seq(L.Input((8,), dtype="int64"),
+                                   L.Embedding(20, 4, mask_zero=True),
+                                   L.Bidirectional(L.LSTM(3, return_sequences=True)),
+                                   L.SimpleRNN(3), L.Dense(2)),
+}
+
+
+def _inputs(name, model, batch, rng):
+    shape = (batch,) + tuple(model.input_shape[1:])
+    if "embedding" in name:
+        x = rng.integers(1, 20, size=shape).astype("int64")
+        if name == "embedding_mask":  # padded at the end, as ONNX's sequence lengths assume
+            for i, n in enumerate(rng.integers(1, shape[1] + 1, size=batch)):
+                x[i, n:] = 0
+        return x
+    x = rng.normal(size=shape).astype("float32")
+    if name.startswith("masking"):
+        for i, n in enumerate(rng.integers(1, shape[1] + 1, size=batch)):
+            x[i, n:] = 0.0
+    return x
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_onnxruntime_gives_predicts_output(name, tmp_path):
+    model = MODELS[name]()
+    _perturb_batchnorm(model)
+    path = tmp_path / "m.onnx"
+    model.export(path, format="onnx")
+    proto = onnx.load(path)
+    onnx.checker.check_model(proto, full_check=True)
+    assert proto.opset_import[0].version >= 17
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    for batch in (1, 3, 17):
+        x = _inputs(name, model, batch, rng)
+        expected = model.predict(x, verbose=0)
+        (got,) = session.run(None, {"input": x})
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_a_layer_without_an_onnx_form_is_named(tmp_path):
+    model = _seq(L.Input((4, 3)), L.Normalization(mean=0.5, variance=2.0), L.Flatten(),
+                 L.Dense(2))
+    with pytest.raises(ExportError, match=r"'normalization\w*' \(Normalization\)"):
+        model.export(tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
+    assert "Normalization" not in layers_with_onnx_form()
+    wrapped = _seq(L.Input((4, 3)), L.TimeDistributed(L.Normalization(mean=0.5, variance=2.0)))
+    with pytest.raises(ExportError, match=r"wraps, 'normalization\w*' \(Normalization\)"):
+        wrapped.export(tmp_path / "m.onnx")
+    assert {"Dense", "Conv2D", "LSTM", "Bidirectional", "Masking"} <= set(layers_with_onnx_form())
+
+
+def test_settings_without_an_onnx_form_are_refused(tmp_path):
+    cases = [
+        (_seq(L.Input((5,)), L.Dense(3, activation="step_ste"), L.Dense(2,
+              activation=lambda x: x * 2)), "activation .* of layer 'dense"),
+        (_seq(L.Input((5, 2)), L.LSTM(3, activation="softsign")),
+         "recurrent operators"),
+        (_seq(L.Input((5, 2)), L.Masking(), L.LSTM(3, return_sequences=True)),
+         "zero_output_for_mask=True"),
+        (_seq(L.Input((5, 2)), L.Masking(), L.Flatten()), "mask reaches layer 'flatten"),
+        (_seq(L.Input((5, 2)), L.Bidirectional(L.GRU(3), merge_mode=None)),
+         "merge_mode=None"),
+        (_seq(L.Input((None, None, 2)), L.Conv2D(3, 3, strides=(2, 1), dilation_rate=(1, 2),
+                                                 padding="same")), "fixed size"),
+    ]
+    for model, message in cases:
+        with pytest.raises(ExportError, match=message):
+            model.export(tmp_path / "m.onnx")
+    with pytest.raises(ValueError, match="The 'format' parameter of export must be 'onnx'"):
+        cases[0][0].export(tmp_path / "m.tflite", format="tflite")
+
+
+def test_a_trained_classifier_exports(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 8)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    model = _seq(L.Input((8,)), L.Dense(8, activation="relu"), L.BatchNormalization(),
+                 L.Dense(2, activation="softmax"))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, verbose=0)
+    model.export(tmp_path / "c.onnx")
+    (got,) = ort.InferenceSession(str(tmp_path / "c.onnx")).run(None, {"input": x})
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+
+
+def test_the_export_command(tmp_path, capsys):
+    from profond.cli.main import main
+
+    model = MODELS["conv1d"]()
+    model.save(tmp_path / "m.safetensors")
+    assert main(["export", str(tmp_path / "m.safetensors"), "--format", "onnx"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    x = np.random.default_rng(0).normal(size=(3, 20, 3)).astype("float32")
+    (got,) = ort.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"input": x})
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+    out = tmp_path / "served" / "x.onnx"
+    assert main(["export", str(tmp_path / "m.safetensors"), "--out", str(out)]) == 0
+    assert out.exists()
+    bad = _seq(L.Input((4, 3)), L.Normalization(mean=0.5, variance=2.0))
+    bad.save(tmp_path / "bad.safetensors")
+    assert main(["export", str(tmp_path / "bad.safetensors")]) == 2
+    assert "(Normalization)" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "missing.safetensors")]) == 2
+
+
+VARIABLE = {  # inputs of unknown size: the exported graph takes any
+    "lstm": (lambda: _seq(L.Input((None, 3)), L.Masking(), L.Bidirectional(L.LSTM(4)),
+                          L.Dense(2)),
+             lambda rng, b, t: rng.normal(size=(b, t, 3)).astype("float32")),
+    "conv2d": (lambda: _seq(L.Input((None, None, 2)), L.Conv2D(3, 3, strides=2, padding="same"),
+                            L.MaxPooling2D(3, strides=2, padding="same"),
+                            L.Conv2D(2, 3, dilation_rate=2, padding="same"),
+                            L.GlobalAveragePooling2D()),
+               lambda rng, b, t: rng.normal(size=(b, t, t + 3, 2)).astype("float32")),
+    "conv1d": (lambda: _seq(L.Input((None, 2)), L.Conv1D(3, 4, strides=3, padding="same"),
+                            L.AveragePooling1D(3, strides=2, padding="same"),
+                            L.Conv1D(2, 3, padding="causal", dilation_rate=3),
+                            L.GlobalMaxPooling1D()),
+               lambda rng, b, t: rng.normal(size=(b, t, 2)).astype("float32")),
+    "embedding": (lambda: _seq(L.Input((None,), dtype="int64"), L.Embedding(10, 3), L.GRU(3)),
+                  lambda rng, b, t: rng.integers(0, 10, size=(b, t))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIABLE))
+def test_inputs_of_unknown_size(name, tmp_path):
+    build, draw = VARIABLE[name]
+    model = build()
+    model.export(tmp_path / "m.onnx")
+    onnx.checker.check_model(onnx.load(tmp_path / "m.onnx"), full_check=True)
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"))
+    rng = np.random.default_rng(2)
+    for batch, steps in ((1, 5), (3, 8), (17, 13)):
+        x = draw(rng, batch, steps)
+        (got,) = session.run(None, {"input": x})
+        np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
