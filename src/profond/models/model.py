@@ -254,6 +254,8 @@ class Model(Layer):
         self._train_batch = 0
         try:
             callback_list.on_train_begin()
+            if callback_list.start_epoch is not None:  # a checkpoint's run, resumed
+                initial_epoch = callback_list.start_epoch
             if guard is not None and initial_epoch == 0 and not data.from_source:
                 guard.probe(data.arrays, data.batch_size)
             logs = self._run_epochs(callback_list, data, initial_epoch, epochs, validation_freq)
