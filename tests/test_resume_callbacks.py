@@ -244,3 +244,41 @@ def test_training_state_arrays_are_tensors_not_weights(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         restored.load_weights(path)
+
+
+def test_neuron_pruning_gradient_health_and_the_guard_resume_exactly(tmp_path):
+    from profond.callbacks import GradientHealth
+    from profond.pruning import NeuronPruning
+
+    x, y, *_ = script.data()
+
+    def run(folder, epochs):
+        profond.random.seed(2)
+        path = folder / "ckpt.safetensors"
+        cbs = [NeuronPruning(final_amount=0.5, steps=3, start_epoch=1), GradientHealth(),
+               ModelCheckpoint(path)]
+        if path.exists():
+            model, initial_epoch, _ = load_checkpoint(path)
+        else:
+            model, initial_epoch = script.build(), 0
+        model.fit(x, y, epochs=epochs, initial_epoch=initial_epoch, batch_size=64, verbose=0,
+                  callbacks=cbs, divergence_guard={"verbose": 0},
+                  validation_split=0.2)
+        return model, cbs
+
+    whole, whole_cbs = run(tmp_path, 5)
+    (tmp_path / "broken").mkdir()
+    run(tmp_path / "broken", 2)
+    model, cbs = run(tmp_path / "broken", 5)
+    assert [layer.units for layer in model.layers if hasattr(layer, "units")] == \
+        [layer.units for layer in whole.layers if hasattr(layer, "units")] == [12, 10]
+    for a, b in zip(model.get_weights(), whole.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # (layer names differ: both runs build their model in this process)
+    def steps(events):
+        return [(e["epoch"], list(e["units"].values()), e["params"]) for e in events]
+
+    assert steps(cbs[0].events) == steps(whole_cbs[0].events)
+    assert len(cbs[0].events) == 3
+    assert list(cbs[1].norms.values()) == list(whole_cbs[1].norms.values())
+    assert cbs[1].ratios == whole_cbs[1].ratios and len(cbs[1].ratios) == 5
