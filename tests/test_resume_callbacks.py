@@ -282,3 +282,16 @@ def test_neuron_pruning_gradient_health_and_the_guard_resume_exactly(tmp_path):
     assert len(cbs[0].events) == 3
     assert list(cbs[1].norms.values()) == list(whole_cbs[1].norms.values())
     assert cbs[1].ratios == whole_cbs[1].ratios and len(cbs[1].ratios) == 5
+
+
+def test_a_fit_that_does_not_continue_the_checkpoint_gets_fresh_callbacks(tmp_path):
+    x, y = np.ones((8, 3), "float32"), np.zeros((8, 2), "float32")
+    path = tmp_path / "ckpt.safetensors"
+    model = _small_model()
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[Counter(), ModelCheckpoint(path)])
+    model, _, _ = load_checkpoint(path)
+    counter = Counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = model.fit(x, y, epochs=2, verbose=0, callbacks=[counter])  # from epoch 0
+    assert history.epoch == [0, 1] and counter.count == 2

@@ -453,14 +453,9 @@ def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=No
     fit["epochs"] = epochs or fit.get("epochs", 10)
     fit["batch_size"] = batch_size or fit.get("batch_size", 32)
     recipe = {**recipe, "seed": seed, "fit": fit}  # the recipe as run, overrides included
-    if resume and not out_dir:
-        raise ValueError("Resuming needs the run folder of the interrupted run.")
     out_dir = os.fspath(out_dir) if out_dir else os.path.join(
         "runs", f"{recipe['name']}-{time.strftime('%Y%m%d-%H%M%S')}")
     checkpoint_path = os.path.join(out_dir, "checkpoint.safetensors")
-    if resume and not os.path.exists(checkpoint_path):
-        raise FileNotFoundError(f"No checkpoint to resume from in {out_dir!r} (expected "
-                                f"{checkpoint_path}).")
     os.makedirs(out_dir, exist_ok=True)
     atomic_write_text(os.path.join(out_dir, "recipe.json"), json.dumps(recipe, indent=2) + "\n")
     profond.random.seed(seed)

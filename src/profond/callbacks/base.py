@@ -244,6 +244,10 @@ class CallbackList:
             pending = getattr(self.model, "_resume_training_state", None)
             if pending is not None:
                 del self.model._resume_training_state
+                # A fit that does not start where the checkpoint ended is not its resumption.
+                if self.params.get("initial_epoch", pending["epoch"] + 1) != \
+                        pending["epoch"] + 1:
+                    pending = None
         for cb in self.callbacks:
             if getattr(cb, "writes_checkpoints", False):
                 pending = cb.take_restored_state() or pending

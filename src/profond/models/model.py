@@ -240,8 +240,8 @@ class Model(Layer):
         if verbose:
             cbs.append(ProgressBar(verbose=verbose))
         cbs.append(history)
-        params = {"epochs": epochs, "steps": data.steps, "verbose": verbose,
-                  "batch_size": data.batch_size, "samples": data.samples}
+        params = {"epochs": epochs, "initial_epoch": initial_epoch, "steps": data.steps,
+                  "verbose": verbose, "batch_size": data.batch_size, "samples": data.samples}
         callback_list = CallbackList(cbs, model=self, params=params)
         self.history = history
         self.stop_training = False
