@@ -104,8 +104,10 @@ def _resume(args) -> int:
     results = run_recipe(recipe, out_dir=args.resume, verbose=0 if args.quiet else 1,
                          epochs=args.epochs, source=path, resume=True)
     if results.get("already_finished"):
+        more = " (more epochs would not change an early-stopped run)" if \
+            args.epochs is not None and "early" in results["finished_because"] else ""
         print(f"{results['recipe']}: the run in {args.resume} had finished "
-              f"({results['finished_because']}): nothing to do; its results:")
+              f"({results['finished_because']}){more}: nothing to do; its results:")
     return _print_results(results)
 
 
