@@ -176,6 +176,7 @@ class CheckpointWriter(Callback):
         return None
 
     def defer_write(self, epoch, logs) -> None:
+        """Ask for a checkpoint of ``epoch`` (written by :meth:`write_checkpoint`)."""
         self._pending = (epoch, dict(logs or {}))
         if self._callback_list is None:
             self.write_checkpoint()
