@@ -382,6 +382,42 @@ def _optimizer(spec, source):
                           + f": {err}") from None
 
 
+def _resume_point(recipe, out_dir, epochs, batch_size, seed):
+    """Check a resumption against the run folder; the saved results when the run had
+    finished (nothing to do), else None."""
+    from profond.callbacks.checkpoint import read_checkpoint_state
+
+    fixed = {"batch_size": (batch_size, recipe.get("fit", {}).get("batch_size", 32)),
+             "seed": (seed, recipe.get("seed", 0))}
+    for name, (given, saved) in fixed.items():
+        if given is not None and given != saved:
+            raise ValueError(f"The '{name}' parameter of run_recipe must be the run's own "
+                             f"({saved}) to resume it exactly. Got {given} instead.")
+    if not out_dir:
+        raise ValueError("Resuming needs the run folder of the interrupted run.")
+    checkpoint_path = os.path.join(os.fspath(out_dir), "checkpoint.safetensors")
+    if not os.path.exists(checkpoint_path):
+        raise FileNotFoundError(f"No checkpoint to resume from in {os.fspath(out_dir)!r} "
+                                f"(expected {checkpoint_path}).")
+    state = read_checkpoint_state(checkpoint_path)
+    done = state["epoch"] + 1
+    planned = recipe.get("fit", {}).get("epochs", 10)
+    if epochs is not None and epochs < done:
+        raise ValueError(f"The 'epochs' parameter of run_recipe must be at least the {done} "
+                         f"epochs the run in {os.fspath(out_dir)!r} has done to resume it. "
+                         f"Got {epochs} instead.")
+    wanted = planned if epochs is None else epochs
+    results_path = os.path.join(os.fspath(out_dir), "results.json")
+    finished = state.get("stopped") or done >= wanted
+    if finished and os.path.exists(results_path):
+        with open(results_path, encoding="utf-8") as fh:
+            results = json.load(fh)
+        why = f"stopped early at epoch {done}" if state.get("stopped") else \
+            f"trained its {done} epochs"
+        return {**results, "already_finished": True, "finished_because": why}
+    return None
+
+
 def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=None, seed=None,
                source: str = "recipe", resume: bool = False) -> dict:
     """Train, evaluate and save what a recipe describes.
@@ -392,9 +428,13 @@ def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=No
     ``profond.load_model`` reads it) and ``results.json`` (test metrics, timings).
 
     With ``resume=True`` the run continues from ``out_dir``'s checkpoint: the data are
-    prepared again with the same seed, the checkpoint restores the model, the optimizer state
-    and the random generators, and training ends with the same weights as a run that was never
-    interrupted. Returns the results dict.
+    prepared again with the same seed, the checkpoint restores the model, the optimizer state,
+    the random generators and the callbacks' states, and training ends with the same weights,
+    history and results as a run that was never interrupted. ``epochs`` may then extend the
+    run (the result is that of a run started with that many epochs); fewer epochs than the
+    run has done are refused. A run that had finished (all its epochs, or stopped early) and
+    wrote its results is left untouched: its results come back with ``"already_finished":
+    True``. Returns the results dict.
     """
     import numpy as np
 
@@ -404,19 +444,18 @@ def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=No
 
     from profond.callbacks import ModelCheckpoint, load_checkpoint
 
+    if resume:
+        done = _resume_point(recipe, out_dir, epochs, batch_size, seed)
+        if done is not None:
+            return done
     seed = recipe["seed"] if seed is None else seed
     fit = dict(recipe.get("fit", {}))
     fit["epochs"] = epochs or fit.get("epochs", 10)
     fit["batch_size"] = batch_size or fit.get("batch_size", 32)
     recipe = {**recipe, "seed": seed, "fit": fit}  # the recipe as run, overrides included
-    if resume and not out_dir:
-        raise ValueError("Resuming needs the run folder of the interrupted run.")
     out_dir = os.fspath(out_dir) if out_dir else os.path.join(
         "runs", f"{recipe['name']}-{time.strftime('%Y%m%d-%H%M%S')}")
     checkpoint_path = os.path.join(out_dir, "checkpoint.safetensors")
-    if resume and not os.path.exists(checkpoint_path):
-        raise FileNotFoundError(f"No checkpoint to resume from in {out_dir!r} (expected "
-                                f"{checkpoint_path}).")
     os.makedirs(out_dir, exist_ok=True)
     atomic_write_text(os.path.join(out_dir, "recipe.json"), json.dumps(recipe, indent=2) + "\n")
     profond.random.seed(seed)
@@ -461,9 +500,12 @@ def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=No
                         initial_epoch=initial_epoch)
     train_seconds = time.perf_counter() - t0
     test = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
-    if past:  # the epochs run before the interruption come first in the records
-        history.history = {k: list(past.get(k, [])) + v for k, v in history.history.items()}
-        history.epoch = list(range(initial_epoch)) + history.epoch
+    if past:  # the epochs run before the interruption come first in the records (all of
+        # them when the checkpoint was the run's last: then this fit ran no epoch)
+        keys = dict.fromkeys([k for k in past if k != "epoch"] + list(history.history))
+        history.history = {k: list(past.get(k, [])) + list(history.history.get(k, []))
+                           for k in keys}
+        history.epoch = list(past["epoch"]) + history.epoch
     history.to_csv(os.path.join(out_dir, "history.csv"))
     try:
         history.plot(os.path.join(out_dir, "learning_curves.png"), title=recipe["name"])

@@ -1,5 +1,6 @@
 """Callbacks with Keras's contract: hooks called by ``fit``, ``evaluate`` and ``predict``."""
 
+from profond.callbacks.backup_and_restore import BackupAndRestore
 from profond.callbacks.base import Callback, CallbackList
 from profond.callbacks.checkpoint import (Checkpoint, ModelCheckpoint, latest_checkpoint,
                                           load_checkpoint)
@@ -17,4 +18,4 @@ __all__ = ["Callback", "CallbackList", "History", "ProgressBar", "LearningRateSc
            "ReduceLROnPlateau", "EarlyStopping",
            "ModelCheckpoint", "CSVLogger", "TerminateOnNaN", "LambdaCallback",
            "DivergenceGuard", "DivergenceError", "GradientHealth", "Checkpoint",
-           "load_checkpoint", "latest_checkpoint"]
+           "load_checkpoint", "latest_checkpoint", "BackupAndRestore"]

@@ -2,6 +2,16 @@
 
 How resumption is exact
 -----------------------
+A checkpoint holds everything the rest of the run depends on. The callbacks' part: every
+callback of the ``fit`` that implements :meth:`~profond.callbacks.Callback.get_state`
+(EarlyStopping's counter, best value and best weights, ReduceLROnPlateau's, a save-best
+ModelCheckpoint's best value, CSVLogger's rows, the divergence guard's ...), taken once every
+callback's ``on_epoch_end`` has run, keyed by class and position (``"EarlyStopping:0"``),
+arrays stored as tensors; and whether training stopped at that epoch. The resumed ``fit``
+gives each callback its state back after ``on_train_begin``, and runs no epoch when the saved
+run had stopped (its ``on_train_end`` still runs: best weights are restored as they would
+have been).
+
 Every random draw of a training run (the shuffle of each epoch, each dropout mask) comes from
 profond's global generator, or from a generator a layer holds when it was given ``seed=``. A
 full checkpoint (``save_weights_only=False``, the default) therefore stores, besides the
@@ -56,7 +66,7 @@ from profond.callbacks.base import Callback
 from profond.callbacks.early_stopping import resolve_mode
 
 __all__ = ["ModelCheckpoint", "load_checkpoint", "latest_checkpoint", "Checkpoint",
-           "rng_states", "restore_rng_states"]
+           "rng_states", "restore_rng_states", "training_state", "CheckpointWriter"]
 
 
 # --- random generators ---------------------------------------------------------------------------
@@ -98,8 +108,97 @@ def restore_rng_states(states: dict, model=None) -> None:
         raise ValueError(f"Invalid random generator state in checkpoint: {err}") from None
 
 
+# --- what a checkpoint holds ---------------------------------------------------------------------
+def training_state(model, epoch, logs=None, callback_list=None) -> dict:
+    """The training state a checkpoint stores at the end of ``epoch``.
+
+    Parameters
+    ----------
+    model : Model
+        The model being trained (its ``history`` holds the epochs of this ``fit``).
+    epoch : int
+        The epoch just ended (0-based).
+    logs : dict, optional
+        That epoch's logs, recorded when ``model.history`` does not hold them yet.
+    callback_list : CallbackList, optional
+        The ``fit``'s callbacks: their states, and the history before a resumption.
+
+    Returns
+    -------
+    dict
+        ``{"epoch", "stopped", "rng", "history": {"epoch": [...], "history": {...}},
+        "callbacks": [{"key", "state"}, ...]}``.
+    """
+    history = getattr(model, "history", None)
+    past = (callback_list.past_history if callback_list is not None else None) or \
+        {"epoch": [], "history": {}}
+    epochs = list(past["epoch"])
+    record = {k: list(v) for k, v in past["history"].items()}
+    if history is not None:
+        for i, e in enumerate(history.epoch):
+            epochs.append(e)
+            for k, v in history.history.items():
+                if i < len(v) and isinstance(v[i], (int, float, np.floating)):
+                    record.setdefault(k, []).append(float(v[i]))
+    if not epochs or epochs[-1] != epoch:
+        epochs.append(epoch)
+        for k, v in (logs or {}).items():
+            if isinstance(v, (int, float, np.floating)):
+                record.setdefault(k, []).append(float(v))
+    return {"epoch": epoch, "stopped": bool(getattr(model, "stop_training", False)),
+            "rng": rng_states(model), "history": {"epoch": epochs, "history": record},
+            "callbacks": callback_list.get_state() if callback_list is not None else []}
+
+
+class CheckpointWriter(Callback):
+    """Base of the callbacks that write checkpoints (``writes_checkpoints = True``).
+
+    A subclass decides in ``on_epoch_end`` and calls :meth:`defer_write`; ``fit``'s
+    :class:`~profond.callbacks.CallbackList` calls :meth:`write_checkpoint` once every
+    callback's ``on_epoch_end`` has run, so the states it saves are those at the very end of
+    the epoch. Outside a callback list, the write happens at once.
+    """
+
+    writes_checkpoints = True
+
+    def __init__(self):
+        super().__init__()
+        self._callback_list = None
+        self._pending = None
+
+    def set_callback_list(self, callback_list) -> None:
+        """Called by the CallbackList this callback belongs to."""
+        self._callback_list = callback_list
+
+    def take_restored_state(self):
+        """The training state this callback restored in ``on_train_begin``, once (None by
+        default): the CallbackList gives it to every callback."""
+        return None
+
+    def defer_write(self, epoch, logs) -> None:
+        """Ask for a checkpoint of ``epoch`` (written by :meth:`write_checkpoint`)."""
+        self._pending = (epoch, dict(logs or {}))
+        if self._callback_list is None:
+            self.write_checkpoint()
+
+    def write_checkpoint(self) -> None:
+        """Write what :meth:`defer_write` asked for, if anything."""
+        if self._pending is None:
+            return
+        epoch, logs = self._pending
+        self._pending = None
+        self._write(epoch, logs)
+
+    def checkpoint_state(self, epoch, logs) -> dict:
+        """:func:`training_state` of this callback's model and callback list."""
+        return training_state(self.model, epoch, logs, self._callback_list)
+
+    def _write(self, epoch, logs) -> None:
+        raise NotImplementedError
+
+
 # --- the callback --------------------------------------------------------------------------------
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(CheckpointWriter):
     """Save the model (or its weights) at the end of epochs.
 
     Parameters
@@ -138,6 +237,7 @@ class ModelCheckpoint(Callback):
                  initial_value_threshold=None):
         super().__init__()
         self.filepath = os.fspath(filepath)
+        self._previous = None
         if not self.filepath.endswith(".safetensors"):
             raise ValueError(f"The 'filepath' parameter of ModelCheckpoint must end in "
                              f"'.safetensors'. Got {self.filepath!r} instead.")
@@ -168,23 +268,13 @@ class ModelCheckpoint(Callback):
             raise KeyError(f"ModelCheckpoint filepath {self.filepath!r} names {err}, which is "
                            f"not in the epoch logs {sorted(logs)}.") from None
 
-    def _training_state(self, epoch, logs):
-        history = getattr(self.model, "history", None)
-        past = getattr(self.model, "_resumed_history", None) or {"epoch": [], "history": {}}
-        epochs = list(past["epoch"])
-        record = {k: list(v) for k, v in past["history"].items()}
-        if history is not None:
-            for i, e in enumerate(history.epoch):
-                epochs.append(e)
-                for k, v in history.history.items():
-                    if i < len(v):
-                        record.setdefault(k, []).append(float(v[i]))
-        epochs.append(epoch)
-        for k, v in logs.items():
-            if isinstance(v, (int, float, np.floating)):
-                record.setdefault(k, []).append(float(v))
-        return {"epoch": epoch, "rng": rng_states(self.model),
-                "history": {"epoch": epochs, "history": record}}
+    def get_state(self):
+        """The best value so far (what ``save_best_only`` compares with) and the last file."""
+        return {"best": self.best, "last_saved": self.last_saved}
+
+    def set_state(self, state):
+        self.best = float(state["best"])
+        self.last_saved = state.get("last_saved")
 
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
@@ -199,9 +289,12 @@ class ModelCheckpoint(Callback):
                 return
             if not (math.isfinite(float(value)) and self._improved(float(value))):
                 return
-            previous, self.best = self.best, float(value)
+            self._previous, self.best = self.best, float(value)
+        self.last_saved = self._format(epoch, logs)
+        self.defer_write(epoch, logs)
+
+    def _write(self, epoch, logs):
         path = self._format(epoch, logs)
-        state = self._training_state(epoch, logs)
         if self.save_weights_only:
             from profond.io.weights_file import save_weights
 
@@ -209,10 +302,9 @@ class ModelCheckpoint(Callback):
         else:
             from profond.io.model_file import save_model
 
-            save_model(self.model, path, training_state=state)
-        self.last_saved = path
+            save_model(self.model, path, training_state=self.checkpoint_state(epoch, logs))
         if self.verbose:
-            note = f" ({self.monitor} improved from {previous:.5g} to {self.best:.5g})" \
+            note = f" ({self.monitor} improved from {self._previous:.5g} to {self.best:.5g})" \
                 if self.save_best_only else ""
             print(f"Epoch {epoch + 1}: saving model to {path}{note}", file=sys.stderr)
 
@@ -233,7 +325,9 @@ def load_checkpoint(filepath) -> Checkpoint:
     the random generators' states, so that ``model.fit(..., initial_epoch=initial_epoch)`` —
     with the same data, batch size and callbacks — ends with exactly the weights the
     uninterrupted run would have had. Call it last, right before ``fit``: any random draw in
-    between would shift the stream.
+    between would shift the stream. That ``fit`` gives its callbacks their saved states
+    (:meth:`~profond.callbacks.Callback.set_state`), and when the saved run had stopped (early
+    stopping), it trains no more epoch and only ends the run (restoring best weights ...).
 
     Parameters
     ----------
@@ -247,28 +341,56 @@ def load_checkpoint(filepath) -> Checkpoint:
         epochs done), and ``{"epoch": [...], "loss": [...], ...}``, the history of the
         epochs done.
     """
-    from profond.io.model_file import ModelFileError, load_model, read_metadata
+    from profond.io.model_file import load_model
+
+    filepath = os.fspath(filepath)
+    state = read_checkpoint_state(filepath)
+    model = load_model(filepath)
+    restore_rng_states(state.get("rng"), model)
+    # The next fit's CallbackList takes it after on_train_begin (see CallbackList.resume).
+    model._resume_training_state = state
+    past = state["history"]
+    history = {"epoch": list(past.get("epoch", [])), **past.get("history", {})}
+    return Checkpoint(model, state["epoch"] + 1, history)
+
+
+def read_checkpoint_state(filepath) -> dict:
+    """A checkpoint's training state (see :func:`training_state`), arrays included, checked.
+
+    Raises
+    ------
+    ValueError
+        The file holds weights only, or is a model file without a training state.
+    """
+    from profond.io.model_file import ModelFileError, read_training_state
 
     filepath = os.fspath(filepath)
     try:
-        meta = read_metadata(filepath)
+        state = read_training_state(filepath)
     except ModelFileError as err:
         if "weights only" in str(err):
             raise ValueError(f"{filepath!r} holds weights only: a run resumes exactly only from "
                              "a full checkpoint, ModelCheckpoint(..., save_weights_only=False)."
                              ) from None
         raise
-    state = meta.get("training_state")
     if not isinstance(state, dict) or not isinstance(state.get("epoch"), int) or \
             state["epoch"] < 0:
         raise ValueError(f"{filepath!r} is a model file but not a checkpoint: it has no "
                          "training state (write checkpoints with ModelCheckpoint).")
-    model = load_model(filepath)
-    restore_rng_states(state.get("rng"), model)
-    past = state.get("history") or {"epoch": [], "history": {}}
-    model._resumed_history = past
-    history = {"epoch": list(past.get("epoch", [])), **past.get("history", {})}
-    return Checkpoint(model, state["epoch"] + 1, history)
+    history = state.get("history")
+    if not isinstance(history, dict) or not isinstance(history.get("epoch", []), list) or \
+            not isinstance(history.get("history", {}), dict):
+        history = {"epoch": [], "history": {}}
+    state["history"] = {"epoch": history.get("epoch", []),
+                        "history": history.get("history", {})}
+    callbacks = state.get("callbacks") or []
+    if not isinstance(callbacks, list) or not all(
+            isinstance(c, dict) and isinstance(c.get("key"), str) and "state" in c
+            for c in callbacks):
+        raise ValueError(f"{filepath!r}: the callbacks' states of its training state are "
+                         "malformed.")
+    state["callbacks"] = callbacks
+    return state
 
 
 def latest_checkpoint(path):

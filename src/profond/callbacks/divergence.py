@@ -201,6 +201,32 @@ class DivergenceGuard(Callback):
         self._grad_problem = None
         self._good = None
 
+    # --- resumption ------------------------------------------------------------------------
+    def get_state(self):
+        """The events, best value and weights, rollbacks, the loss and gradient-norm
+        references, and the learning rate of the last good epoch (its weights and optimizer
+        state are those the checkpoint holds)."""
+        good_lr = None if self._good is None else self._good[1].get("learning_rate")
+        return {"events": list(self.events), "best": self.best,
+                "best_weights": None if self.best_weights is None else list(self.best_weights),
+                "rollbacks": self.rollbacks, "reference_loss": self.reference_loss,
+                "reference_grad_norm": self.reference_grad_norm,
+                "good_learning_rate": good_lr}
+
+    def set_state(self, state):
+        self.events = list(state.get("events") or [])
+        self.best = float(state["best"])
+        weights = state.get("best_weights")
+        self.best_weights = None if weights is None else [w.copy() for w in weights]
+        self.rollbacks = int(state["rollbacks"])
+        self.reference_loss = state.get("reference_loss")
+        self.reference_grad_norm = state.get("reference_grad_norm")
+        self._grad_problem = None
+        weights, opt_state = self._snapshot()
+        if state.get("good_learning_rate") is not None:
+            opt_state["learning_rate"] = float(state["good_learning_rate"])
+        self._good = (weights, opt_state)
+
     # --- gradient watch --------------------------------------------------------------------
     def on_train_batch_gradients(self, batch, gradients, variables):
         if self._grad_problem is not None:

@@ -103,6 +103,20 @@ class EarlyStopping(Callback):
     def on_train_begin(self, logs=None):
         self._reset()
 
+    def get_state(self):
+        """The counter, the best value and epoch, the best weights and the stopped epoch."""
+        return {"wait": self.wait, "stopped_epoch": self.stopped_epoch, "best": self.best,
+                "best_epoch": self.best_epoch,
+                "best_weights": None if self.best_weights is None else list(self.best_weights)}
+
+    def set_state(self, state):
+        self.wait = int(state["wait"])
+        self.stopped_epoch = int(state["stopped_epoch"])
+        self.best = float(state["best"])
+        self.best_epoch = int(state["best_epoch"])
+        weights = state.get("best_weights")
+        self.best_weights = None if weights is None else [w.copy() for w in weights]
+
     def _current(self, logs):
         value = (logs or {}).get(self.monitor)
         if value is None:

@@ -90,6 +90,16 @@ class GradientHealth(Callback):
     def on_train_begin(self, logs=None):
         self.norms, self.ratios, self.warned = {}, [], None
 
+    def get_state(self):
+        """The per-epoch norms and ratios so far, and the warning given."""
+        return {"norms": {k: list(v) for k, v in self.norms.items()},
+                "ratios": list(self.ratios), "warned": self.warned}
+
+    def set_state(self, state):
+        self.norms = {k: [float(x) for x in v] for k, v in state["norms"].items()}
+        self.ratios = [float(x) for x in state["ratios"]]
+        self.warned = state.get("warned")
+
     def on_epoch_begin(self, epoch, logs=None):
         self._sums, self._count, self._calls = {}, 0, 0
 

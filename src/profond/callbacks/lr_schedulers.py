@@ -36,6 +36,12 @@ class LearningRateScheduler(Callback):
     verbose : int, default 0
         1 prints the new rate at every epoch.
 
+    Notes
+    -----
+    It keeps no state of its own (:meth:`get_state` is None): the rate it sets lives in the
+    optimizer, whose state a checkpoint holds, so a resumed run calls ``schedule`` with the
+    same ``(epoch, lr)`` as the uninterrupted one.
+
     Examples
     --------
     >>> import numpy as np, profond
@@ -157,6 +163,15 @@ class ReduceLROnPlateau(Callback):
             self.best = -math.inf
         self.cooldown_counter = 0
         self.wait = 0
+
+    def get_state(self):
+        """The counter, the best value and the cooldown counter."""
+        return {"wait": self.wait, "best": self.best, "cooldown_counter": self.cooldown_counter}
+
+    def set_state(self, state):
+        self.wait = int(state["wait"])
+        self.best = float(state["best"])
+        self.cooldown_counter = int(state["cooldown_counter"])
 
     def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0

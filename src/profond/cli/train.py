@@ -17,8 +17,16 @@ The run folder (--out, default runs/<name>-<time>) receives:
   results.json             test metrics, parameter count, training time
 
 An interrupted run (Ctrl-C, a crash, even SIGKILL) continues where its last checkpoint
-left it with `profond train --resume RUN_FOLDER`, and ends with the same weights as a run
-that was never interrupted.
+left it with `profond train --resume RUN_FOLDER`, and ends with the same weights, history
+and results as a run that was never interrupted (callbacks' counters, best values and best
+weights included). With --resume:
+  --epochs N      extends the run to N epochs (the same as a run started with N); fewer
+                  epochs than the run has done are refused
+  --quiet         as usual
+  --show-recipe   prints the run's recipe
+  --seed, --batch-size, --out and RECIPE are refused unless they repeat the run's own
+A run that finished (all its epochs, or stopped early) is left untouched: the command says
+so and prints its results.
 """
 
 
@@ -39,7 +47,8 @@ def add_parser(subparsers) -> None:
                    help="no progress bar; print only the results")
     p.add_argument("--resume", default=None, metavar="RUN_FOLDER",
                    help="continue an interrupted run from its folder (its recipe.json and "
-                        "checkpoint); other options are ignored")
+                        "checkpoint); --epochs N extends it, options that contradict the "
+                        "run are refused")
     p.add_argument("--show-recipe", action="store_true",
                    help="print the recipe that would run, and exit")
     p.set_defaults(func=run)
@@ -51,19 +60,7 @@ def run(args) -> int:
     from profond.recipe import load_recipe, run_recipe
 
     if args.resume:
-        import os
-
-        from profond.recipe import parse_recipe
-
-        path = os.path.join(args.resume, "recipe.json")
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"{args.resume!r} is not a run folder: it has no "
-                                    "recipe.json.")
-        with open(path, encoding="utf-8") as fh:
-            recipe = parse_recipe(json.load(fh), source=path)
-        results = run_recipe(recipe, out_dir=args.resume, verbose=0 if args.quiet else 1,
-                             source=path, resume=True)
-        return _print_results(results)
+        return _resume(args)
     source = args.recipe or "default recipe (digits_mlp)"
     recipe = load_recipe(args.recipe)
     if args.show_recipe:
@@ -72,6 +69,45 @@ def run(args) -> int:
     results = run_recipe(recipe, out_dir=args.out, verbose=0 if args.quiet else 1,
                          epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                          source=source)
+    return _print_results(results)
+
+
+def _resume(args) -> int:
+    """``--resume RUN_FOLDER``: continue the run, refusing options that contradict it."""
+    import json
+    import os
+
+    from profond.recipe import parse_recipe, run_recipe
+
+    path = os.path.join(args.resume, "recipe.json")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{args.resume!r} is not a run folder: it has no "
+                                "recipe.json.")
+    with open(path, encoding="utf-8") as fh:
+        recipe = parse_recipe(json.load(fh), source=path)
+    fit = recipe.get("fit", {})
+    contradictions = []
+    if args.recipe is not None:
+        contradictions.append(f"RECIPE {args.recipe!r} (the run's recipe is its recipe.json)")
+    for flag, given, own in (("--seed", args.seed, recipe.get("seed")),
+                             ("--batch-size", args.batch_size, fit.get("batch_size"))):
+        if given is not None and given != own:
+            contradictions.append(f"{flag} {given} (the run's is {own})")
+    if args.out is not None and os.path.abspath(args.out) != os.path.abspath(args.resume):
+        contradictions.append(f"--out {args.out!r} (the run folder is {args.resume!r})")
+    if contradictions:
+        raise ValueError("--resume continues the run in its folder as it was started; these "
+                         "options contradict it: " + "; ".join(contradictions) + ".")
+    if args.show_recipe:
+        print(json.dumps(recipe, indent=2))
+        return 0
+    results = run_recipe(recipe, out_dir=args.resume, verbose=0 if args.quiet else 1,
+                         epochs=args.epochs, source=path, resume=True)
+    if results.get("already_finished"):
+        more = " (more epochs would not change an early-stopped run)" if \
+            args.epochs is not None and "early" in results["finished_because"] else ""
+        print(f"{results['recipe']}: the run in {args.resume} had finished "
+              f"({results['finished_because']}){more}: nothing to do; its results:")
     return _print_results(results)
 
 

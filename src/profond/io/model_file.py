@@ -11,7 +11,8 @@ The file is a plain `safetensors <https://huggingface.co/docs/safetensors>`_ fil
   ``.keras`` file's ``config.json``), ``"compile"`` (loss, loss weights, metrics) and
   ``"optimizer"``, serialized the same way, ``"optimizer_state"`` (iterations, learning rate,
   slot names) and, for checkpoints, ``"training_state"`` (epoch, random generator states,
-  history so far).
+  history so far, the callbacks' states), whose arrays (best weights ...) are tensors
+  ``"training/{n:05d}"``.
 
 Everything is named through :mod:`profond.saving`, and this module knows no kind of object.
 Loading never runs code from the file: no pickle, only JSON and raw tensors, and classes and
@@ -40,7 +41,8 @@ from profond.io import safetensors_file
 from profond.io.safetensors_file import ModelFileError
 from profond.io.weights_file import stored_variables, weights_to_dict
 
-__all__ = ["save_model", "load_model", "read_metadata", "ModelFileError"]
+__all__ = ["save_model", "load_model", "read_metadata", "read_training_state",
+           "ModelFileError"]
 
 FORMAT = "profond-model"
 FORMAT_VERSION = 2
@@ -140,17 +142,64 @@ def _refuse_unnamed(value, owner, key):
         _refuse_unnamed(v, owner, k)
 
 
-def _jsonable(value):
-    """Plain data (arrays as lists) for JSON: the training state of a checkpoint."""
+TRAINING_PREFIX = "training/"  # tensors of a checkpoint's training state (best weights ...)
+
+
+def _jsonable(value, tensors):
+    """The training state of a checkpoint as JSON: each array is moved into ``tensors``
+    (stored exactly, as the file's tensors) and replaced by ``{"__tensor__": key}``."""
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        key = f"{TRAINING_PREFIX}{len(tensors):05d}"
+        tensors[key] = np.ascontiguousarray(value)
+        return {"__tensor__": key}
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, tensors) for v in value]
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: _jsonable(v, tensors) for k, v in value.items()}
+    if hasattr(value, "__array__") and not isinstance(value, (str, bytes)):
+        return _jsonable(np.asarray(value), tensors)  # a CuPy array: stored as NumPy
     return value
+
+
+def _with_arrays(value, tensors, filepath):
+    """Undo :func:`_jsonable`: put the tensors back in place of their references."""
+    if isinstance(value, list):
+        return [_with_arrays(v, tensors, filepath) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"__tensor__"}:
+            key = value["__tensor__"]
+            if key not in tensors:
+                _fail(filepath, f"its training state names the tensor {key!r}, which it lacks.")
+            return tensors[key]
+        return {k: _with_arrays(v, tensors, filepath) for k, v in value.items()}
+    return value
+
+
+def read_training_state(filepath):
+    """The training state of a checkpoint, arrays included, or None when the file has none.
+
+    Parameters
+    ----------
+    filepath : str or path-like
+        A model file written with a ``training_state`` (a checkpoint).
+
+    Returns
+    -------
+    dict or None
+        The ``training_state`` given to :func:`save_model`, arrays back as NumPy arrays.
+    """
+    filepath = os.fspath(filepath)
+    state = read_metadata(filepath).get("training_state")
+    if state is None:
+        return None
+    _, infos = _read_header(filepath)
+    tensors = {}
+    if any(k.startswith(TRAINING_PREFIX) for k in infos):
+        tensors = {k: v for k, v in safetensors_file.read(filepath)[1].items()
+                   if k.startswith(TRAINING_PREFIX)}
+    return _with_arrays(state, tensors, filepath)
 
 
 def _serialized(obj, owner, key):
@@ -191,7 +240,9 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
     overwrite : bool, default True
         When False, refuse to replace an existing file.
     training_state : dict, optional
-        JSON-friendly state stored beside the model (used by checkpoints).
+        State stored beside the model (used by checkpoints): JSON-friendly values, and NumPy
+        arrays, which are stored as tensors (``"training/..."``) and come back exactly with
+        :func:`read_training_state`.
 
     Raises
     ------
@@ -251,7 +302,7 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
             "iterations": int(state["iterations"]),
             "learning_rate": state.get("learning_rate"), "slots": names})
     if training_state is not None:
-        metadata["training_state"] = json.dumps(_jsonable(training_state))
+        metadata["training_state"] = json.dumps(_jsonable(training_state, tensors))
     safetensors_file.write(filepath, tensors, metadata)
 
 
@@ -285,7 +336,8 @@ def load_model(filepath, compile=True):
     filepath = os.fspath(filepath)
     meta = read_metadata(filepath)
     tensors = safetensors_file.read(filepath)[1]
-    weight_keys = sorted(k for k in tensors if not k.startswith("optimizer/"))
+    weight_keys = sorted(k for k in tensors if not k.startswith(("optimizer/",
+                                                                 TRAINING_PREFIX)))
     try:
         # Building the model draws initial weights: the loading program's stream must not move.
         with prandom.preserved():

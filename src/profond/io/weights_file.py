@@ -4,8 +4,9 @@ Tensors are keyed ``"{index:04d}/{layer}/{name}"`` so the file keeps Keras's ``g
 order and layouts (``Dense`` kernel ``(in, out)`` ...) and stays readable by any safetensors
 reader: ``keras_model.set_weights(read_weights_list(path))`` loads them into an equivalent Keras
 model. A whole-model file (:mod:`profond.io.model_file`) uses the same keys for its weights, so
-``load_weights`` reads it too (its ``"optimizer/..."`` tensors are skipped). Both carry the
-SHA-256 checksum of :mod:`profond.io.safetensors_file`, verified on every read.
+``load_weights`` reads it too (its ``"optimizer/..."`` and ``"training/..."`` tensors are
+skipped). Both carry the SHA-256 checksum of :mod:`profond.io.safetensors_file`, verified on
+every read.
 """
 
 from __future__ import annotations
@@ -60,14 +61,14 @@ def read_weights_list(filepath) -> list:
     """The weights of a weights or model file as NumPy arrays, in Keras's ``get_weights``
     order (what ``set_weights`` of an equivalent Keras or profond model takes)."""
     tensors = read_safetensors(filepath)
-    return [tensors[k] for k in sorted(tensors) if not k.startswith("optimizer/")]
+    return [tensors[k] for k in sorted(tensors) if not k.startswith(("optimizer/", "training/"))]
 
 
 def load_weights(model, filepath) -> None:
     """Load a file written by :func:`save_weights` (or ``model.save``) into ``model``, all
     or nothing: names and shapes are checked before any weight changes."""
     tensors = read_safetensors(filepath)
-    keys = sorted(k for k in tensors if not k.startswith("optimizer/"))
+    keys = sorted(k for k in tensors if not k.startswith(("optimizer/", "training/")))
     variables = model.weights
     if not variables:
         raise ValueError(f"Model '{model.name}' is not built: build it (or call it on data) "

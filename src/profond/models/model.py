@@ -257,8 +257,8 @@ class Model(Layer):
         if verbose:
             cbs.append(ProgressBar(verbose=verbose))
         cbs.append(history)
-        params = {"epochs": epochs, "steps": data.steps, "verbose": verbose,
-                  "batch_size": data.batch_size, "samples": data.samples}
+        params = {"epochs": epochs, "initial_epoch": initial_epoch, "steps": data.steps,
+                  "verbose": verbose, "batch_size": data.batch_size, "samples": data.samples}
         callback_list = CallbackList(cbs, model=self, params=params)
         self.history = history
         self.stop_training = False
@@ -271,6 +271,8 @@ class Model(Layer):
         self._train_batch = 0
         try:
             callback_list.on_train_begin()
+            if callback_list.start_epoch is not None:  # a checkpoint's run, resumed
+                initial_epoch = callback_list.start_epoch
             if guard is not None and initial_epoch == 0 and not data.from_source:
                 guard.probe(data.arrays, data.batch_size)
             logs = self._run_epochs(callback_list, data, initial_epoch, epochs, validation_freq)

@@ -120,6 +120,17 @@ class NeuronPruning(Callback):
             by_name = {layer.name: layer for layer in self.model.layers}
             self._original = {n: _units(by_name[n]) for n in names if n in by_name}
 
+    def get_state(self):
+        """The steps done, the original unit counts and the events (the pruned layers
+        themselves are in the checkpoint's model)."""
+        return {"done": self._done, "original": self._original, "events": list(self.events)}
+
+    def set_state(self, state):
+        self._done = int(state["done"])
+        self._original = None if state.get("original") is None else \
+            {k: int(v) for k, v in state["original"].items()}
+        self.events = list(state.get("events") or [])
+
     def on_epoch_end(self, epoch, logs=None):
         if self._done >= self.steps or epoch < self.start_epoch or \
                 (epoch - self.start_epoch) % self.frequency:
