@@ -66,6 +66,20 @@ def _align(y_true, y_pred, owner):
     return t
 
 
+def _check_binary_targets(t, owner):
+    """Binary cross-entropy reads each target as the probability of class 1: a label 2 would
+    not fail, it would train towards a loss that rewards nonsense, so it is refused."""
+    # Two reductions, a few microseconds a batch; a NaN fails the comparisons too.
+    if t.size and not (0 <= t.min() and t.max() <= 1):
+        numbers = t[t == t]  # NaN aside
+        shown = (f"values from {float(numbers.min()):g} to {float(numbers.max()):g}"
+                 if numbers.size else "only NaN") + (" and NaN" if numbers.size < t.size
+                                                     and numbers.size else "")
+        raise ValueError(f"The 'y_true' parameter of {owner} must hold values in [0, 1] (labels "
+                         f"0 and 1, or probabilities). Got {shown} instead; for more than two "
+                         "classes, use sparse_categorical_crossentropy.")
+
+
 def mean_squared_error(y_true, y_pred):
     """Per-sample ``mean((y_true - y_pred) ** 2)`` over the last axis."""
     y_pred = as_tensor(y_pred)
@@ -110,6 +124,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """Per-sample binary cross-entropy, averaged over the last axis."""
     y_pred = as_tensor(y_pred)
     t = _align(y_true, y_pred, "binary_crossentropy")
+    _check_binary_targets(t, "binary_crossentropy")
     logits = y_pred if from_logits else _fused_logits(y_pred, "sigmoid")
     if logits is not None:
         return ops.mean(ops.sigmoid_cross_entropy(logits, t, label_smoothing), axis=-1)
@@ -348,6 +363,7 @@ class BinaryCrossentropy(LossFunctionWrapper):
         if logits is None:
             return None
         t = _align(y_true, y_pred, "binary_crossentropy")
+        _check_binary_targets(t, "binary_crossentropy")
         weight = self._weights(y_pred.shape[:-1], y_pred, sample_weight, mask)
         # Each sample's loss is the mean over the last axis of the elementwise values.
         if weight is not None:
