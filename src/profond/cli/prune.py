@@ -122,7 +122,8 @@ def check_args(args) -> None:
     if args.threshold is not None:
         check_float(args.threshold, "--threshold", OWNER, low=0)
     check_choice(args.criterion, "--criterion", OWNER, sorted(CRITERIA))
-    check_int(args.fine_tune_epochs, "--fine-tune-epochs", OWNER, low=0, allow_none=True)
+    if args.fine_tune_epochs is not None:
+        check_int(args.fine_tune_epochs, "--fine-tune-epochs", OWNER, low=0)
     check_int(args.batch_size, "--batch-size", OWNER, low=1)
     check_int(args.repeats, "--repeats", OWNER, low=1)
     check_int(args.seed, "--seed", OWNER, low=0)

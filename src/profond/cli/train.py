@@ -52,9 +52,11 @@ def check_args(args) -> None:
     """Refuse a wrong option before any work starts (``ValueError`` in the usual form)."""
     from profond._validation import check_int
 
-    check_int(args.epochs, "--epochs", OWNER, low=1, allow_none=True)
-    check_int(args.batch_size, "--batch-size", OWNER, low=1, allow_none=True)
-    check_int(args.seed, "--seed", OWNER, low=0, allow_none=True)
+    # None means "not given": the recipe's value (the message need not offer it).
+    for value, option, low in ((args.epochs, "--epochs", 1), (args.batch_size, "--batch-size", 1),
+                               (args.seed, "--seed", 0)):
+        if value is not None:
+            check_int(value, option, OWNER, low=low)
     if args.out is not None:
         check_out_dir(args.out, "--out", OWNER)
 
