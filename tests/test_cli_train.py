@@ -139,3 +139,14 @@ def test_a_fresh_run_reports_all_its_epochs_as_run_now(tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["epochs_this_run"] == results["epochs_run"] == 2
     assert results["initial_epoch"] == 0
+
+
+def test_lab_options_are_checked_before_a_lab_runs(tmp_path, capsys):
+    assert main(["lab", "losses", "--seed", "-1"]) == 2
+    assert capsys.readouterr().err == ("profond lab: error: The '--seed' parameter of profond "
+                                       "lab must be an int in [0, inf). Got -1 instead.\n")
+    assert main(["lab", "loses"]) == 2
+    assert "did you mean 'losses'" in capsys.readouterr().err
+    (tmp_path / "f").write_text("")
+    assert main(["lab", "losses", "--out", str(tmp_path / "f")]) == 2
+    assert "'--out' parameter of profond lab must be a folder" in capsys.readouterr().err
