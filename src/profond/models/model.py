@@ -271,8 +271,9 @@ class Model(Layer):
             :func:`profond.callbacks.load_checkpoint`).
         divergence_guard : bool, dict or DivergenceGuard, optional
             ``True`` first trains a probe on a small part of the data, re-creates the model
-            (new seed, lower learning rate) if it diverges, and during the run rolls a diverged
-            epoch back to the last good weights with a lower learning rate; a dict gives
+            (new seed, lower learning rate) until a probe learns (its loss falls at every probe
+            epoch), and during the run rolls a diverged epoch back to the last good weights
+            with a lower learning rate; a dict gives
             :class:`~profond.callbacks.DivergenceGuard` arguments.
 
         Returns
