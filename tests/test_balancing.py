@@ -164,8 +164,11 @@ def test_class_weight_bad_inputs_give_clear_errors():
         model.fit(x, y, class_weight={0: 1.0, 1: -2.0}, verbose=0)
     with pytest.raises(ValueError, match="keys must be class indices"):
         model.fit(x, y, class_weight={0: 1.0, 1: 1.0, 1.5: 2.0}, verbose=0)
-    with pytest.raises(ValueError, match="given per output .'cat', 'dog'.*single target"):
+    with pytest.raises(ValueError, match="'class_weight' parameter of fit must map class "
+                                         "indices.*'cat'.*keys are strings.*one output"):
         model.fit(x, y, class_weight={"cat": 1.0, "dog": 2.0}, verbose=0)
+    with pytest.raises(ValueError, match=r"must map class indices.*Got \{'0': 2.0\}"):
+        model.fit(x, y, class_weight={"0": 2.0}, verbose=0)  # issue 17: a class as a string
     with pytest.raises(ValueError, match="must be a dict or 'balanced'"):
         model.fit(x, y, class_weight="inverse", verbose=0)
     with pytest.raises(ValueError, match="'sample_weight' argument must be non-negative"):

@@ -307,6 +307,35 @@ def test_progress_bar_plain_lines_when_not_a_terminal():
     assert lines[0].startswith("Epoch 1/2") and "loss: " in lines[0]
 
 
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_an_80_column_terminal_shows_every_figure(monkeypatch):
+    # Issue 17: the bar's line was cut after "loss: 1.706 - accuracy: ", so validation
+    # figures never showed.
+    pytest.importorskip("tqdm")
+    monkeypatch.setenv("COLUMNS", "80")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(96, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    model = profond.Sequential([layers.Input((4,)), layers.Dense(8, activation="relu"),
+                                layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy", "sparse_categorical_accuracy"])
+    stream = _Terminal()
+    history = model.fit(x, y, epochs=2, batch_size=16, validation_split=0.25, verbose=0,
+                        callbacks=[ProgressBar(verbose=1, stream=stream)])
+    screen = [line.split("\r")[-1] for line in stream.getvalue().split("\n")]  # what stays
+    assert screen and all(len(line) <= 80 for line in screen), screen
+    text = "\n".join(screen)
+    assert len(history.history) >= 6 and len(" - ".join(history.history)) > 80  # needs wrapping
+    for key, values in history.history.items():
+        assert f"{key}: {values[-1]:.4g}" in text, (key, text)
+    assert text.count("Epoch ") == 2
+
+
 def test_progress_bar_hides_detail_series():
     stream = io.StringIO()
     bar = ProgressBar(verbose=2, stream=stream)

@@ -57,3 +57,16 @@ def test_fashion_mnist_is_listed_without_reading_its_files(monkeypatch, capsys):
     monkeypatch.setattr(datasets, "load_fashion_mnist", missing)
     info = describe("fashion_mnist")
     assert info["files"].startswith("not found") and info["classes"] == 10
+
+
+def test_every_dataset_a_recipe_accepts_is_listed(capsys):
+    # Issue 17: `profond datasets` omitted sunspots, which recipes accept.
+    from profond.recipe import _BUNDLED
+
+    assert set(_BUNDLED) == set(CATALOGUE)
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert "sunspots" in out and "(309,)" in out and "time series" in out
+    info = describe("sunspots")
+    assert info["x_shape"] == [309] and "window" in info["windows"]
+    assert info["loader"] == "profond.datasets.load_sunspots()"

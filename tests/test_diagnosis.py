@@ -50,6 +50,35 @@ def test_synthetic_divergence():
     assert diagnose({"loss": _decay(10, end=0.1) + [0.12]}).verdict != "diverged"
 
 
+def test_exploded_or_non_finite_epochs_are_divergence():
+    # Issue 17: a first loss of 3e27 that then sits at chance is no overfitting.
+    exploded = {"loss": [3e27, 2.35, 2.35, 2.36, 2.34, 2.33],
+                "val_loss": [2.3, 2.31, 2.32, 2.35, 2.4, 2.5],
+                "accuracy": [0.1] * 6, "val_accuracy": [0.1] * 6}
+    d = diagnose(exploded)
+    assert d.verdict == "diverged" and "exploded to 3e+27 at epoch 1" in d.reason
+    assert d.evidence["max_loss"] == 3e27
+    mid_nan = {"loss": [1.0, float("nan"), 0.5, 0.4], "val_loss": [1.0, 0.9, 0.8, 0.7]}
+    d = diagnose(mid_nan)
+    assert d.verdict == "diverged" and "not finite at epoch 2" in d.reason
+    val_inf = {"loss": [1.0, 0.5, 0.4, 0.3], "val_loss": [1.0, float("inf"), 0.8, 0.7]}
+    assert diagnose(val_inf).verdict == "diverged"
+    # A steep but sane fall is a lesson, not an explosion.
+    assert diagnose({"loss": [1.0] + [1e-9] * 10}).verdict != "diverged"
+    assert diagnose({"loss": [1e4, 10, 5, 3, 2.9, 2.8, 2.8]}).verdict != "diverged"
+    assert diagnose(exploded, explode_factor=1e30).verdict != "diverged"
+    with pytest.raises(ValueError, match="'explode_factor' parameter of diagnose"):
+        diagnose(exploded, explode_factor=1.0)
+
+
+def test_epochs_rolled_back_by_a_guard_are_not_held_against_the_run():
+    h = History()
+    h.history = {"loss": [2.0, float("nan"), 1.0, 0.5, 0.3, 0.2, 0.19, 0.19]}
+    h.epoch = list(range(8))
+    h.events = [{"kind": "rollback", "epoch": 1}]
+    assert diagnose(h).verdict != "diverged"
+
+
 def test_accuracy_decides_underfitting_when_logged():
     loss = _decay(20, start=1.0, end=0.6, rate=0.8)  # only 40% down: underfits by the loss
     assert diagnose({"loss": loss}).verdict == "underfitting"

@@ -120,7 +120,7 @@ def test_training_stops_on_good_weights_after_too_many_rollbacks():
             model.layers[1].bias.data[...] = np.inf
 
     poison.epoch = 0
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), pytest.warns(UserWarning, match="gave up after 2 rollbacks"):
         history = model.fit(x, y, epochs=10, verbose=0, callbacks=[
             LambdaCallback(on_epoch_begin=lambda e, logs: setattr(poison, "epoch", e),
                            on_train_batch_end=poison), snaps],
@@ -208,3 +208,79 @@ def test_a_schedule_is_rolled_back_but_not_scaled():
     rollback = [e for e in history.events if e["kind"] == "rollback"][0]
     assert rollback["learning_rate"] is None and "left to its schedule" in rollback["message"]
     assert math.isfinite(history.history["loss"][2])
+
+
+# --- issue 17: a probe must learn, not merely stay finite ---------------------------------------
+
+def _digits_split():
+    from profond import data, datasets
+
+    x, y = datasets.load_digits()
+    x_tr, x_te, y_tr, y_te = data.train_test_split(x, y, test_size=0.25, stratify=y, seed=0)
+    scaler = data.StandardScaler()
+    return (scaler.fit_transform(x_tr).astype("float32"), scaler.transform(x_te).astype("float32"),
+            y_tr, y_te)
+
+
+def _digits_model(lr):
+    profond.random.seed(0)
+    model = profond.Sequential([
+        layers.Input((64,)), layers.Dense(128, activation="relu", kernel_initializer="he_normal"),
+        layers.Dropout(0.2), layers.Dense(64, activation="relu", kernel_initializer="he_normal"),
+        layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=SGD(learning_rate=lr, momentum=0.9),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.parametrize("lr", [50.0, 5.0])
+def test_the_guard_goes_on_until_a_probe_learns(lr):
+    # Issue 17: at 0.5 (with momentum 0.9) the probe's loss stays finite, so the old guard
+    # stopped there, and the run ended at chance (0.100 at 50, 0.167 at 5).
+    x_tr, x_te, y_tr, y_te = _digits_split()
+    with np.errstate(all="ignore"):
+        history = _digits_model(lr).fit(x_tr, y_tr, epochs=3, verbose=0,
+                                        validation_data=(x_te, y_te),
+                                        divergence_guard={"verbose": 0})
+    probes = [e for e in history.events if e["kind"] == "probe"]
+    stayed_finite = [p for p in probes if not p["ok"] and not p["diverged"]]
+    assert stayed_finite and stayed_finite[0]["learning_rate"] == pytest.approx(0.5)
+    assert "did not learn" in stayed_finite[0]["message"]
+    curve = stayed_finite[0]["subset_losses"]
+    assert not all(b < a for a, b in zip(curve, curve[1:]))  # it climbed back at some epoch
+    assert probes[-1]["ok"] and probes[-1]["learning_rate"] == pytest.approx(0.05)
+    learned = probes[-1]["subset_losses"]
+    assert learned[-1] <= 0.95 * learned[0] and learned == sorted(learned, reverse=True)
+    assert history.history["learning_rate"][0] == pytest.approx(0.05)
+    assert history.history["val_accuracy"][-1] > 0.9
+
+
+def test_when_no_probe_learns_the_guard_warns_and_keeps_the_best_attempt():
+    x, y = _data()
+    profond.random.seed(0)
+    model = _model(lr=1e-7)  # far too small to move the loss by 5 %
+    with pytest.warns(UserWarning, match="no probe learned in 4 attempts"):
+        history = model.fit(x, y, epochs=1, verbose=0, divergence_guard={"verbose": 0})
+    kinds = [e["kind"] for e in history.events]
+    assert kinds == ["probe"] * 4 + ["give_up"]
+    assert not any(e["ok"] for e in history.events)
+    # Lowering the learning rate only slowed it down: the run goes on from the first attempt.
+    assert history.events[-1]["learning_rate"] == pytest.approx(1e-7)
+    assert history.history["learning_rate"][0] == pytest.approx(1e-7)
+
+
+def test_min_improvement_is_checked():
+    with pytest.raises(ValueError, match="'min_improvement' parameter of DivergenceGuard"):
+        DivergenceGuard(min_improvement=1.0)
+
+
+def test_diagnose_calls_an_exploded_run_diverged():
+    # Issue 17: a run whose first loss is 3e20 (SGD at 5 with momentum, no guard) then sits
+    # near chance was called "overfitting".
+    x_tr, x_te, y_tr, y_te = _digits_split()
+    with np.errstate(all="ignore"):
+        history = _digits_model(5.0).fit(x_tr, y_tr, epochs=4, verbose=0,
+                                         validation_data=(x_te, y_te))
+    assert history.history["loss"][0] > 1e10 and math.isfinite(history.history["loss"][-1])
+    d = history.diagnose()
+    assert d.verdict == "diverged" and "exploded" in d.reason

@@ -144,3 +144,22 @@ def test_default_recipe_trains_to_095(tmp_path):
     results = run_recipe(load_recipe(), out_dir=tmp_path, verbose=0)
     assert results["test_accuracy"] >= 0.95
     assert results["epochs_run"] == 30
+
+
+def test_the_example_said_to_be_the_default_recipe_is_it():
+    # Issue 17: examples/digits_mlp.toml said so, with no Dropout and SGD instead of Adam.
+    example = os.path.join(ROOT, "examples", "digits_mlp.toml")
+    with open(example, encoding="utf-8") as fh:
+        assert "same as the default recipe" in fh.read()
+    assert load_recipe(example) == load_recipe()
+
+
+@pytest.mark.parametrize("key, value", [("epochs", 0), ("batch_size", 0),
+                                        ("validation_freq", 0)])
+def test_fit_numbers_below_one_are_refused(recipe, key, value):
+    _fails(recipe, lambda r: r["fit"].update({key: value}),
+           f"key '{key}' in [fit] must be an integer >= 1. Got {value}")
+
+
+def test_a_negative_seed_is_refused(recipe):
+    _fails(recipe, lambda r: r.update(seed=-1), "key 'seed' must be an integer >= 0")

@@ -3,7 +3,11 @@ overfitting, plus divergence and runs stopped too early).
 
 The rules, in the order they are tried (epochs are 1-based, as ``fit`` prints them):
 
-1. **diverged** — the last loss is NaN or infinite, or the training loss gave back more than
+1. **diverged** — a loss (training or validation) is NaN or infinite at any epoch (at the
+   last one only when a divergence guard rolled the bad epochs back), a loss exploded to more
+   than ``explode_factor`` times the run's median loss, or than ``explode_factor`` itself when
+   that median is below 1 (a first epoch at 3e27 that then sits at 2.3 is an explosion, not a
+   lesson; a first epoch at 1.0 followed by 1e-9 is a lesson), or the training loss gave back more than
    ``diverge_rise`` of the progress it had made (training loss should not climb).
 2. **overfitting from epoch k** — the validation loss ended more than ``overfit_rise`` above
    its minimum, reached at epoch k, while the training loss went on falling; or, once the
@@ -107,7 +111,7 @@ def _accuracy_key(logs):
 
 def diagnose(history, window=None, improve_tol=0.02, overfit_rise=0.1, gap_tol=0.25,
              acc_gap_tol=0.1, underfit_ratio=0.5, min_accuracy=0.9, baseline_loss=None,
-             diverge_rise=0.5):
+             diverge_rise=0.5, explode_factor=1e8):
     """Judge a run from its curves.
 
     Parameters
@@ -137,6 +141,13 @@ def diagnose(history, window=None, improve_tol=0.02, overfit_rise=0.1, gap_tol=0
         classification), the reference of ``underfit_ratio``.
     diverge_rise : float, default 0.5
         Share of its progress the training loss must give back to count as diverged.
+    explode_factor : float, default 1e8
+        A loss above this many times the run's median loss (training and validation; a
+        median below 1 counts as 1) means it exploded. The median is where the run spends
+        most epochs; eight orders of
+        magnitude above it is more than a sane first epoch stands (a mean squared error that
+        high means errors 10,000 times the typical ones), and far less than an explosion's
+        usual 1e20 and beyond.
 
     Returns
     -------
@@ -162,6 +173,7 @@ def diagnose(history, window=None, improve_tol=0.02, overfit_rise=0.1, gap_tol=0
     baseline_loss = check_float(baseline_loss, "baseline_loss", owner, low=0, low_open=True,
                                 allow_none=True)
     diverge_rise = check_float(diverge_rise, "diverge_rise", owner, low=0, low_open=True)
+    explode_factor = check_float(explode_factor, "explode_factor", owner, low=1, low_open=True)
     logs = history.history if hasattr(history, "history") else dict(history)
     if not logs.get("loss"):
         raise ValueError("The 'history' parameter of diagnose must hold a 'loss' curve of at "
@@ -200,15 +212,35 @@ def diagnose(history, window=None, improve_tol=0.02, overfit_rise=0.1, gap_tol=0
 
     # 1. diverged
     last_bad = not _finite(loss[-1]) or (val is not None and not _finite(val[-1]))
+    # A guard's rollbacks undo the bad epochs that the curves still show.
+    curves = [] if events else [loss] + ([val] if val is not None else [])
+    bad_epoch = next((epoch_no(i) for c in curves for i, v in enumerate(c) if not _finite(v)),
+                     None)
+    exploded = None
+    if finite and not events:
+        values = sorted(abs(v) for c in curves for v in c if _finite(v))
+        typical = values[len(values) // 2]
+        big = max(range(n), key=lambda i: abs(loss[i]) if _finite(loss[i]) else -1.0)
+        if abs(loss[big]) > explode_factor * max(typical, 1.0):
+            exploded = big
+            ev["max_loss"] = loss[big]
     gave_back = False
     if finite and _finite(loss[-1]) and _finite(loss[0]) and loss[0] > ev["min_loss"]:
         progress = loss[0] - ev["min_loss"]
         gave_back = loss[-1] - ev["min_loss"] > diverge_rise * progress
-    if last_bad or gave_back or not finite:
-        reason = ("the last loss is not finite." if last_bad or not finite else
-                  f"the training loss climbed back from {ev['min_loss']:.4g} (epoch "
-                  f"{ev['min_loss_epoch']}) to {loss[-1]:.4g}, giving back more than "
-                  f"{diverge_rise:.0%} of its progress.")
+    if last_bad or gave_back or not finite or bad_epoch is not None or exploded is not None:
+        if last_bad or not finite:
+            reason = "the last loss is not finite."
+        elif bad_epoch is not None:
+            reason = f"the loss was not finite at epoch {bad_epoch}."
+        elif exploded is not None:
+            reason = (f"the loss exploded to {loss[exploded]:.3g} at epoch "
+                      f"{epoch_no(exploded)}, more than {explode_factor:.0e} times the "
+                      f"run's median loss {typical:.4g}.")
+        else:
+            reason = (f"the training loss climbed back from {ev['min_loss']:.4g} (epoch "
+                      f"{ev['min_loss_epoch']}) to {loss[-1]:.4g}, giving back more than "
+                      f"{diverge_rise:.0%} of its progress.")
         return verdict("diverged", "The run diverged: " + reason, [
             "Lower the learning rate (by 10x to start with).",
             "Scale the inputs (standardise them) and use an initialisation suited to the "

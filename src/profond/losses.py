@@ -25,12 +25,18 @@ import math
 
 from profond import ops, saving
 from profond._validation import check_choice, check_float
-from profond.autograd.tensor import Tensor
 from profond.autograd.function import as_tensor
 from profond.autograd.shape import permute
+from profond.autograd.tensor import Tensor
 from profond.layers.masks import get_mask, set_mask
-from profond.ops.loss_reduction import (_OP_REDUCTION, REDUCTIONS, _canonical, _value_weights,
-                                        _weight_total, reduce_weighted)
+from profond.ops.loss_reduction import (
+    _OP_REDUCTION,
+    REDUCTIONS,
+    _canonical,
+    _value_weights,
+    _weight_total,
+    reduce_weighted,
+)
 
 __all__ = ["Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError", "Huber",
            "LogCosh", "BinaryCrossentropy", "CategoricalCrossentropy",
@@ -63,6 +69,20 @@ def _align(y_true, y_pred, owner):
     if t.dtype != y_pred.dtype:
         t = t.astype(y_pred.dtype)
     return t
+
+
+def _check_binary_targets(t, owner):
+    """Binary cross-entropy reads each target as the probability of class 1: a label 2 would
+    not fail, it would train towards a loss that rewards nonsense, so it is refused."""
+    # Two reductions, a few microseconds a batch; a NaN fails the comparisons too.
+    if t.size and not (0 <= t.min() and t.max() <= 1):
+        numbers = t[t == t]  # NaN aside
+        shown = (f"values from {float(numbers.min()):g} to {float(numbers.max()):g}"
+                 if numbers.size else "only NaN") + (" and NaN" if numbers.size < t.size
+                                                     and numbers.size else "")
+        raise ValueError(f"The 'y_true' parameter of {owner} must hold values in [0, 1] (labels "
+                         f"0 and 1, or probabilities). Got {shown} instead; for more than two "
+                         "classes, use sparse_categorical_crossentropy.")
 
 
 def mean_squared_error(y_true, y_pred):
@@ -109,6 +129,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """Per-sample binary cross-entropy, averaged over the last axis."""
     y_pred = as_tensor(y_pred)
     t = _align(y_true, y_pred, "binary_crossentropy")
+    _check_binary_targets(t, "binary_crossentropy")
     logits = y_pred if from_logits else _fused_logits(y_pred, "sigmoid")
     if logits is not None:
         return ops.mean(ops.sigmoid_cross_entropy(logits, t, label_smoothing), axis=-1)
@@ -374,6 +395,7 @@ class BinaryCrossentropy(LossFunctionWrapper):
         if logits is None:
             return None
         t = _align(y_true, y_pred, "binary_crossentropy")
+        _check_binary_targets(t, "binary_crossentropy")
         weight, reduction = self._weights(y_pred.shape[:-1], y_pred, sample_weight, mask)
         # Each sample's loss is the mean over the last axis of the elementwise values.
         if weight is not None:

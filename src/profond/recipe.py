@@ -144,6 +144,14 @@ def parse_recipe(recipe: dict, source: str = "recipe") -> dict:
     optimizer = recipe["compile"].get("optimizer")
     if isinstance(optimizer, (str, dict)):
         _optimizer(optimizer, source)
+    for key in ("epochs", "batch_size", "validation_freq"):
+        value = recipe.get("fit", {}).get(key)
+        if value is not None and value < 1:
+            raise RecipeError(f"{source}: key '{key}' in [fit] must be an integer >= 1. Got "
+                              f"{value!r}.")
+    if recipe.get("seed", 0) < 0:
+        raise RecipeError(f"{source}: key 'seed' must be an integer >= 0. Got "
+                          f"{recipe['seed']!r}.")
     out = dict(recipe)
     out.setdefault("name", os.path.splitext(os.path.basename(source))[0])
     out.setdefault("seed", 0)
@@ -434,24 +442,35 @@ def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=No
     run (the result is that of a run started with that many epochs); fewer epochs than the
     run has done are refused. A run that had finished (all its epochs, or stopped early) and
     wrote its results is left untouched: its results come back with ``"already_finished":
-    True``. Returns the results dict.
+    True``. Returns the results dict: test metrics, ``epochs_run`` (every epoch of the run,
+    those before an interruption included), ``epochs_this_run`` and ``train_seconds`` (the
+    epochs this call trained, and their time), ``initial_epoch`` (0 unless resumed).
+
+    ``epochs``, ``batch_size`` and ``seed`` override the recipe's (None keeps them); each is
+    checked, with ``out_dir``, before any work starts.
     """
     import numpy as np
 
     import profond
     from profond import data as pdata
     from profond._files import atomic_write_text
-
+    from profond._validation import check_int
     from profond.callbacks import ModelCheckpoint, load_checkpoint
 
+    check_int(epochs, "epochs", "run_recipe", low=1, allow_none=True)
+    check_int(batch_size, "batch_size", "run_recipe", low=1, allow_none=True)
+    check_int(seed, "seed", "run_recipe", low=0, allow_none=True)
+    if out_dir is not None and os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ValueError(f"The 'out_dir' parameter of run_recipe must be a folder (new or "
+                         f"existing). Got {os.fspath(out_dir)!r}, an existing file, instead.")
     if resume:
         done = _resume_point(recipe, out_dir, epochs, batch_size, seed)
         if done is not None:
             return done
     seed = recipe["seed"] if seed is None else seed
     fit = dict(recipe.get("fit", {}))
-    fit["epochs"] = epochs or fit.get("epochs", 10)
-    fit["batch_size"] = batch_size or fit.get("batch_size", 32)
+    fit["epochs"] = epochs if epochs is not None else fit.get("epochs", 10)
+    fit["batch_size"] = batch_size if batch_size is not None else fit.get("batch_size", 32)
     recipe = {**recipe, "seed": seed, "fit": fit}  # the recipe as run, overrides included
     out_dir = os.fspath(out_dir) if out_dir else os.path.join(
         "runs", f"{recipe['name']}-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -512,7 +531,11 @@ def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=No
     except ImportError:  # matplotlib absent: the CSV still holds the curves
         pass
     model.save(os.path.join(out_dir, "model.safetensors"))
+    # epochs_run counts the whole run; train_seconds times only the epochs this call ran
+    # (epochs_this_run, after initial_epoch ones restored from the checkpoint).
     results = {"recipe": recipe["name"], "seed": seed, "epochs_run": len(history.epoch),
+               "epochs_this_run": len(history.epoch) - initial_epoch,
+               "initial_epoch": initial_epoch,
                "train_seconds": round(train_seconds, 3), "params": model.count_params(),
                "n_train": int(len(x_train)), "n_val": int(len(x_val)),
                "n_test": int(len(x_test)),

@@ -11,16 +11,26 @@
    becomes NaN or infinite, when the loss climbs above ``loss_factor`` times its starting
    value, or when the global gradient norm grows above ``grad_factor`` times its starting
    value (or becomes non-finite).
-3. **Re-create.** A diverging probe re-creates the model's weights with a new seed (each layer
-   re-initialised from its own config), multiplies the learning rate by ``retry_lr_factor``
-   and probes again, up to ``max_retries`` times; then :class:`DivergenceError` says what was
-   tried. A successful probe is undone: the full run starts from the weights, optimizer state
-   and random stream the successful attempt started from, so a guarded run that never
-   diverges is identical to an unguarded one.
-4. **Roll back.** During the full run, an epoch that diverges is undone: the weights and the
+3. **Learn.** Not diverging is not enough: a learning rate too large often leaves the loss
+   finite but jumping about, or the network dead at chance. A probe *learns* when the loss on
+   its own samples (the whole probe subset, measured without training, before the probe and
+   after each of its epochs) falls at every epoch, and ends at least ``min_improvement``
+   (default 5 %) below where it started. On digits with SGD and momentum 0.9, a learning
+   rate of 0.5 lowers that loss in its first epoch and sends it far above its start in the
+   second (the full run then ends at chance); 0.05 lowers it at both, to a tenth.
+4. **Re-create.** A probe that does not learn re-creates the model's weights with a new seed
+   (each layer re-initialised from its own config), multiplies the learning rate by
+   ``retry_lr_factor`` and probes again, up to ``max_retries`` times. The first probe that
+   learns is undone: the full run starts from the weights, optimizer state and random stream
+   that attempt started from, so a guarded run whose first probe learns is identical to an
+   unguarded one. When no probe learns, the guard gives up: if every probe diverged,
+   :class:`DivergenceError` says what was tried; otherwise it warns (``warnings.warn``, and
+   the log) and the full run starts from the attempt whose probe lowered its loss most.
+5. **Roll back.** During the full run, an epoch that diverges is undone: the weights and the
    optimizer state go back to the end of the last good epoch, the learning rate is multiplied
-   by ``rollback_lr_factor``, and training goes on (at most ``max_rollbacks`` times, then it
-   stops on the last good weights). The best weights seen are kept in ``best_weights``.
+   by ``rollback_lr_factor``, and training goes on (at most ``max_rollbacks`` times; then the
+   guard gives up with a warning and stops on the best weights it saw). The best weights seen
+   are kept in ``best_weights``.
 
 Every probe attempt and every rollback is logged in ``history.events``.
 
@@ -32,6 +42,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 
 import numpy as np
 
@@ -45,6 +56,22 @@ __all__ = ["DivergenceGuard", "DivergenceError", "attach_guard", "recreate_weigh
 
 class DivergenceError(RuntimeError):
     """Every probe of the divergence guard diverged."""
+
+
+def _learns(curve, min_improvement) -> bool:
+    """Whether a probe's subset losses (before, then after each epoch) fell at every epoch and
+    by ``min_improvement`` of the start in all."""
+    if not all(math.isfinite(v) for v in curve):
+        return False
+    first, last = curve[0], curve[-1]
+    if first == 0:
+        return last == 0
+    falls = all(b < a for a, b in zip(curve, curve[1:]))
+    return falls and last <= first - min_improvement * abs(first)
+
+
+def _curve_text(curve) -> str:
+    return " -> ".join(f"{v:.4g}" for v in curve)
 
 
 def _own_weights(layer):
@@ -116,10 +143,13 @@ class DivergenceGuard(Callback):
     probe_fraction : float in (0, 1], default 0.1
         Part of the training data the probe trains on (at least ``8 * batch_size`` samples,
         when there are that many).
-    probe_epochs : int, default 1
-        Epochs over that part.
+    probe_epochs : int, default 2
+        Epochs over that part (two, so that a loss that falls and then climbs back shows).
+    min_improvement : float in [0, 1), default 0.05
+        A probe learns when the loss on its samples falls at every epoch and ends at least
+        this fraction below its start.
     max_retries : int, default 3
-        Re-creations of the model after a diverging probe before giving up.
+        Re-creations of the model after a probe that does not learn, before giving up.
     retry_lr_factor : float in (0, 1], default 0.1
         Learning-rate factor at each re-creation (1.0 re-seeds only).
     loss_factor : float > 1, default 10
@@ -169,14 +199,17 @@ class DivergenceGuard(Callback):
     True
     """
 
-    def __init__(self, probe_fraction=0.1, probe_epochs=1, max_retries=3, retry_lr_factor=0.1,
+    def __init__(self, probe_fraction=0.1, probe_epochs=2, max_retries=3, retry_lr_factor=0.1,
                  loss_factor=10.0, grad_factor=1e3, rollback_lr_factor=0.5, max_rollbacks=5,
-                 monitor="val_loss", restore_best_weights=False, seed=None, verbose=1):
+                 monitor="val_loss", restore_best_weights=False, seed=None, verbose=1,
+                 min_improvement=0.05):
         super().__init__()
         owner = "DivergenceGuard"
         self.probe_fraction = check_float(probe_fraction, "probe_fraction", owner, low=0,
                                           high=1, low_open=True)
         self.probe_epochs = check_int(probe_epochs, "probe_epochs", owner, low=1)
+        self.min_improvement = check_float(min_improvement, "min_improvement", owner, low=0,
+                                           high=1, high_open=True)
         self.max_retries = check_int(max_retries, "max_retries", owner, low=0)
         self.retry_lr_factor = check_float(retry_lr_factor, "retry_lr_factor", owner, low=0,
                                            high=1, low_open=True)
@@ -302,6 +335,7 @@ class DivergenceGuard(Callback):
         model, opt = self.model, self.model.optimizer
         n = num_samples(*[(f"data[{i}]", d) for i, d in enumerate(data)])
         size = min(n, max(math.ceil(self.probe_fraction * n), 8 * batch_size))
+        attempts = []  # (start snapshot, subset losses, problem, reference loss and grad norm)
         with prandom.preserved():
             private = np.random.default_rng(prandom.draw_seed() if self.seed is None
                                             else self.seed)
@@ -316,30 +350,66 @@ class DivergenceGuard(Callback):
                     lr = self._scale_lr(float(opt.learning_rate), self.retry_lr_factor)
                     opt.set_state(_fresh_state(start[1], lr), model.trainable_weights)
                 begin = self._snapshot()
-                problem, losses = self._run_probe(ArrayBatches(subset, batch_size=batch_size,
-                                                               shuffle=True, seed=private))
+                problem, losses, curve = self._run_probe(
+                    ArrayBatches(subset, batch_size=batch_size, shuffle=True, seed=private),
+                    subset, batch_size)
+                learned = problem is None and _learns(curve, self.min_improvement)
                 lr = float(opt.learning_rate)
+                attempts.append((begin, curve, problem, self.reference_loss,
+                                 self.reference_grad_norm, lr))
+                outcome = ("learned" if learned else f"diverged: {problem}" if problem else
+                           f"did not learn: the loss on its samples went {_curve_text(curve)} "
+                           f"(it must fall at every epoch, by {self.min_improvement:.0%} in all)")
                 message = (f"probe {attempt + 1}/{self.max_retries + 1} (learning rate "
-                           f"{lr:.3g}{'' if seed is None else f', new seed {seed}'}) "
-                           + ("trained normally" if problem is None else f"diverged: {problem}"))
+                           f"{lr:.3g}{'' if seed is None else f', new seed {seed}'}) {outcome}")
                 self._log({"kind": "probe", "attempt": attempt + 1, "seed": seed,
-                           "learning_rate": lr, "ok": problem is None, "reason": problem,
-                           "losses": losses, "message": message})
-                if problem is None:
+                           "learning_rate": lr, "ok": learned, "diverged": problem is not None,
+                           "reason": problem if problem else None if learned else "no learning",
+                           "losses": losses, "subset_losses": curve, "message": message})
+                if learned:
                     break
             else:
-                raise DivergenceError(
-                    f"Every probe of the divergence guard diverged ({self.max_retries + 1} "
-                    f"attempts, learning rate down to {lr:.3g}); last: {problem}. Try a much "
-                    "lower learning rate, inputs scaled to about [-1, 1] (standardise them), an "
-                    "initialisation suited to the activations (He for ReLU, Glorot for tanh), "
-                    "or gradient clipping (clipnorm=1.0).")
+                self._give_up_probing(attempts, problem, lr)
+        begin, _, _, self.reference_loss, self.reference_grad_norm, _ = attempts[-1]
         self._restore(begin)
         self._good = begin
 
-    def _run_probe(self, batches):
+    def _give_up_probing(self, attempts, problem, lr):
+        """No probe learned: raise when they all diverged, else keep the attempt whose loss fell
+        most (moved last in ``attempts``) and warn."""
+        finite = [a for a in attempts if a[2] is None]
+        if not finite:
+            raise DivergenceError(
+                f"Every probe of the divergence guard diverged ({self.max_retries + 1} "
+                f"attempts, learning rate down to {lr:.3g}); last: {problem}. Try a much "
+                "lower learning rate, inputs scaled to about [-1, 1] (standardise them), an "
+                "initialisation suited to the activations (He for ReLU, Glorot for tanh), "
+                "or gradient clipping (clipnorm=1.0).")
+        best = min(finite, key=lambda a: a[1][-1] / a[1][0] if a[1][0] else a[1][-1])
+        attempts.remove(best)
+        attempts.append(best)
+        message = (f"no probe learned in {len(attempts)} attempts (learning rate down to "
+                   f"{lr:.3g}); the run goes on from the attempt at learning rate {best[5]:.3g}, "
+                   f"whose loss went {_curve_text(best[1])}. A loss that falls and climbs "
+                   "back means a learning rate still too large; one that hardly moves, too "
+                   "small (or inputs that need scaling).")
+        self._log({"kind": "give_up", "learning_rate": best[5], "ok": False,
+                   "reason": "no probe learned", "message": message})
+        warnings.warn(f"DivergenceGuard: {message}", UserWarning, stacklevel=4)  # fit's caller
+
+    def _subset_loss(self, subset, batch_size) -> float:
+        x, y, sw = subset
+        with np.errstate(all="ignore"):
+            value = self.model.evaluate(x, y, sample_weight=sw, batch_size=batch_size,
+                                        verbose=0, return_dict=True)["loss"]
+        return float(value)
+
+    def _run_probe(self, batches, subset, batch_size):
+        """``(problem, batch losses, subset losses)``: problem is None unless the probe
+        diverged; the subset losses are measured before training and after each epoch."""
         model = self.model
         losses = []
+        curve = [self._subset_loss(subset, batch_size)]
         self._grad_problem = None
         self.reference_grad_norm = None
         for _ in range(self.probe_epochs):
@@ -348,17 +418,18 @@ class DivergenceGuard(Callback):
                 value = float(loss.data)
                 losses.append(value)
                 if not math.isfinite(value):
-                    return f"the loss became {value}", losses
+                    return f"the loss became {value}", losses, curve
                 if self._grad_problem is not None:
-                    return self._grad_problem, losses
+                    return self._grad_problem, losses, curve
                 if len(losses) == 1:
                     self.reference_loss = abs(value)
                 elif value > self.loss_factor * max(self.reference_loss, 1e-12):
                     return (f"the loss {value:.4g} climbed above {self.loss_factor:g} times its "
-                            f"starting value {self.reference_loss:.4g}"), losses
+                            f"starting value {self.reference_loss:.4g}"), losses, curve
+            curve.append(self._subset_loss(subset, batch_size))
         if not _weights_finite(model):
-            return "some weights are not finite", losses
-        return None, losses
+            return "some weights are not finite", losses, curve
+        return None, losses, curve
 
     def _epoch_problem(self, logs):
         loss = logs.get("loss")
@@ -396,9 +467,13 @@ class DivergenceGuard(Callback):
         self.rollbacks += 1
         if self.rollbacks > self.max_rollbacks:
             self.model.stop_training = True
-            message = (f"epoch {epoch + 1} diverged ({problem}); rolled back to the last good "
-                       f"weights and stopped after {self.max_rollbacks} rollbacks.")
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+            message = (f"epoch {epoch + 1} diverged ({problem}); gave up after "
+                       f"{self.max_rollbacks} rollbacks: training stops on the best weights "
+                       "seen.")
             lr = float(self.model.optimizer.learning_rate)
+            warnings.warn(f"DivergenceGuard: {message}", UserWarning, stacklevel=6)  # fit's caller
         else:
             lr = self._scale_lr(lr_before, self.rollback_lr_factor)
             message = (f"epoch {epoch + 1} diverged ({problem}); rolled back to the last good "

@@ -1,8 +1,16 @@
 """Progress display for ``fit`` (a live tqdm bar on a terminal, plain lines otherwise) and
-``evaluate`` (one line)."""
+``evaluate`` (one line).
+
+On a terminal, each epoch has its bar (the training loss and metrics beside it while it runs)
+and, when it ends, every figure of the epoch (validation ones included) on the lines below it,
+wrapped to the terminal's width, so that nothing is cut off on an 80-column terminal. In a pipe
+or a file, each epoch is one line.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import time
 
@@ -11,10 +19,29 @@ from profond.callbacks.base import Callback
 __all__ = ["ProgressBar"]
 
 
-def _fmt(logs):
+def _items(logs):
     # Keys with a "/" are detail series (per-layer gradient norms): kept out of the line.
-    return " - ".join(f"{k}: {v:.4g}" for k, v in logs.items()
-                      if isinstance(v, (int, float)) and "/" not in k)
+    return [f"{k}: {v:.4g}" for k, v in logs.items()
+            if isinstance(v, (int, float)) and "/" not in k]
+
+
+def _fmt(logs):
+    return " - ".join(_items(logs))
+
+
+def _wrap(items, width, indent="  "):
+    """``items`` joined by " - " on lines of at most ``width`` characters (an item longer
+    than a line gets a line of its own)."""
+    lines, line = [], indent
+    for item in items:
+        piece = item if line == indent else " - " + item
+        if line != indent and len(line) + len(piece) > width:
+            lines.append(line)
+            line, piece = indent, item
+        line += piece
+    if line != indent:
+        lines.append(line)
+    return lines
 
 
 class ProgressBar(Callback):
@@ -23,8 +50,8 @@ class ProgressBar(Callback):
     Parameters
     ----------
     verbose : int
-        1: a live bar per epoch (tqdm) when the stream is a terminal, else one line per
-        epoch; 2: one line per epoch.
+        1: a live bar per epoch (tqdm) when the stream is a terminal, then the epoch's figures
+        wrapped to the terminal's width, else one line per epoch; 2: one line per epoch.
     stream : file, optional
         Where to write (``sys.stderr`` by default).
     """
@@ -47,6 +74,16 @@ class ProgressBar(Callback):
             return False
         return True
 
+    def _columns(self) -> int:
+        """The terminal's width (COLUMNS, else the stream's terminal, else 80)."""
+        stream = self.stream or sys.stderr
+        if "COLUMNS" not in os.environ:
+            try:
+                return os.get_terminal_size(stream.fileno()).columns
+            except (AttributeError, ValueError, OSError):
+                pass
+        return shutil.get_terminal_size((80, 24)).columns
+
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = time.perf_counter()
         self._seen = 0
@@ -54,9 +91,11 @@ class ProgressBar(Callback):
             from tqdm.auto import tqdm
 
             total = self.params.get("steps")
+            # One column short of the width: a line that fills the last column wraps on
+            # some terminals.
             self._bar = tqdm(total=total, desc=f"Epoch {epoch + 1}/{self.params.get('epochs')}",
                              unit="batch", leave=True, file=self.stream or sys.stderr,
-                             dynamic_ncols=True)
+                             ncols=max(self._columns() - 1, 20))
 
     def on_train_batch_end(self, batch, logs=None):
         if self._bar is not None:
@@ -68,12 +107,14 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         elapsed = time.perf_counter() - self._t0
+        stream = self.stream or sys.stderr
         if self._bar is not None:
-            self._bar.set_postfix_str(_fmt(logs or {}), refresh=False)
+            self._bar.set_postfix_str("", refresh=False)  # the figures follow, in full
             self._bar.close()
             self._bar = None
+            for line in _wrap(_items(logs or {}), max(self._columns() - 1, 20)):
+                print(line, file=stream, flush=True)
         else:
-            stream = self.stream or sys.stderr
             print(f"Epoch {epoch + 1}/{self.params.get('epochs')} - {elapsed:.1f}s - "
                   f"{_fmt(logs or {})}", file=stream, flush=True)
 

@@ -30,7 +30,13 @@ CATALOGUE = {
     "fashion_mnist": ("load_fashion_mnist", "classification",
                       "Fashion-MNIST, Zalando Research (Xiao, Rasul & Vollgraf, 2017), read from "
                       "its IDX files on disk"),
+    "sunspots": ("load_sunspots", "forecasting (time series)",
+                 "Yearly mean sunspot numbers 1700-2008, NOAA NGDC (public domain), bundled with "
+                 "profond"),
 }
+
+# Series: one array of values, no targets; a recipe cuts it into windows (window, horizon).
+_SERIES = ("sunspots",)
 
 # Datasets read from files outside profond: listed with their documented shapes, and loaded
 # only when described one by one (60,000 images take a moment).
@@ -80,6 +86,13 @@ def describe(name: str, load: bool = True) -> dict:
         info.update({"x_shape": {"train": list(x.shape), "test": list(x_test.shape)},
                      "y_shape": {"train": list(y.shape), "test": list(y_test.shape)}})
     elif not load:
+        return info
+    elif name in _SERIES:
+        x = getattr(datasets, loader)()
+        info.update({"x_shape": list(x.shape), "x_dtype": str(x.dtype),
+                     "x_range": [float(x.min()), float(x.max())],
+                     "windows": "a recipe's [data] window (and horizon) cut it into "
+                                "(inputs, targets) pairs, split in time order"})
         return info
     else:
         x, y = getattr(datasets, loader)()

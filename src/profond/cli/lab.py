@@ -88,7 +88,14 @@ def _run_all(args) -> int:
 
 def run(args) -> int:
     from profond import labs
+    from profond._validation import check_int
 
+    check_int(args.seed, "--seed", "profond lab", low=0)
+    if args.name not in ("list", "all"):
+        labs.get(args.name)  # an unknown name is refused before anything runs
+    if args.out is not None and os.path.isfile(args.out):
+        raise ValueError(f"The '--out' parameter of profond lab must be a folder (new or "
+                         f"existing). Got {args.out!r}, an existing file, instead.")
     if args.name == "list":
         return _list()
     if args.name == "all":

@@ -11,7 +11,8 @@ accuracy, before and after.
 
 MODEL is a file written by model.save(path) (a compiled model is needed to fine-tune).
 With no MODEL, a demo: trains an MLP 64-256-256-10 on scikit-learn's handwritten digits,
-removes half of its hidden units and fine-tunes it.
+removes half of its hidden units and fine-tunes it (its layers: hidden_1, hidden_2, output).
+Every option is checked before any data is read or any model trained.
 
 Data (--data): "digits" (pixels / 16), "fashion_mnist" (pixels / 255, the test set for the
 report, the training set for fine-tuning), or an .npz file with arrays x, y (report) and
@@ -91,48 +92,98 @@ def _fit_shape(x, model):
     return x.astype("float32")
 
 
-def _demo_model(x, y, seed, batch_size):
+def _demo_model(x, y, seed):
+    """The demo MLP, compiled but not trained yet (its layer names are checked first)."""
     import profond
     from profond import layers
 
     profond.random.seed(seed)
     model = profond.Sequential([
         layers.Input((x.shape[1],)),
-        layers.Dense(256, activation="relu", kernel_initializer="he_normal"),
-        layers.Dense(256, activation="relu", kernel_initializer="he_normal"),
-        layers.Dense(int(y.max()) + 1, activation="softmax")])
+        layers.Dense(256, activation="relu", kernel_initializer="he_normal", name="hidden_1"),
+        layers.Dense(256, activation="relu", kernel_initializer="he_normal", name="hidden_2"),
+        layers.Dense(int(y.max()) + 1, activation="softmax", name="output")])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, epochs=20, batch_size=batch_size, verbose=0)
     return model
+
+
+OWNER = "profond prune"
+
+
+def check_args(args) -> None:
+    """Refuse a wrong option before any data is read or any model trained."""
+    import os
+
+    from profond._validation import check_choice, check_float, check_int
+    from profond.pruning import CRITERIA
+
+    if args.amount is not None:
+        check_float(args.amount, "--amount", OWNER, low=0, high=1, high_open=True)
+    if args.threshold is not None:
+        check_float(args.threshold, "--threshold", OWNER, low=0)
+    check_choice(args.criterion, "--criterion", OWNER, sorted(CRITERIA))
+    if args.fine_tune_epochs is not None:
+        check_int(args.fine_tune_epochs, "--fine-tune-epochs", OWNER, low=0)
+    check_int(args.batch_size, "--batch-size", OWNER, low=1)
+    check_int(args.repeats, "--repeats", OWNER, low=1)
+    check_int(args.seed, "--seed", OWNER, low=0)
+    if args.data not in ("digits", "fashion_mnist") and not (
+            args.data.endswith(".npz") and os.path.isfile(args.data)):
+        raise ValueError(f"The '--data' parameter of {OWNER} must be 'digits', "
+                         f"'fashion_mnist' or an existing .npz file. Got {args.data!r} instead.")
+    if args.model is not None and not os.path.isfile(args.model):
+        raise ValueError(f"The 'MODEL' parameter of {OWNER} must be a model file written by "
+                         f"model.save. Got {args.model!r}, which is not a file, instead.")
+    if args.out is not None and (not args.out.endswith(".safetensors")
+                                 or os.path.isdir(args.out)):
+        raise ValueError(f"The '--out' parameter of {OWNER} must be a file name ending in "
+                         f"'.safetensors'. Got {args.out!r} instead.")
+    if args.layers is not None and not [n for n in args.layers.split(",") if n.strip()]:
+        raise ValueError(f"The '--layers' parameter of {OWNER} must be comma-separated layer "
+                         f"names. Got {args.layers!r} instead.")
+
+
+def _check_layers(names, criterion, model) -> None:
+    """Refuse ``--layers`` (and ``--criterion``) as pruning would, before any training: a
+    pruning that removes nothing checks them on the model as it is, in milliseconds."""
+    from profond.pruning import prune_neurons
+
+    prune_neurons(model, amount=0.0, criterion=criterion, layers=names)
 
 
 def run(args) -> int:
     import profond
     from profond.pruning import prune_neurons, report
 
+    check_args(args)
+    layers = [n.strip() for n in args.layers.split(",") if n.strip()] if args.layers else None
+    if args.model is not None:  # read and checked before the data, which may be large
+        model = profond.load_model(args.model)
+        _check_layers(layers, args.criterion, model)
     x_tr, y_tr, x_te, y_te = _prepare_data(args.data, args.seed)
     if args.model is None:
+        model = _demo_model(x_tr.reshape(len(x_tr), -1), y_tr, args.seed)
+        _check_layers(layers, args.criterion, model)
         print(f"demo: training an MLP 64-256-256-10 on {args.data} (20 epochs) ...")
-        model = _demo_model(x_tr.reshape(len(x_tr), -1), y_tr, args.seed, args.batch_size)
+        model.fit(x_tr.reshape(len(x_tr), -1), y_tr, epochs=20, batch_size=args.batch_size,
+                  verbose=0)
         epochs = 5 if args.fine_tune_epochs is None else args.fine_tune_epochs
     else:
-        model = profond.load_model(args.model)
         epochs = args.fine_tune_epochs or 0
+    if epochs and x_tr is None:
+        raise ValueError("Fine-tuning needs training data: the .npz file has no x_train, "
+                         "y_train.")
+    if epochs and getattr(model, "optimizer", None) is None:
+        raise ValueError(f"{args.model} holds an uncompiled model: it cannot be fine-tuned "
+                         "(save it after compile, or use --fine-tune-epochs 0).")
     x_tr, x_te = _fit_shape(x_tr, model), _fit_shape(x_te, model)
     amount = 0.5 if args.amount is None and args.threshold is None else args.amount
-    layers = args.layers.split(",") if args.layers else None
     small = prune_neurons(model, threshold=args.threshold, amount=amount,
                           criterion=args.criterion, layers=layers)
     changes = [f"{a.name} {_size(a)}->{_size(b)}" for a, b in zip(model.layers, small.layers)
                if _size(a) != _size(b)]
     print("pruned: " + (", ".join(changes) if changes else "nothing (no unit selected)"))
     if epochs:
-        if x_tr is None:
-            raise ValueError("Fine-tuning needs training data: the .npz file has no x_train, "
-                             "y_train.")
-        if small.optimizer is None:
-            raise ValueError(f"{args.model} holds an uncompiled model: it cannot be fine-tuned "
-                             "(save it after compile, or use --fine-tune-epochs 0).")
         small.fit(x_tr, y_tr, epochs=epochs, batch_size=args.batch_size, verbose=0)
         print(f"fine-tuned for {epochs} epoch(s)")
     print()

@@ -54,11 +54,37 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+OWNER = "profond train"
+
+
+def check_args(args) -> None:
+    """Refuse a wrong option before any work starts (``ValueError`` in the usual form)."""
+    from profond._validation import check_int
+
+    # None means "not given": the recipe's value (the message need not offer it).
+    for value, option, low in ((args.epochs, "--epochs", 1), (args.batch_size, "--batch-size", 1),
+                               (args.seed, "--seed", 0)):
+        if value is not None:
+            check_int(value, option, OWNER, low=low)
+    if args.out is not None:
+        check_out_dir(args.out, "--out", OWNER)
+
+
+def check_out_dir(path, param, owner) -> None:
+    """A run folder must be a folder, or not exist yet (with a parent that can hold it)."""
+    import os
+
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"The '{param}' parameter of {owner} must be a folder (new or "
+                         f"existing). Got {path!r}, an existing file, instead.")
+
+
 def run(args) -> int:
     import json
 
     from profond.recipe import load_recipe, run_recipe
 
+    check_args(args)
     if args.resume:
         return _resume(args)
     source = args.recipe or "default recipe (digits_mlp)"
@@ -114,8 +140,18 @@ def _resume(args) -> int:
 def _print_results(results) -> int:
     metrics = {k: v for k, v in results.items() if k.startswith("test_")}
     shown = "  ".join(f"{k[5:]}={v:.4f}" for k, v in metrics.items())
-    print(f"{results['recipe']}: {results['params']:,} parameters, {results['epochs_run']} "
-          f"epochs in {results['train_seconds']:.1f}s")
+    print(f"{results['recipe']}: {results['params']:,} parameters, {_epochs_line(results)}")
     print(f"test: {shown}")
     print(f"run folder: {results['out_dir']}")
     return 0
+
+
+def _epochs_line(results) -> str:
+    """"30 epochs in 2.1s", or after a resume "5 epochs in 0.2s (resumed after epoch 55; 60
+    in all)": the time is that of the epochs this command ran."""
+    ran = results.get("epochs_this_run", results["epochs_run"])
+    line = f"{ran} epoch{'s' if ran != 1 else ''} in {results['train_seconds']:.1f}s"
+    first = results.get("initial_epoch", 0)
+    if first:
+        line += f" (resumed after epoch {first}; {results['epochs_run']} in all)"
+    return line

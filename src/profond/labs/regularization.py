@@ -16,7 +16,9 @@ accuracy.
    training split; :func:`profond.pruning.prune_neurons` removes the units with the smallest
    weights (several fractions), each smaller model is fine-tuned for one epoch, and
    :func:`profond.pruning.report` measures parameters, FLOPs, file size, ``predict`` time and
-   accuracy against the full model.
+   accuracy against the full model. "Runs faster" is checked on the FLOPs per sample, a count
+   that does not depend on the machine; the measured ``predict`` time is shown beside it and
+   never checked (it depends on the machine and on its load).
 
 The experiment runs on one BLAS thread (when ``threadpoolctl`` is installed, as it is with
 scikit-learn): the matrices are small, and several threads on a busy machine make them many
@@ -250,8 +252,8 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None,
         "pruning_shrinks_the_model": all(r["parameters"]["after"] < r["parameters"]["before"]
                                          and r["file_kib"]["after"] < r["file_kib"]["before"]
                                          for r in pruned.values()),
-        "the_most_pruned_model_predicts_faster": most["predict_ms"]["after"]
-        < most["predict_ms"]["before"],
+        "the_most_pruned_model_needs_fewer_flops": most["flops"]["after"]
+        < most["flops"]["before"],
         "half_pruned_keeps_accuracy_after_fine_tuning": first["accuracy"]["after"]
         >= full["accuracy"]["before"] - 0.02,
     }
@@ -285,9 +287,11 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None,
                + f", without {fmt(base['mean_abs_weight'])}. "
                + f"Pruning the {PRUNE_WIDTH}-{PRUNE_WIDTH} network: "
                + "; ".join(f"{k} of the units removed: {r['parameters']['after']:,} parameters "
-                           f"instead of {r['parameters']['before']:,}, predict "
+                           f"instead of {r['parameters']['before']:,}, "
+                           f"{fmt(r['flops']['before'] / r['flops']['after'])} times fewer "
+                           f"FLOPs per sample (predict measured "
                            f"{fmt(r['predict_ms']['before'] / r['predict_ms']['after'])}x "
-                           f"faster, accuracy {fmt(r['accuracy_before_fine_tuning'])} right "
+                           f"faster here), accuracy {fmt(r['accuracy_before_fine_tuning'])} right "
                            f"after pruning and {fmt(r['accuracy']['after'])} after one epoch "
                            f"of fine-tuning (full model {fmt(r['accuracy']['before'])})"
                            for k, r in pruned.items()) + ".")
@@ -343,10 +347,13 @@ def plot(result, out_dir) -> list:
     first = next(iter(p.values()))
     frac = [0.0] + [r["amount"] for r in p.values()]
     params = [first["parameters"]["before"]] + [r["parameters"]["after"] for r in p.values()]
+    flops = [first["flops"]["before"]] + [r["flops"]["after"] for r in p.values()]
     times = [first["predict_ms"]["before"]] + [r["predict_ms"]["after"] for r in p.values()]
     acc = [first["accuracy"]["before"]] + [r["accuracy"]["after"] for r in p.values()]
     ax.plot(frac, np.asarray(params) / params[0], marker="o", label="parameters (relative)")
-    ax.plot(frac, np.asarray(times) / times[0], marker="s", label="predict time (relative)")
+    ax.plot(frac, np.asarray(flops) / flops[0], marker="D", label="FLOPs per sample (relative)")
+    ax.plot(frac, np.asarray(times) / times[0], marker="s", ls=":",
+            label="predict time, measured (relative)")
     ax.plot(frac, acc, marker="^", label="accuracy (fine-tuned)")
     ax.set_xlabel("fraction of hidden units removed")
     ax.set_title("Pruning")

@@ -249,6 +249,10 @@ class Layer:
                              "instead.")
         for var, value in zip(current, weights):
             value = backend.to_numpy(value.data if isinstance(value, Tensor) else value)
+            if value.dtype.kind not in "biuf":  # bool, integers, floats cast to the weight's
+                raise ValueError(f"The 'weights' parameter of set_weights (layer '{self.name}') "
+                                 f"must give weight '{var.path}' a numeric array. Got an array "
+                                 f"of dtype {value.dtype} instead.")
             if tuple(value.shape) != tuple(var.shape):
                 raise ValueError(f"The 'weights' parameter of set_weights (layer '{self.name}') "
                                  f"must give weight '{var.path}' an array of its shape "

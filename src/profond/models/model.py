@@ -35,6 +35,56 @@ def _functional_class():
     return saving.builtin_objects("keras.src.models.functional")["Functional"]
 
 
+# --- compile's and fit's argument checks (the rest are in the data adapter and the kinds' get)
+
+def _check_metrics(spec, param):
+    """Resolve every metric ``compile`` was given, so that a wrong name fails there and not in
+    the first batch of ``fit``."""
+    from profond import metrics as metrics_mod
+
+    if spec is None:
+        return
+    if isinstance(spec, dict) and "class_name" not in spec:  # one list per output name
+        for value in spec.values():
+            _check_metrics(value, param)
+        return
+    for m in spec if isinstance(spec, (list, tuple)) else [spec]:
+        if isinstance(m, (list, tuple)):  # one list per output, by position
+            _check_metrics(m, param)
+        elif not (isinstance(m, str) and m.lower() in ("accuracy", "acc")):
+            try:
+                metrics_mod.get(m)
+            except ValueError as err:
+                raise ValueError(f"The '{param}' parameter of compile must hold metric names, "
+                                 f"Metric objects or functions. Got {m!r} instead: {err} "
+                                 "('accuracy' picks the accuracy that fits the loss.)") from None
+
+
+def _check_fit_arguments(verbose, shuffle, callbacks, validation_freq, validation_batch_size,
+                         validation_steps):
+    """``(verbose, callbacks)`` checked and normalised: fit refuses a wrong value before any
+    work starts. As in Keras 3, one Callback alone is taken for a list of one."""
+    from profond._validation import check_choice
+
+    check_choice(verbose, "verbose", "fit", ["auto", 0, 1, 2])
+    if not (isinstance(shuffle, bool) or getattr(shuffle, "dtype", None) == bool
+            and getattr(shuffle, "shape", None) == ()):
+        raise ValueError(f"The 'shuffle' parameter of fit must be a bool. Got {shuffle!r} "
+                         "instead.")
+    check_int(validation_freq, "validation_freq", "fit", low=1)
+    check_int(validation_batch_size, "validation_batch_size", "fit", low=1, allow_none=True)
+    check_int(validation_steps, "validation_steps", "fit", low=1, allow_none=True)
+    from profond.callbacks import Callback
+
+    if isinstance(callbacks, Callback):
+        callbacks = [callbacks]
+    if callbacks is not None and not (isinstance(callbacks, (list, tuple)) and all(
+            isinstance(cb, Callback) for cb in callbacks)):
+        raise ValueError("The 'callbacks' parameter of fit must be a list of Callback objects "
+                         f"(or one Callback). Got {callbacks!r} instead.")
+    return (1 if verbose == "auto" else int(verbose)), list(callbacks or [])
+
+
 class Model(Layer):
     """A trainable stack of layers with Keras's ``compile``/``fit``/``evaluate``/``predict``.
 
@@ -106,6 +156,8 @@ class Model(Layer):
         if loss is None:
             raise ValueError("compile() needs a loss, e.g. loss='mse' or "
                              "loss='sparse_categorical_crossentropy'.")
+        _check_metrics(metrics, "metrics")
+        _check_metrics(kwargs.get("weighted_metrics"), "weighted_metrics")
         self.optimizer = optimizers_mod.get(optimizer)
         self.compiled_loss = CompiledLoss(loss, loss_weights,
                                           output_names=getattr(self, "output_names", None))
@@ -202,10 +254,13 @@ class Model(Layer):
         batch_size : int, default 32
             Samples per gradient update (the weights change once per batch).
         epochs : int, default 1
-            Index of the last epoch (training runs from ``initial_epoch`` to ``epochs``).
+            Index of the last epoch (training runs from ``initial_epoch`` to ``epochs``). As in
+            Keras, ``epochs <= initial_epoch`` (``epochs=0``) trains nothing: the weights stay
+            as they are and the history is empty (``history.history == {}``).
         verbose : "auto", 0, 1 or 2
             0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1).
         callbacks : list of Callback, optional
+            One Callback alone is taken for a list of one (as in Keras 3).
         validation_split : float in [0, 1)
             Fraction of the data, taken from the end before shuffling, held out for validation.
         validation_data : tuple or source of batches, optional
@@ -233,8 +288,9 @@ class Model(Layer):
             :func:`profond.callbacks.load_checkpoint`).
         divergence_guard : bool, dict or DivergenceGuard, optional
             ``True`` first trains a probe on a small part of the data, re-creates the model
-            (new seed, lower learning rate) if it diverges, and during the run rolls a diverged
-            epoch back to the last good weights with a lower learning rate; a dict gives
+            (new seed, lower learning rate) until a probe learns (its loss falls at every probe
+            epoch), and during the run rolls a diverged epoch back to the last good weights
+            with a lower learning rate; a dict gives
             :class:`~profond.callbacks.DivergenceGuard` arguments.
 
         Returns
@@ -245,15 +301,15 @@ class Model(Layer):
         self._check_compiled("training it")
         epochs = check_int(epochs, "epochs", "fit", low=0)
         initial_epoch = check_int(initial_epoch, "initial_epoch", "fit", low=0)
+        verbose, cbs = _check_fit_arguments(verbose, shuffle, callbacks, validation_freq,
+                                            validation_batch_size, validation_steps)
         data = data_adapter.fit_data(
             x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
             validation_split, validation_data, validation_batch_size, validation_steps,
             loss=self.compiled_loss.spec)
         self.optimizer.steps_per_epoch = data.steps  # lets unit="epoch" schedules count epochs
         history = History()
-        cbs = list(callbacks or [])
         guard = attach_guard(divergence_guard, cbs)
-        verbose = 1 if verbose == "auto" else int(verbose)
         if verbose:
             cbs.append(ProgressBar(verbose=verbose))
         cbs.append(history)
@@ -273,7 +329,7 @@ class Model(Layer):
             callback_list.on_train_begin()
             if callback_list.start_epoch is not None:  # a checkpoint's run, resumed
                 initial_epoch = callback_list.start_epoch
-            if guard is not None and initial_epoch == 0 and not data.from_source:
+            if guard is not None and initial_epoch == 0 < epochs and not data.from_source:
                 guard.probe(data.arrays, data.batch_size)
             logs = self._run_epochs(callback_list, data, initial_epoch, epochs, validation_freq)
         finally:

@@ -236,8 +236,10 @@ def class_weight_to_sample_weight(class_weight, y, sample_weight=None, loss=None
     if names is None:
         if isinstance(class_weight, dict) and class_weight and \
                 all(isinstance(k, str) for k in class_weight):
-            raise ValueError(f"class_weight is given per output {sorted(class_weight)}, but the "
-                             "model has a single target array. Give {class_index: weight}.")
+            raise ValueError("The 'class_weight' parameter of fit must map class indices "
+                             "(non-negative ints) to weights, e.g. {0: 1.0, 1: 2.0}, or be "
+                             f"'balanced'. Got {class_weight!r} instead: its keys are strings, "
+                             "which name outputs, and the model has one output.")
         if isinstance(sample_weight, (dict, list, tuple)):
             sample_weight = flatten(sample_weight)[0]
         return _multiply(_weights_for(class_weight, y, label_kind(loss), "", strict),
