@@ -97,7 +97,7 @@ def _outputs(folder):
     import json
 
     results = json.loads((folder / "results.json").read_text())
-    for key in ("train_seconds", "out_dir"):
+    for key in ("train_seconds", "out_dir", "epochs_this_run", "initial_epoch"):
         results.pop(key)
     weights = profond.load_model(str(folder / "model.safetensors")).get_weights()
     return weights, (folder / "history.csv").read_text(), results
