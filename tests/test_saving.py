@@ -364,6 +364,8 @@ LAYER_ARGS = {
     "ZeroPadding2D": ((), (None, 2, 2, 3)), "ReLU": ((6.0,), (None, 3)),
     "LeakyReLU": ((), (None, 3)), "PReLU": ((), (None, 4, 3)), "ELU": ((0.5,), (None, 3)),
     "Softmax": ((), (None, 3)),
+    "LayerNormalization": ((), (None, 4, 3)), "RMSNormalization": ((), (None, 4, 3)),
+    "UnitNormalization": ((), (None, 3)), "GroupNormalization": ((2,), (None, 4, 6)),
 }
 
 

@@ -15,6 +15,8 @@ from profond.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Min
                                     Subtract, add, average, concatenate, dot, maximum, minimum,
                                     multiply, subtract)
 from profond.layers.normalization import BatchNormalization
+from profond.layers.normalization_extra import (GroupNormalization, LayerNormalization,
+                                               RMSNormalization, UnitNormalization)
 from profond.layers.pooling import (
                                     AveragePooling1D,
                                     AveragePooling2D,
@@ -38,7 +40,8 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Flatten", "Reshape", "ZeroPadding2D",
            "UpSampling2D", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
-           "BatchNormalization", "Normalization",
+           "BatchNormalization", "Normalization", "LayerNormalization", "RMSNormalization",
+           "UnitNormalization", "GroupNormalization",
            "SimpleRNN", "GRU", "LSTM", "Bidirectional", "TimeDistributed", "Embedding", "Masking",
            "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
            "KerasTensor",

@@ -24,6 +24,7 @@ from profond.ops.conv import conv1d, conv2d
 from profond.ops.crossentropy import sigmoid_cross_entropy, softmax_cross_entropy
 from profond.ops.dropout import dropout
 from profond.ops.embedding import embedding
+from profond.ops.layer_norm import group_norm, l2_normalize, layer_norm, rms_norm
 from profond.ops.linalg import linear
 from profond.ops.normalization import batch_norm_inference, batch_norm_train
 from profond.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
@@ -43,7 +44,7 @@ multiply, negative, power, subtract = mul, neg, pow, sub
 
 __all__ = [
     "avg_pool1d", "avg_pool2d", "batch_norm_inference", "batch_norm_train", "conv1d", "conv2d",
-    "dropout", "max_pool1d", "max_pool2d",
+    "dropout", "max_pool1d", "max_pool2d", "group_norm", "l2_normalize", "layer_norm", "rms_norm",
     "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "concatenate", "div",
     "elu", "embedding", "equal", "exp", "expand_dims", "flatten", "gelu", "getitem", "greater",
     "greater_equal", "gru", "hard_sigmoid", "leaky_relu", "less", "less_equal", "linear",
