@@ -2,9 +2,11 @@
 
 ``model.export("m.onnx", format="onnx")`` (as Keras 3 spells it), or
 ``profond export MODEL --format onnx`` on the command line, writes an ONNX model of opset 17
-with a dynamic batch dimension: the input is named ``"input"`` (float32, or int64 when the
-first layer is an ``Embedding``) and the output ``"output"``; onnxruntime runs it and gives
-``predict``'s output. The graph is built with ``onnx.helper`` and checked with
+with a dynamic batch dimension. A Sequential model's input is named ``"input"`` and its output
+``"output"``; a functional model's inputs are named after its ``Input`` layers and its outputs
+after its output layers (``model.output_names``). Inputs are float32, or int64 when they are
+integers or read only by ``Embedding`` layers. onnxruntime runs the file and gives
+``predict``'s outputs. The graph is built with ``onnx.helper`` and checked with
 ``onnx.checker.check_model(full_check=True)`` before it is written.
 
 Layers with an ONNX form: Dense, Activation, Conv1D and Conv2D (every padding, stride and
@@ -12,13 +14,16 @@ dilation), MaxPooling1D/2D, AveragePooling1D/2D, GlobalAveragePooling1D/2D,
 GlobalMaxPooling1D/2D, BatchNormalization, Dropout and SpatialDropout1D/2D (nothing at
 inference), Flatten, Reshape, ZeroPadding2D, UpSampling2D, Embedding, SimpleRNN, GRU, LSTM,
 Bidirectional, TimeDistributed (of a layer with an ONNX form), Masking (masks become ONNX
-sequence lengths: see :mod:`profond.io.onnx.recurrent`), and the activations of
-:data:`~profond.io.onnx.core.ACTIVATIONS_WITH_ONNX_FORM`. Any other layer is named in a clear
-error before anything is written.
+sequence lengths: see :mod:`profond.io.onnx.recurrent`), the merge layers Add, Subtract,
+Multiply, Average, Maximum, Minimum, Concatenate and Dot (see :mod:`profond.io.onnx.merging`),
+and the activations of :data:`~profond.io.onnx.core.ACTIVATIONS_WITH_ONNX_FORM`. Any other
+layer is named in a clear error before anything is written.
 
 The exporter works on a list of nodes ``(layer, inputs, outputs)`` over named values
-(:func:`profond.io.onnx.graph.build_model`): a Sequential model is a chain of them, and a
-functional model's graph gives the same list.
+(:func:`profond.io.onnx.graph.build_model`): a Sequential model is a chain of them; a
+functional model's calls, put in an order where each follows those it reads from, give the
+same list. A layer called twice (shared) is two nodes over one set of initializers; a model
+used as a layer (Sequential or functional) has its own calls inlined.
 
 Examples
 --------
