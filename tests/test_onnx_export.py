@@ -229,3 +229,147 @@ def test_inputs_of_unknown_size(name, tmp_path):
         x = draw(rng, batch, steps)
         (got,) = session.run(None, {"input": x})
         np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+
+
+# --- functional models and merge layers ----------------------------------------------------
+
+
+def _residual_mlp():
+    x = L.Input((6,), name="features")
+    h = L.Dense(6, activation="relu", name="h1")(x)
+    h = L.add([x, L.Dense(6, name="h2")(h)], name="skip1")
+    h = L.add([h, L.Dense(6, activation="tanh", name="h3")(h)], name="skip2")
+    return profond.Model(x, L.Dense(3, activation="softmax", name="probs")(h))
+
+
+def _two_in_two_out():
+    a, b = L.Input((5,), name="left"), L.Input((3,), name="right")
+    joined = L.concatenate([L.Dense(4, name="da")(a), b], name="joined")
+    h = L.Dense(8, activation="relu", name="trunk")(joined)
+    return profond.Model([a, b], [L.Dense(2, name="score")(h),
+                                  L.Dense(3, activation="softmax", name="klass")(h)])
+
+
+def _merge(kind, **kwargs):
+    def build():
+        a, b, c = (L.Input((4, 5), name=n) for n in "abc")
+        ins = [a, b] if kind in ("Subtract", "Dot") else [a, b, c]
+        merged = getattr(L, kind)(name="merged", **kwargs)(ins)
+        return profond.Model(ins, L.Flatten(name="flat")(merged))
+    return build
+
+
+def _broadcast():
+    a, b = L.Input((4, 5), name="a"), L.Input((1, 5), name="b")
+    return profond.Model([a, b], L.multiply([a, b], name="scaled"))
+
+
+def _dot2():
+    a, b = L.Input((6,), name="a"), L.Input((6,), name="b")
+    return profond.Model([a, b], [L.Dot(axes=-1, name="dot")([a, b]),
+                                  L.Dot(axes=1, normalize=True, name="cosine")([a, b])])
+
+
+def _dot3(axes, normalize=False):
+    def build():
+        a = L.Input((4, 5), name="a")
+        b = L.Input((4, 5) if axes[0] == axes[1] else (5, 4), name="b")
+        return profond.Model([a, b], L.Dot(axes=axes, normalize=normalize, name="dot")([a, b]))
+    return build
+
+
+def _shared():
+    a, b = L.Input((5,), name="a"), L.Input((5,), name="b")
+    tower = L.Dense(4, activation="relu", name="tower")
+    out = L.Dense(1, name="out")(L.subtract([tower(a), tower(b)], name="diff"))
+    return profond.Model([a, b], out)
+
+
+def _nested():
+    inner = _seq(L.Input((6,)), L.Dense(5, activation="relu"), L.Dense(4))
+    x = L.Input((6,), name="x")
+    skip = L.Dense(4, name="project")(x)
+    out = L.Dense(2, name="head")(L.add([inner(x), skip], name="join"))
+    return profond.Model(x, out)
+
+
+def _nested_functional():
+    a, b = L.Input((3,), name="ia"), L.Input((3,), name="ib")
+    inner = profond.Model([a, b], L.maximum([L.Dense(3, name="ga")(a), b], name="peak"),
+                          name="inner")
+    x, y = L.Input((3,), name="x"), L.Input((3,), name="y")
+    return profond.Model([x, y], L.Dense(2, name="top")(inner([x, y])))
+
+
+FUNCTIONAL = {
+    "residual_mlp": _residual_mlp, "two_in_two_out": _two_in_two_out,
+    **{kind.lower(): _merge(kind) for kind in ("Add", "Subtract", "Multiply", "Average",
+                                                "Maximum", "Minimum")},
+    "concatenate_time": _merge("Concatenate", axis=1),
+    "concatenate_features": _merge("Concatenate"), "broadcast": _broadcast,
+    "dot_rank2": _dot2, "dot_22": _dot3((2, 2)), "dot_12": _dot3((1, 2), normalize=True),
+    "dot_11": _dot3((1, 1)), "shared_layer": _shared, "nested_sequential": _nested,
+    "nested_functional": _nested_functional,
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONAL))
+def test_functional_models_export(name, tmp_path):
+    model = FUNCTIONAL[name]()
+    model.export(tmp_path / "m.onnx")
+    proto = onnx.load(tmp_path / "m.onnx")
+    onnx.checker.check_model(proto, full_check=True)
+    assert [i.name for i in proto.graph.input] == [t.name for t in model.inputs]
+    assert [o.name for o in proto.graph.output] == model.output_names
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(4)
+    for batch in (1, 3, 17):
+        xs = [rng.normal(size=(batch,) + tuple(t.shape[1:])).astype("float32")
+              for t in model.inputs]
+        expected = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
+        expected = expected if isinstance(expected, list) else [expected]
+        got = session.run(None, {t.name: x for t, x in zip(model.inputs, xs)})
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            assert g.shape == e.shape
+            np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_a_shared_layer_keeps_its_weights_once(tmp_path):
+    model = _shared()
+    model.export(tmp_path / "m.onnx")
+    graph = onnx.load(tmp_path / "m.onnx").graph
+    assert sum(1 for t in graph.initializer if t.name.startswith("tower")) == 2  # kernel, bias
+    assert sum(1 for n in graph.node if n.op_type == "MatMul") == 3  # tower twice, then out
+
+
+def test_functional_models_without_an_onnx_form_are_refused(tmp_path):
+    x = L.Input((4, 3), name="x")
+    h = L.Normalization(mean=0.5, variance=2.0, name="norm")(x)
+    model = profond.Model(x, L.add([h, x], name="join"))
+    with pytest.raises(ExportError, match=r"'norm' \(Normalization\)"):
+        model.export(tmp_path / "m.onnx")
+    a, b = L.Input((2, 3, 4), name="a"), L.Input((2, 3, 4), name="b")
+    dot = profond.Model([a, b], L.Dot(axes=(3, 3), name="dot4")([a, b]))
+    with pytest.raises(ExportError, match=r"'dot4' \(Dot\) with axes=\[3, 3\].*rank-3"):
+        dot.export(tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
+    assert {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+            "Dot"} <= set(layers_with_onnx_form())
+
+
+def test_masks_join_through_a_merge(tmp_path):
+    tokens = L.Input((7,), name="tokens")
+    summed = L.add([L.Embedding(20, 4, mask_zero=True, name="e1")(tokens),
+                    L.Embedding(20, 4, mask_zero=True, name="e2")(tokens)], name="sum")
+    model = profond.Model(tokens, L.GRU(3, name="gru")(summed))
+    model.export(tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"))
+    assert session.get_inputs()[0].type == "tensor(int64)"
+    rng = np.random.default_rng(5)
+    for batch in (1, 3, 17):
+        x = rng.integers(1, 20, size=(batch, 7)).astype("int64")
+        for i, n in enumerate(rng.integers(1, 8, size=batch)):
+            x[i, n:] = 0  # padded at the end, as ONNX's sequence lengths assume
+        (got,) = session.run(None, {"tokens": x})
+        np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)

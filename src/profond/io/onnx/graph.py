@@ -6,12 +6,19 @@ a chain of such nodes (:func:`chain`); a functional model's graph gives the same
 topological order, so it plugs into :func:`build_model` unchanged. Each layer kind has a
 converter ``fn(builder, layer, x, shape, mask) -> (y, mask)`` that appends ONNX nodes: ``x``
 is the name of its input value, ``shape`` its Keras shape (``None`` for the batch), ``mask``
-the name of a boolean ``(batch, time)`` mask or None.
+the name of a boolean ``(batch, time)`` mask or None. A converter registered with
+``converts(..., many=True)`` (the merge layers) takes lists instead: the names, shapes and
+masks of all its inputs.
+
+Constants are kept once: an initializer asked for again with the same hint and the same
+values (a shared layer's weights, converted at each of its calls) is the one already made.
 
 Everything is built with ``onnx.helper`` and ``onnx.numpy_helper``; no protobuf by hand.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 
@@ -34,9 +41,11 @@ def _onnx():
     return onnx
 
 
-def converts(*classes):
-    """Register the decorated function as the converter of ``classes``."""
+def converts(*classes, many=False):
+    """Register the decorated function as the converter of ``classes``; ``many``: it takes
+    lists of inputs (names, shapes, masks)."""
     def register(fn):
+        fn.many_inputs = many
         for cls in classes:
             CONVERTERS[cls] = fn
         return fn
@@ -49,6 +58,7 @@ class Builder:
     def __init__(self):
         self.onnx = _onnx()
         self.nodes, self.initializers, self._used = [], [], set()
+        self._consts = {}  # (hint, dtype, shape, digest) -> name
 
     def name(self, hint: str) -> str:
         base, i = hint.replace("/", "_"), 0
@@ -64,10 +74,13 @@ class Builder:
         array = np.asarray(array)
         if array.dtype.kind == "f":
             array = array.astype(np.float32)
-        name = self.name(hint)
-        self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(array),
-                                                                   name))
-        return name
+        array = np.ascontiguousarray(array)
+        key = (hint, array.dtype.str, array.shape, hashlib.sha256(array.tobytes()).digest())
+        if key not in self._consts:
+            name = self.name(hint)
+            self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
+            self._consts[key] = name
+        return self._consts[key]
 
     def ints(self, values, hint: str) -> str:
         return self.const(np.asarray(values, dtype=np.int64), hint)
@@ -109,7 +122,9 @@ def build_model(nodes, inputs, outputs, graph_name="profond"):
         In an order where every input is produced before it is read.
     inputs : list of (str, tuple, numpy dtype)
         The model's inputs: name, Keras shape (``None`` for the batch) and dtype.
-    outputs : list of str
+    outputs : list of str or of (str, str)
+        The values given as the model's outputs: a name, or ``(graph output name, value
+        name)`` where they differ (one value may be given twice).
     """
     missing = sorted({f"'{layer.name}' ({type(layer).__name__})" for layer, _, _ in nodes
                       if converter_of(layer) is None})
@@ -120,6 +135,8 @@ def build_model(nodes, inputs, outputs, graph_name="profond"):
     helper, tp = b.onnx.helper, b.onnx.TensorProto
     values = {}  # name -> (onnx name, Keras shape, mask name or None)
     graph_inputs = []
+    for output in outputs:  # kept free for the outputs: no node of the graph takes them
+        b._used.add(output if isinstance(output, str) else output[0])
     for name, shape, dtype in inputs:
         b._used.add(name)
         values[name] = (name, tuple(shape), None)
@@ -128,16 +145,22 @@ def build_model(nodes, inputs, outputs, graph_name="profond"):
             name, elem, ["batch"] + [d if d is not None else f"{name}_d{i + 1}"
                                      for i, d in enumerate(shape[1:])]))
     for layer, ins, outs in nodes:
-        if len(ins) != 1 or len(outs) != 1:
+        convert = converter_of(layer)
+        many = getattr(convert, "many_inputs", False)
+        if (not many and len(ins) != 1) or len(outs) != 1:
             raise ExportError(f"Layer '{layer.name}' ({type(layer).__name__}) takes "
                               f"{len(ins)} inputs and gives {len(outs)} outputs; the exporter "
-                              "handles one of each per layer.")
-        x, shape, mask = values[ins[0]]
-        y, out_mask = converter_of(layer)(b, layer, x, shape, mask)
+                              "handles one of each for this layer.")
+        if many:
+            x, shape, mask = (list(v) for v in zip(*(values[name] for name in ins)))
+        else:
+            x, shape, mask = values[ins[0]]
+        y, out_mask = convert(b, layer, x, shape, mask)
         values[outs[0]] = (y, tuple(layer.compute_output_shape(shape)), out_mask)
     graph_outputs = []
-    for name in outputs:
-        y, shape, _ = values[name]
+    for output in outputs:
+        name, value = (output, output) if isinstance(output, str) else output
+        y, shape, _ = values[value]
         if y != name:
             b.nodes.append(helper.make_node("Identity", [y], [name], name=b.name(name + "/id")))
         graph_outputs.append(helper.make_tensor_value_info(
