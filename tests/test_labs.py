@@ -1,9 +1,9 @@
-"""Every lab runs in quick mode with a fixed seed, returns plain data, plots, and its claim's
-checks hold on the numbers it computed.
+"""Every lab runs in quick mode on its default seeds (3, from seed 0), returns plain data with
+per-seed figures, their mean and spread, plots, and its claim's checks hold over the seeds.
 
-To keep the whole file well under two minutes on two cores, some labs get smaller settings
-than their quick mode through their documented ``run()`` arguments (fewer epochs or points);
-the claims are checked on those runs all the same.
+To keep the whole file under about 90 seconds on a quiet machine, some labs get smaller
+settings than their quick mode through their documented ``run()`` arguments (fewer epochs or
+points); the claims are checked on those runs all the same.
 """
 
 import json
@@ -19,7 +19,7 @@ from profond import labs  # noqa: E402
 
 # Test-only settings (documented arguments of each lab's run()).
 SMALL = {
-    "width-vs-depth": {"epochs": 25, "widths": (4, 16), "depths": (1, 3)},
+    "width-vs-depth": {"widths": (4, 16), "depths": (1, 3)},
     "fitting": {},
     "batch-epochs": {"epochs": 5},
     "balancing": {"epochs": 10},
@@ -27,16 +27,17 @@ SMALL = {
     "gradients": {"epochs": 6},
     "learning-rate": {"epochs": 6},
     "schedules": {"epochs": 8},
-    "optimizers": {"steps": 1000, "epochs": 4},
+    "optimizers": {"steps": 1000, "epochs": 3},
     "normalization-init": {},
-    "regularization": {"prune_epochs": 3},
+    "regularization": {"epochs": 30, "prune_epochs": 3},
+    "layers": {"epochs": 8},
 }
 
 _CACHE = {}
 
 
 def result_of(name):
-    """Run a lab once per test session (quick mode, seed 0)."""
+    """Run a lab once per test session (quick mode, seeds 0, 1, 2)."""
     if name not in _CACHE:
         module = labs.get(name)
         _CACHE[name] = module.run(quick=True, seed=0, **SMALL.get(name, {}))
@@ -72,7 +73,26 @@ def test_lab_result_is_plain_data_and_its_claim_holds(name):
     failed = [k for k, ok in r["checks"].items() if not ok]
     assert not failed, f"{name}: {failed}\n{r['verdict']}"
     assert r["holds"] is True
-    assert r["verdict"].startswith("The figures bear the claim out")
+    assert r["verdict"].startswith("The figures bear the claim out over 3 seeds")
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_lab_states_each_claim_over_seeds_with_mean_and_spread(name):
+    r = result_of(name)
+    assert r["seeds"] == [0, 1, 2] and r["seed"] == 0
+    assert [p["seed"] for p in r["per_seed"]] == r["seeds"]
+    assert set(r["claims"]) == set(r["checks"]) == set(r["per_seed"][0]["figures"])
+    for k, c in r["claims"].items():
+        values = [p["figures"][k]["value"] for p in r["per_seed"]]
+        assert c["values"] == values and len(values) == 3
+        assert np.isclose(c["mean"], np.mean(values)) and np.isclose(c["std"], np.std(values))
+        assert c["min"] == min(values) and c["max"] == max(values)
+        assert c["seeds_needed"] == 2
+        assert c["seeds_held"] == sum(p["figures"][k]["ok"] for p in r["per_seed"])
+        assert c["holds"] == (c["holds_on_mean"] and c["seeds_held"] >= 2)
+        assert r["checks"][k] == c["holds"]
+        assert f"{k}" in r["verdict"]  # each claim's figure is stated in the verdict
+    assert r["holds"] == all(r["checks"].values())
 
 
 @pytest.mark.parametrize("name", AVAILABLE)
@@ -167,9 +187,82 @@ def test_regularization_strengths_chosen_on_validation_and_gap_narrows():
 
 
 def test_same_seed_same_figures():
-    a = labs.get("losses").run(quick=True, seed=3, n=100, epochs=100)
-    b = labs.get("losses").run(quick=True, seed=3, n=100, epochs=100)
-    assert a["table"] == b["table"]
+    a = labs.get("losses").run(quick=True, seed=3, seeds=1, n=100, epochs=100)
+    b = labs.get("losses").run(quick=True, seed=3, seeds=1, n=100, epochs=100)
+    assert a["table"] == b["table"] and a["seeds"] == [3]
+
+
+def test_seeds_argument_count_or_list_and_full_mode_default():
+    r = labs.get("losses").run(quick=True, seeds=[4, 9], n=100, epochs=50)
+    assert r["seeds"] == [4, 9] and r["seed"] == 4
+    assert all(c["seeds_needed"] == 2 for c in r["claims"].values())
+    assert labs._common._seed_list(False, 7, None) == [7, 8, 9, 10, 11]
+    assert labs._common._seed_list(True, 7, None) == [7, 8, 9]
+    for bad in (0, [], [1, 1], "x"):
+        with pytest.raises(ValueError, match="The 'seeds' parameter of run must be"):
+            labs.get("losses").run(quick=True, seeds=bad)
+
+
+# --- the verdict rule, on made-up figures ----------------------------------------------------
+
+def test_seeds_needed_is_a_clear_majority():
+    assert [labs._common.seeds_needed(n) for n in (1, 2, 3, 4, 5, 6)] == [1, 2, 2, 3, 4, 4]
+
+
+def test_claim_holds_on_mean_and_majority():
+    c = labs._common.claim_holds([0.2, 0.15, 0.05], ">", 0.1)
+    assert c["holds"] and c["holds_on_mean"] and c["seeds_held"] == 2
+    assert np.isclose(c["mean"], 0.4 / 3) and c["min"] == 0.05 and c["max"] == 0.2
+    assert np.isclose(c["std"], np.std([0.2, 0.15, 0.05]))
+
+
+def test_claim_fails_on_the_mean_though_most_seeds_pass():
+    # 4 of 5 seeds just above, one far below: the mean falls under the threshold
+    c = labs._common.claim_holds([0.11, 0.12, 0.11, 0.13, -0.5], ">", 0.1)
+    assert c["seeds_held"] == 4 and not c["holds_on_mean"] and not c["holds"]
+
+
+def test_claim_fails_on_the_majority_though_the_mean_passes():
+    # one large seed lifts the mean; only 1 of 3 seeds holds
+    c = labs._common.claim_holds([0.3, 0.02, 0.05], ">", 0.1)
+    assert c["holds_on_mean"] and c["seeds_held"] == 1 and not c["holds"]
+    c = labs._common.claim_holds([0.0, 0.0, 0.0, -1.0, 0.5], "<", 0.0)  # 1 of 5 below
+    assert c["holds_on_mean"] and not c["holds"]
+    # 3 of 5 is a majority but not a clear one
+    c = labs._common.claim_holds([1, 1, 1, 0, 0], ">=", 0.5)
+    assert c["holds_on_mean"] and not c["holds"]
+
+
+def test_claim_rule_rejects_bad_input_and_non_finite_figures():
+    with pytest.raises(ValueError, match="The 'op' parameter of claim_holds"):
+        labs._common.claim_holds([1.0], "==", 0.0)
+    with pytest.raises(ValueError, match="The 'values' parameter of claim_holds"):
+        labs._common.claim_holds([], ">", 0.0)
+    c = labs._common.claim_holds([float("nan"), 2.0, 3.0], ">", 1.0)
+    assert c["seeds_held"] == 2 and not c["holds"]  # a NaN seed spoils the mean
+
+
+def test_failing_claim_is_reported_with_the_labs_reading(monkeypatch):
+    from profond.labs import balancing
+
+    def fake(quick=False, seed=0, **kwargs):
+        gain = {0: 0.3, 1: 0.05, 2: 0.02}[seed]
+        return labs._common.make_result(
+            balancing, quick=quick, seed=seed, seconds=0.0, columns=["a"], rows=[[1]],
+            data={}, checks={"class_weight_rescues_rare_classes": labs._common.above(
+                gain, 0.1, "gain"), "structural": True},
+            verdict=labs._common.bears_out(gain > 0.1) + "one seed's reading.")
+
+    fake.__module__ = balancing.__name__
+    r = labs._common.over_seeds(fake)(quick=True)
+    assert r["holds"] is False and r["checks"] == {"class_weight_rescues_rare_classes": False,
+                                                   "structural": True}
+    assert r["verdict"].startswith("The figures do NOT fully bear the claim out over 3 seeds")
+    assert "class_weight_rescues_rare_classes (gain): mean 0.123 > 0.100" in r["verdict"]
+    assert "on 1 of 3 seeds: FAILS (needs 2 seeds)" in r["verdict"]
+    assert "Why class_weight_rescues_rare_classes fails: " + \
+        balancing.WHY["class_weight_rescues_rare_classes"] in r["verdict"]
+    assert r["verdict"].endswith("On seed 0, shown in the table and plots: one seed's reading.")
 
 
 def test_run_lab_writes_result_and_images(tmp_path):

@@ -79,6 +79,9 @@ def get(name: str):
 def run_lab(name: str, quick: bool = False, seed: int = 0, out_dir=None) -> dict:
     """Run a lab; with ``out_dir``, also write its plots and ``result.json`` there.
 
+    The lab states its claims on 3 seeds in quick mode and 5 in full mode, from ``seed`` on;
+    the table and plots show the run on ``seed`` (see :func:`profond.labs._common.over_seeds`).
+
     Returns the lab's result with ``"images"`` added: the PNG paths relative to ``out_dir``
     (empty without ``out_dir``).
     """

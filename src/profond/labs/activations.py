@@ -15,8 +15,22 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import Stopwatch, accuracy_of, bears_out, fmt, load_digits_split, \
-    make_result, mlp, pyplot, save, seed_everything
+from profond.labs._common import (
+    Stopwatch,
+    above,
+    accuracy_of,
+    all_ok,
+    bears_out,
+    below,
+    fmt,
+    load_digits_split,
+    make_result,
+    mlp,
+    over_seeds,
+    pyplot,
+    save,
+    seed_everything,
+)
 
 NAME = "activations"
 TITLE = "Activation functions, the step function included"
@@ -55,6 +69,7 @@ def train_one(activation, data, epochs, seed):
             "curve": [float(v) for v in history.history["loss"]]}
 
 
+@over_seeds
 def run(quick: bool = False, seed: int = 0, epochs: int | None = None):
     """Train the network once per activation.
 
@@ -75,9 +90,12 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None):
     step, relu, ste = runs["step"], runs["relu"], runs["step_ste"]
     best = max(runs, key=lambda a: runs[a]["accuracy"])
     checks = {
-        "step_hidden_layers_never_move": step["hidden_weight_change"] == 0.0,
-        "step_far_below_relu": step["accuracy"] < relu["accuracy"] - 0.25,
-        "relu_learns": relu["accuracy"] > 0.9,
+        "step_hidden_layers_never_move": below(step["hidden_weight_change"], 0.0,
+                                                 "step: largest hidden weight change",
+                                                 strict=False),
+        "step_far_below_relu": below(step["accuracy"] - relu["accuracy"], -0.25,
+                                     "step minus ReLU test accuracy"),
+        "relu_learns": above(relu["accuracy"], 0.9, "ReLU test accuracy"),
         "relu_outputs_never_negative": True,
     }
     from profond import activations
@@ -85,7 +103,7 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None):
     probe = np.linspace(-5, 5, 101).astype(np.float32)
     relu_min = float(np.asarray(activations.get("relu")(probe).data).min())
     checks["relu_outputs_never_negative"] = relu_min >= 0.0
-    holds = all(checks.values())
+    holds = all_ok(checks)
     verdict = (bears_out(holds) + f"with step activations the hidden layers' weights moved by "
                f"{fmt(step['hidden_weight_change'])} (no gradient reaches them), and the network "
                f"reaches {fmt(step['accuracy'])} test accuracy against {fmt(relu['accuracy'])} "

@@ -16,8 +16,18 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import Stopwatch, bears_out, fmt, make_result, pyplot, save, \
-    seed_everything
+from profond.labs._common import (
+    Stopwatch,
+    all_ok,
+    bears_out,
+    below,
+    fmt,
+    make_result,
+    over_seeds,
+    pyplot,
+    save,
+    seed_everything,
+)
 
 NAME = "backprop"
 TITLE = "Forward and backward propagation"
@@ -51,6 +61,7 @@ def chain_rule(x, y, w1, b1, w2, b2):
     return forward, backward, {"W1": d_w1, "b1": d_b1, "W2": d_w2, "b2": d_b2}
 
 
+@over_seeds
 def run(quick: bool = False, seed: int = 0, learning_rate: float = 0.5):
     """Compute the gradients three ways and take one descent step.
 
@@ -127,11 +138,12 @@ def run(quick: bool = False, seed: int = 0, learning_rate: float = 0.5):
     checks = {
         "forward_matches_by_hand": forward_gap < 1e-12,
         "autograd_equals_chain_rule": err_auto_hand < 1e-12,
-        "autograd_matches_finite_differences": err_auto_num < 1e-8,
+        "autograd_matches_finite_differences": below(err_auto_num, 1e-8,
+                                                     "autograd vs finite differences"),
         "gradcheck_passes": gradcheck_ok,
         "descent_step_lowers_loss": loss_after < forward["loss = (a2 - y)²"],
     }
-    holds = all(checks.values())
+    holds = all_ok(checks)
     verdict = (bears_out(holds) + f"profond's forward output equals the hand computation to "
                f"{fmt(forward_gap)}; its backward gradients equal the chain rule's to "
                f"{fmt(err_auto_hand)} and central differences to {fmt(err_auto_num)} over all "

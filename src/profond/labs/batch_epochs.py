@@ -20,8 +20,21 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import Stopwatch, bears_out, fmt, load_digits_split, make_result, \
-    mlp, pyplot, save, seed_everything
+from profond.labs._common import (
+    Stopwatch,
+    above,
+    all_ok,
+    bears_out,
+    below,
+    fmt,
+    load_digits_split,
+    make_result,
+    mlp,
+    over_seeds,
+    pyplot,
+    save,
+    seed_everything,
+)
 
 NAME = "batch-epochs"
 TITLE = "Batches and epochs"
@@ -51,6 +64,7 @@ def _batch_loss_recorder():
     return BatchLosses()
 
 
+@over_seeds
 def run(quick: bool = False, seed: int = 0, epochs: int | None = None, batch_sizes=None):
     """Train once per batch size.
 
@@ -106,16 +120,20 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None, batch_siz
     small, large = runs[str(min(r["batch_size"] for r in runs.values()))], \
         runs[str(max(r["batch_size"] for r in runs.values()))]
     checks = {
-        "small_batches_learn_more_per_epoch": small["loss_epoch1"] < large["loss_epoch1"],
+        "small_batches_learn_more_per_epoch": below(
+            small["loss_epoch1"] - large["loss_epoch1"], 0.0,
+            "epoch-1 loss, small minus large batches"),
         "the_weights_change_once_per_batch": all(
             r["updates"] == epochs * r["batches_per_epoch"] for r in runs.values()),
         "small_batches_cost_more_updates_per_epoch":
             small["values_written_per_epoch"] > large["values_written_per_epoch"],
-        "small_batches_give_a_noisier_curve": small["update_noise"] > large["update_noise"],
+        "small_batches_give_a_noisier_curve": above(
+            small["update_noise"] - large["update_noise"], 0.0,
+            "update noise, small minus large batches"),
         "more_epochs_lower_the_training_loss": all(r["loss_last"] < r["loss_epoch1"]
                                                    for r in runs.values()),
     }
-    holds = all(checks.values())
+    holds = all_ok(checks)
     verdict = (bears_out(holds) + f"after one epoch, batches of {small['batch_size']} "
                f"({small['updates_per_epoch']} updates) bring the loss to "
                f"{fmt(small['loss_epoch1'])}, the whole set in one batch (1 update) to "

@@ -18,8 +18,21 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import Stopwatch, bears_out, fmt, load_digits_split, make_result, \
-    mlp, pyplot, save, seed_everything
+from profond.labs._common import (
+    Stopwatch,
+    above,
+    all_ok,
+    bears_out,
+    below,
+    fmt,
+    load_digits_split,
+    make_result,
+    mlp,
+    over_seeds,
+    pyplot,
+    save,
+    seed_everything,
+)
 
 NAME = "fitting"
 TITLE = "Underfitting, balance, overfitting"
@@ -35,6 +48,7 @@ CASES = {"underfitting": ((2,), None, 0.05, 60, 30),
 EXPECTED = {"underfitting": "underfitting", "balanced": "balanced", "overfitting": "overfitting"}
 
 
+@over_seeds
 def run(quick: bool = False, seed: int = 0):
     """Train the three models and diagnose their curves.
 
@@ -80,15 +94,19 @@ def run(quick: bool = False, seed: int = 0):
            for c, r in runs.items()}
     checks = {
         "underfit_is_poor_on_its_own_training_data":
-            under["history"]["accuracy"][-1] < bal["history"]["accuracy"][-1] - 0.1,
-        "overfit_memorises_training_data": over["history"]["accuracy"][-1] >= 0.99,
-        "overfit_validation_gap_largest": gap["overfitting"] > max(gap["balanced"],
-                                                                   gap["underfitting"]) + 0.05,
-        "balanced_best_on_validation": bal["history"]["val_accuracy"][-1] >= max(
-            under["history"]["val_accuracy"][-1], over["history"]["val_accuracy"][-1]),
+            below(under["history"]["accuracy"][-1] - bal["history"]["accuracy"][-1], -0.1,
+                  "training accuracy, underfit minus balanced"),
+        "overfit_memorises_training_data": above(over["history"]["accuracy"][-1], 0.99,
+                                                 "overfit training accuracy", strict=False),
+        "overfit_validation_gap_largest": above(
+            gap["overfitting"] - max(gap["balanced"], gap["underfitting"]), 0.05,
+            "overfit gap minus the larger other gap"),
+        "balanced_best_on_validation": above(bal["history"]["val_accuracy"][-1] - max(
+            under["history"]["val_accuracy"][-1], over["history"]["val_accuracy"][-1]), 0.0,
+            "validation accuracy, balanced minus the better other", strict=False),
         "diagnose_names_each_case": all(runs[c]["verdict"] == EXPECTED[c] for c in runs),
     }
-    holds = all(checks.values())
+    holds = all_ok(checks)
     verdict = (bears_out(holds) + "the underfitting model reaches only "
                f"{fmt(under['history']['accuracy'][-1])} on its own training data (and "
                f"{fmt(under['history']['val_accuracy'][-1])} on validation); the balanced one "

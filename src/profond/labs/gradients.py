@@ -12,12 +12,27 @@ the layers nearest the input get almost nothing and learn slowest.
 
 from __future__ import annotations
 
+import math
 import sys
 
 import numpy as np
 
-from profond.labs._common import Stopwatch, accuracy_of, bears_out, fmt, load_digits_split, \
-    make_result, mlp, pyplot, save, seed_everything
+from profond.labs._common import (
+    Stopwatch,
+    above,
+    accuracy_of,
+    all_ok,
+    bears_out,
+    below,
+    fmt,
+    load_digits_split,
+    make_result,
+    mlp,
+    over_seeds,
+    pyplot,
+    save,
+    seed_everything,
+)
 
 NAME = "gradients"
 TITLE = "Vanishing gradients: deep sigmoid vs ReLU with He initialisation"
@@ -50,6 +65,7 @@ def layer_gradient_norms(model, x, y, batches=4, batch_size=128):
     return norms / batches
 
 
+@over_seeds
 def run(quick: bool = False, seed: int = 0, epochs: int | None = None):
     """Measure the per-layer gradient norms at initialisation, then train both networks.
 
@@ -86,11 +102,14 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None):
              fmt(r["grad_norms"][-1]), fmt(r["ratio_first_to_last"]), round(r["accuracy"], 4)]
             for label, r in out.items()]
     checks = {
-        "sigmoid_gradient_vanishes_toward_input": sig["ratio_first_to_last"] < 0.01,
-        "relu_he_gradient_keeps_its_scale": 0.1 < relu["ratio_first_to_last"] < 10,
-        "relu_he_learns_better": relu["accuracy"] > sig["accuracy"] + 0.1,
+        "sigmoid_gradient_vanishes_toward_input": below(sig["ratio_first_to_last"], 0.01,
+                                                        "sigmoid: first/last gradient norm"),
+        "relu_he_gradient_keeps_its_scale": below(abs(math.log10(relu["ratio_first_to_last"])), 1.0,
+                                                  "ReLU+He: |log10 first/last gradient norm|"),
+        "relu_he_learns_better": above(relu["accuracy"] - sig["accuracy"], 0.1,
+                                       "accuracy, ReLU+He minus sigmoid"),
     }
-    holds = all(checks.values())
+    holds = all_ok(checks)
     verdict = (bears_out(holds) + f"at initialisation, the first hidden layer of the sigmoid "
                f"network gets a gradient {fmt(sig['ratio_first_to_last'])} times the output "
                f"layer's, against {fmt(relu['ratio_first_to_last'])} times for ReLU with He "

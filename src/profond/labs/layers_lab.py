@@ -32,9 +32,14 @@ import numpy as np
 from profond import backend
 from profond.labs._common import (
     Stopwatch,
+    above,
+    all_ok,
     bears_out,
+    below,
     fmt,
     make_result,
+    ok,
+    over_seeds,
     pyplot,
     save,
     seed_everything,
@@ -230,6 +235,7 @@ def _beats(a, b) -> str:
     return "beats" if a["test_accuracy"] > b["test_accuracy"] else "does NOT beat"
 
 
+@over_seeds
 def run(quick: bool = False, seed: int = 0, epochs: int | None = None,
         rnn_epochs: int | None = None, n_sequences: int | None = None,
         repeats: int | None = None):
@@ -284,20 +290,24 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None,
     gated = [k for k in mem if mem[k]["cell"] != "SimpleRNN"]
     simple = [k for k in mem if mem[k]["cell"] == "SimpleRNN"]
     checks = {
-        "best_cnn_matches_best_mlp": img[best_cnn]["test_accuracy"]
-        >= img[best_mlp]["test_accuracy"] - MATCH,
+        "best_cnn_matches_best_mlp": above(
+            img[best_cnn]["test_accuracy"] - img[best_mlp]["test_accuracy"], -MATCH,
+            "test accuracy, best CNN minus best MLP", strict=False),
         "best_cnn_has_at_most_a_fifth_of_its_parameters": img[best_cnn]["parameters"]
         <= img[best_mlp]["parameters"] / 5,
         "each_cnn_beats_the_mlp_of_the_next_size_up": bool(pairs) and all(
             img[c]["test_accuracy"] > img[m]["test_accuracy"] for c, m in pairs.items()),
-        "gru_and_lstm_remember_over_30_steps": all(mem[k]["long_gap_accuracy"] >= GATED_MIN
-                                                   for k in gated),
-        "simple_rnn_stays_near_chance_over_30_steps": all(
-            mem[k]["long_gap_accuracy"] < NEAR_CHANCE for k in simple),
-        "every_cell_keeps_a_short_term_memory": all(r["short_accuracy"] >= GATED_MIN
-                                                    for r in mem.values()),
+        "gru_and_lstm_remember_over_30_steps": above(
+            min(mem[k]["long_gap_accuracy"] for k in gated), GATED_MIN,
+            "worse gated cell's long-gap accuracy", strict=False),
+        "simple_rnn_stays_near_chance_over_30_steps": below(
+            max(mem[k]["long_gap_accuracy"] for k in simple), NEAR_CHANCE,
+            "better SimpleRNN's long-gap accuracy"),
+        "every_cell_keeps_a_short_term_memory": above(
+            min(r["short_accuracy"] for r in mem.values()), GATED_MIN,
+            "worst cell's short-gap accuracy", strict=False),
     }
-    holds = all(checks.values())
+    holds = all_ok(checks)
     rows = [[k, "images: " + images["dataset"], r["parameters"], round(r["train_accuracy"], 4),
              round(r["test_accuracy"], 4), round(r["seconds"], 2)] for k, r in img.items()]
     for k, r in mem.items():
@@ -312,7 +322,7 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None,
                + ", ".join(f"{k} ({r['parameters']:,} parameters) reaches "
                            f"{fmt(r['test_accuracy'])}" for k, r in img.items())
                + f"; the best CNN ({best_cnn}) "
-               + ("matches or beats" if checks["best_cnn_matches_best_mlp"] else
+               + ("matches or beats" if ok(checks["best_cnn_matches_best_mlp"]) else
                   "falls short of")
                + f" the best MLP ({best_mlp}) with "
                + f"{fmt(img[best_mlp]['parameters'] / img[best_cnn]['parameters'])}x fewer "

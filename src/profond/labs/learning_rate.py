@@ -14,8 +14,20 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import Stopwatch, bears_out, fmt, load_digits_split, make_result, \
-    mlp, pyplot, save, seed_everything
+from profond.labs._common import (
+    Stopwatch,
+    above,
+    all_ok,
+    bears_out,
+    fmt,
+    load_digits_split,
+    make_result,
+    mlp,
+    over_seeds,
+    pyplot,
+    save,
+    seed_everything,
+)
 
 NAME = "learning-rate"
 TITLE = "Learning rate: too large, too small, right"
@@ -39,6 +51,7 @@ def _model(seed, n_in, lr):
     return model
 
 
+@over_seeds
 def run(quick: bool = False, seed: int = 0, epochs: int | None = None):
     """Run the range test, then train at the three rates.
 
@@ -77,10 +90,11 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None):
     checks = {
         "finder_choice_ends_lowest": final["finder's choice"] < final["too small"] and
         (not math.isfinite(final["too large"]) or final["finder's choice"] < final["too large"]),
-        "small_rate_is_slow": final["too small"] > 0.5 * small["loss"][0],
+        "small_rate_is_slow": above(final["too small"] / small["loss"][0], 0.5,
+                                    "too small a rate: final / first loss"),
         "large_rate_settles_badly": large_bad,
     }
-    holds = all(checks.values())
+    holds = all_ok(checks)
     verdict = (bears_out(holds) + f"the finder suggests {fmt(right)}; after {epochs} epochs the "
                f"training loss is {fmt(final['too small'])} at {fmt(SMALL_LR)} (it started at "
                f"{fmt(small['loss'][0])}: slow), {fmt(final[GOOD])} "

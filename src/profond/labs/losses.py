@@ -12,8 +12,19 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import Stopwatch, bears_out, fmt, make_result, pyplot, save, \
-    seed_everything
+from profond.labs._common import (
+    Stopwatch,
+    all_ok,
+    bears_out,
+    below,
+    fmt,
+    make_result,
+    ok,
+    over_seeds,
+    pyplot,
+    save,
+    seed_everything,
+)
 
 NAME = "losses"
 TITLE = "Losses: MSE vs MAE vs Huber under outliers"
@@ -49,6 +60,7 @@ def fit_line(x, y, loss, epochs, seed):
     return float(kernel.ravel()[0]), float(bias.ravel()[0]), history.history["loss"]
 
 
+@over_seeds
 def run(quick: bool = False, seed: int = 0, n: int | None = None, epochs: int | None = None):
     """Fit the line with each loss.
 
@@ -77,16 +89,19 @@ def run(quick: bool = False, seed: int = 0, n: int | None = None, epochs: int | 
     rows.append(["least squares (closed form)", round(float(lstsq_slope), 4),
                  round(abs(float(lstsq_slope) - TRUE_SLOPE), 4), round(float(lstsq_icpt), 4)])
     checks = {
-        "mae_slope_error_below_mse": errs["mae"] < errs["mse"],
-        "huber_slope_error_below_mse": errs["huber"] < errs["mse"],
-        "mse_reaches_least_squares": abs(fits["mse"]["slope"] - lstsq_slope) < 0.05,
+        "mae_slope_error_below_mse": below(errs["mae"] - errs["mse"], 0.0,
+                                           "slope error, MAE minus MSE"),
+        "huber_slope_error_below_mse": below(errs["huber"] - errs["mse"], 0.0,
+                                             "slope error, Huber minus MSE"),
+        "mse_reaches_least_squares": below(abs(fits["mse"]["slope"] - lstsq_slope), 0.05,
+                                           "|MSE slope - least-squares slope|"),
     }
-    holds = all(checks.values())
+    holds = all_ok(checks)
     verdict = (bears_out(holds) + f"with {out.sum()} outliers among {n} points, the slope "
                f"fitted with MSE is off by {fmt(errs['mse'])} (the closed-form least squares by "
                f"{fmt(abs(lstsq_slope - TRUE_SLOPE))}), with MAE by {fmt(errs['mae'])}, with "
                f"Huber by {fmt(errs['huber'])} and with log-cosh by {fmt(errs['log_cosh'])}.")
-    if not checks["mse_reaches_least_squares"]:
+    if not ok(checks["mse_reaches_least_squares"]):
         verdict += " Gradient descent on MSE did not reach the least-squares line."
     data = {"x": x[:, 0], "y": y[:, 0], "outlier": out, "fits": fits,
             "lstsq": [float(lstsq_slope), float(lstsq_icpt)], "true": [TRUE_SLOPE, TRUE_INTERCEPT]}

@@ -22,8 +22,22 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import Stopwatch, accuracy_of, bears_out, fmt, load_digits_split, \
-    make_result, mlp, pyplot, save, seed_everything
+from profond.labs._common import (
+    Stopwatch,
+    above,
+    accuracy_of,
+    all_ok,
+    bears_out,
+    below,
+    fmt,
+    load_digits_split,
+    make_result,
+    mlp,
+    over_seeds,
+    pyplot,
+    save,
+    seed_everything,
+)
 
 NAME = "normalization-init"
 TITLE = "Normalisation, initialisation, and re-creating a diverged model"
@@ -36,6 +50,18 @@ CLAIM = ("Normalise the inputs (min-max, standardisation, division by a number) 
 DEPTH, WIDTH = 12, 64
 INITS = {"Glorot": "glorot_normal", "He": "he_normal"}
 GUARD_LR = 3.0
+
+#: The lab's reading of a check that fails over the seeds (quoted in the verdict).
+WHY = {
+    "glorot_trains_tanh_at_least_as_well":
+        "at this depth and budget a tanh network trains well from either initialisation: He's "
+        "larger weights saturate only a few more tanh units (a few in ten thousand), so "
+        "Glorot's advantage shows in the saturation figure, not in the accuracy, where the "
+        "two differ by about a point either way, within a seed's noise; for ReLU the choice "
+        "matters far more.",
+    "he_trains_relu_at_least_as_well":
+        "with only a few epochs, the shrunken signal of ReLU + Glorot sometimes recovers.",
+}
 
 
 def _scaling_case(kind, seed, epochs):
@@ -118,6 +144,7 @@ def _guard_case(seed, data, epochs, guard):
             "final_learning_rate": float(model.optimizer.learning_rate)}
 
 
+@over_seeds
 def run(quick: bool = False, seed: int = 0, epochs: int | None = None,
         init_epochs: int | None = None):
     """Train with each scaling, each initialisation, and without and with the guard.
@@ -161,18 +188,24 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None,
     unguarded, guarded = guard["without guard"], guard["divergence_guard"]
     probes = [e for e in guarded["events"] if e["kind"] == "probe"]
     checks = {
-        "scaled_inputs_beat_raw_ones": min(mm, st) > raw + 0.1,
-        "he_keeps_relu_signal_glorot_shrinks_it":
-            abs(math.log(rh["last_to_first"])) < abs(math.log(rg["last_to_first"])),
-        "glorot_saturates_tanh_less_than_he": tg["saturated"][-1] < th["saturated"][-1],
-        "matching_init_trains_better": th["accuracy"] <= tg["accuracy"]
-        and rg["accuracy"] <= rh["accuracy"],
+        "scaled_inputs_beat_raw_ones": above(min(mm, st) - raw, 0.1,
+                                             "accuracy, worse scaling minus raw"),
+        "he_keeps_relu_signal_glorot_shrinks_it": below(
+            abs(math.log(rh["last_to_first"])) - abs(math.log(rg["last_to_first"])), 0.0,
+            "ReLU |log spread ratio|, He minus Glorot"),
+        "glorot_saturates_tanh_less_than_he": below(tg["saturated"][-1] - th["saturated"][-1], 0.0,
+                                                    "tanh saturation, Glorot minus He"),
+        "glorot_trains_tanh_at_least_as_well": above(tg["accuracy"] - th["accuracy"], 0.0,
+                                                     "tanh accuracy, Glorot minus He",
+                                                     strict=False),
+        "he_trains_relu_at_least_as_well": above(rh["accuracy"] - rg["accuracy"], 0.0,
+                                                 "ReLU accuracy, He minus Glorot", strict=False),
         "the_large_learning_rate_diverges": not unguarded["finite"]
         or not math.isfinite(unguarded["accuracy"]) or unguarded["accuracy"] < 0.5,
         "the_guard_recreates_and_recovers": len(probes) >= 2 and not probes[0]["ok"]
         and probes[-1]["ok"] and guarded["finite"] and guarded["accuracy"] > 0.9,
     }
-    holds = all(checks.values())
+    holds = all_ok(checks)
     verdict = (bears_out(holds) + f"on the wine data, raw inputs give {fmt(raw)} test accuracy, "
                f"min-max {fmt(mm)} and standardised {fmt(st)}. In a {DEPTH}-layer network at "
                f"initialisation, ReLU's output spread goes from layer 1 to layer {DEPTH} by a "

@@ -106,6 +106,16 @@ def render_report(results, base_dir, embed: bool = True, title: str = "profond l
                          f"</span> {html.escape(k.replace('_', ' '))}</li>"
                          for k, ok in r["checks"].items())
         parts.append(f"<p><b>Checks of the claim on these numbers:</b></p><ul>{checks}</ul>")
+        if r.get("claims"):
+            parts.append(f"<p><b>Each check over seeds {', '.join(map(str, r['seeds']))}</b> "
+                         f"(holds on its mean and on at least "
+                         f"{next(iter(r['claims'].values()))['seeds_needed']} seeds):</p>")
+            parts.append(_table(
+                ["check", "figure", "test", "mean", "std", "min", "max", "seeds held", "holds"],
+                [[k, c["what"], f"{c['op']} {c['threshold']:.4g}", round(c["mean"], 4),
+                  round(c["std"], 4), round(c["min"], 4), round(c["max"], 4),
+                  f"{c['seeds_held']} of {len(c['values'])}", "yes" if c["holds"] else "NO"]
+                 for k, c in r["claims"].items()]))
         parts.append(f"<p class='verdict {'holds' if r['holds'] else 'fails'}'><b>Verdict:</b> "
                      f"{html.escape(r['verdict'])}</p></section>")
     parts.append("</body></html>")

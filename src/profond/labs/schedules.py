@@ -15,8 +15,19 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import Stopwatch, bears_out, fmt, load_digits_split, make_result, \
-    mlp, pyplot, save, seed_everything
+from profond.labs._common import (
+    Stopwatch,
+    all_ok,
+    bears_out,
+    fmt,
+    load_digits_split,
+    make_result,
+    mlp,
+    over_seeds,
+    pyplot,
+    save,
+    seed_everything,
+)
 
 NAME = "schedules"
 TITLE = "Learning-rate schedules"
@@ -44,6 +55,7 @@ def make_schedules(epochs):
     }
 
 
+@over_seeds
 def run(quick: bool = False, seed: int = 0, epochs: int | None = None):
     """Read each schedule's shape, then train with each.
 
@@ -99,7 +111,7 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None):
                                                 rtol=1e-5) or
         np.allclose(runs["exponential"]["logged_lr"][1:4], expo[:3], rtol=1e-5),
     }
-    holds = all(checks.values())
+    holds = all_ok(checks)
     best = min(runs, key=lambda k: min(runs[k]["val_loss"]))
     verdict = (bears_out(holds) + f"starting from {LR0}, after {epochs} epochs the rate is "
                + ", ".join(f"{fmt(shapes[k][-1])} ({k})" for k in scheds)

@@ -15,8 +15,19 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import Stopwatch, bears_out, fmt, make_result, mlp, pyplot, save, \
-    seed_everything
+from profond.labs._common import (
+    Stopwatch,
+    above,
+    all_ok,
+    bears_out,
+    fmt,
+    make_result,
+    mlp,
+    over_seeds,
+    pyplot,
+    save,
+    seed_everything,
+)
 
 NAME = "width-vs-depth"
 TITLE = "Width vs depth at equal parameter count"
@@ -41,24 +52,25 @@ def train_mse(hidden, x, y, x_te, y_te, epochs, batch_size, seed):
     return float(((pred - y_te) ** 2).mean()), int(model.count_params())
 
 
+@over_seeds
 def run(quick: bool = False, seed: int = 0, n: int | None = None, epochs: int | None = None,
-        seeds: int | None = None, widths=None, depths=None):
+        repeats: int | None = None, widths=None, depths=None):
     """Train the wide/deep pair on both functions, and the grid on x·y.
 
     Parameters
     ----------
     quick : bool
-        1,000 training points, 40 epochs, 2 seeds per pair and a 3 × 3 grid, instead of 4,000
-        points, 80 epochs, 3 seeds and a 4 × 4 grid.
+        1,000 training points, 40 epochs, 2 runs per pair and a 3 × 3 grid, instead of 4,000
+        points, 80 epochs, 3 runs and a 4 × 4 grid.
     seed : int
-    n, epochs, seeds : int, optional
+    n, epochs, repeats : int, optional
     widths, depths : sequences of int, optional
         The grid's axes.
     """
     rng = seed_everything(seed)
     n = n or (1000 if quick else 4000)
     epochs = epochs or (40 if quick else 80)
-    seeds = seeds or (2 if quick else 3)
+    repeats = repeats or (2 if quick else 3)
     batch_size = 64 if quick else 32
     widths = list(widths or ((4, 8, 16) if quick else (4, 8, 16, 32)))
     depths = list(depths or ((1, 2, 3) if quick else (1, 2, 3, 4)))
@@ -70,8 +82,8 @@ def run(quick: bool = False, seed: int = 0, n: int | None = None, epochs: int | 
             y, y_te = f(x)[:, None].astype(np.float32), f(x_te)[:, None].astype(np.float32)
             entry = {}
             for label, hidden in (("wide", WIDE), ("deep", DEEP)):
-                runs = [train_mse(hidden, x, y, x_te, y_te, epochs, batch_size, seed + s)
-                        for s in range(seeds)]
+                runs = [train_mse(hidden, x, y, x_te, y_te, epochs, batch_size, 1000 * seed + s)
+                        for s in range(repeats)]
                 entry[label] = {"hidden": list(hidden), "params": runs[0][1],
                                 "mse": float(np.mean([r[0] for r in runs])),
                                 "mse_per_seed": [r[0] for r in runs]}
@@ -93,11 +105,12 @@ def run(quick: bool = False, seed: int = 0, n: int | None = None, epochs: int | 
     prod_gain = prod["wide"]["mse"] / prod["deep"]["mse"]
     smooth_gain = smooth["wide"]["mse"] / smooth["deep"]["mse"]
     checks = {
-        "deep_beats_wide_on_product": prod_gain > 1.0,
-        "depth_helps_product_more_than_smooth": prod_gain > smooth_gain,
+        "deep_beats_wide_on_product": above(prod_gain, 1.0, "x·y: wide MSE / deep MSE"),
+        "depth_helps_product_more_than_smooth": above(prod_gain - smooth_gain, 0.0,
+                                                      "gain of depth, x·y minus smooth"),
         "equal_parameter_budget": abs(prod["wide"]["params"] - prod["deep"]["params"]) <= 5,
     }
-    holds = all(checks.values())
+    holds = all_ok(checks)
     verdict = (bears_out(holds) + f"on x·y, the deep network's test MSE is "
                f"{fmt(prod['deep']['mse'])} against {fmt(prod['wide']['mse'])} for the wide "
                f"one ({fmt(prod_gain, 2)} times lower) at {prod['deep']['params']} vs "
