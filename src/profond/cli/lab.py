@@ -25,7 +25,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("name", help="'list', 'all', or a lab's name (see 'profond lab list')")
     p.add_argument("--quick", action="store_true",
                    help="small data and few epochs (about a minute per lab at most)")
-    p.add_argument("--seed", type=int, default=0, help="first seed of the claims (3 seeds in quick mode, 5 in full; default 0)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="first seed of the claims (3 seeds in quick mode, 5 in full; default 0)")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="folder for plots, result.json and, for 'all', report.html "
                         "(default: labs/<name> or labs-report)")
