@@ -16,18 +16,8 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import (
-    Stopwatch,
-    all_ok,
-    bears_out,
-    below,
-    fmt,
-    make_result,
-    over_seeds,
-    pyplot,
-    save,
-    seed_everything,
-)
+from profond.labs._common import (Stopwatch, all_ok, bears_out, below, fmt, make_result, over_seeds,
+                                  pyplot, save, seed_everything)
 
 NAME = "backprop"
 TITLE = "Forward and backward propagation"

@@ -21,19 +21,8 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import (
-    Stopwatch,
-    above,
-    all_ok,
-    bears_out,
-    fmt,
-    make_result,
-    mlp,
-    over_seeds,
-    pyplot,
-    save,
-    seed_everything,
-)
+from profond.labs._common import (Stopwatch, above, all_ok, bears_out, fmt, make_result, mlp,
+                                  over_seeds, pyplot, save, seed_everything)
 
 NAME = "balancing"
 TITLE = "Balancing the training data"

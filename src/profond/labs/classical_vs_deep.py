@@ -29,20 +29,8 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import (
-    Stopwatch,
-    above,
-    all_ok,
-    bears_out,
-    fmt,
-    make_result,
-    mlp,
-    ok,
-    over_seeds,
-    pyplot,
-    save,
-    seed_everything,
-)
+from profond.labs._common import (Stopwatch, above, all_ok, bears_out, fmt, make_result, mlp, ok,
+                                  over_seeds, pyplot, save, seed_everything)
 
 NAME = "classical-vs-deep"
 TITLE = "Classical algorithms vs deep learning"

@@ -18,21 +18,9 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import (
-    Stopwatch,
-    above,
-    all_ok,
-    bears_out,
-    below,
-    fmt,
-    load_digits_split,
-    make_result,
-    mlp,
-    over_seeds,
-    pyplot,
-    save,
-    seed_everything,
-)
+from profond.labs._common import (Stopwatch, above, all_ok, bears_out, below, fmt,
+                                  load_digits_split, make_result, mlp, over_seeds, pyplot, save,
+                                  seed_everything)
 
 NAME = "fitting"
 TITLE = "Underfitting, balance, overfitting"

@@ -30,20 +30,8 @@ import sys
 import numpy as np
 
 from profond import backend
-from profond.labs._common import (
-    Stopwatch,
-    above,
-    all_ok,
-    bears_out,
-    below,
-    fmt,
-    make_result,
-    ok,
-    over_seeds,
-    pyplot,
-    save,
-    seed_everything,
-)
+from profond.labs._common import (Stopwatch, above, all_ok, bears_out, below, fmt, make_result, ok,
+                                  over_seeds, pyplot, save, seed_everything)
 
 NAME = "layers"
 TITLE = "Dense vs CNN; SimpleRNN vs GRU vs LSTM"

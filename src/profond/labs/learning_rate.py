@@ -14,20 +14,8 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import (
-    Stopwatch,
-    above,
-    all_ok,
-    bears_out,
-    fmt,
-    load_digits_split,
-    make_result,
-    mlp,
-    over_seeds,
-    pyplot,
-    save,
-    seed_everything,
-)
+from profond.labs._common import (Stopwatch, above, all_ok, bears_out, fmt, load_digits_split,
+                                  make_result, mlp, over_seeds, pyplot, save, seed_everything)
 
 NAME = "learning-rate"
 TITLE = "Learning rate: too large, too small, right"

@@ -12,19 +12,8 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import (
-    Stopwatch,
-    all_ok,
-    bears_out,
-    below,
-    fmt,
-    make_result,
-    ok,
-    over_seeds,
-    pyplot,
-    save,
-    seed_everything,
-)
+from profond.labs._common import (Stopwatch, all_ok, bears_out, below, fmt, make_result, ok,
+                                  over_seeds, pyplot, save, seed_everything)
 
 NAME = "losses"
 TITLE = "Losses: MSE vs MAE vs Huber under outliers"

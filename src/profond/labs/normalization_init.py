@@ -22,22 +22,9 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import (
-    Stopwatch,
-    above,
-    accuracy_of,
-    all_ok,
-    bears_out,
-    below,
-    fmt,
-    load_digits_split,
-    make_result,
-    mlp,
-    over_seeds,
-    pyplot,
-    save,
-    seed_everything,
-)
+from profond.labs._common import (Stopwatch, above, accuracy_of, all_ok, bears_out, below, fmt,
+                                  load_digits_split, make_result, mlp, over_seeds, pyplot, save,
+                                  seed_everything)
 
 NAME = "normalization-init"
 TITLE = "Normalisation, initialisation, and re-creating a diverged model"

@@ -33,20 +33,9 @@ import sys
 import numpy as np
 
 from profond import backend
-from profond.labs._common import (
-    Stopwatch,
-    above,
-    accuracy_of,
-    all_ok,
-    bears_out,
-    fmt,
-    load_digits_split,
-    make_result,
-    over_seeds,
-    pyplot,
-    save,
-    seed_everything,
-)
+from profond.labs._common import (Stopwatch, above, accuracy_of, all_ok, bears_out, fmt,
+                                  load_digits_split, make_result, over_seeds, pyplot, save,
+                                  seed_everything)
 
 NAME = "regularization"
 TITLE = "Dropout, L1 and L2 regularisation, pruning"

@@ -15,19 +15,8 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import (
-    Stopwatch,
-    all_ok,
-    bears_out,
-    fmt,
-    load_digits_split,
-    make_result,
-    mlp,
-    over_seeds,
-    pyplot,
-    save,
-    seed_everything,
-)
+from profond.labs._common import (Stopwatch, all_ok, bears_out, fmt, load_digits_split, make_result,
+                                  mlp, over_seeds, pyplot, save, seed_everything)
 
 NAME = "schedules"
 TITLE = "Learning-rate schedules"

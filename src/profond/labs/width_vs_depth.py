@@ -15,19 +15,8 @@ import sys
 
 import numpy as np
 
-from profond.labs._common import (
-    Stopwatch,
-    above,
-    all_ok,
-    bears_out,
-    fmt,
-    make_result,
-    mlp,
-    over_seeds,
-    pyplot,
-    save,
-    seed_everything,
-)
+from profond.labs._common import (Stopwatch, above, all_ok, bears_out, fmt, make_result, mlp,
+                                  over_seeds, pyplot, save, seed_everything)
 
 NAME = "width-vs-depth"
 TITLE = "Width vs depth at equal parameter count"
