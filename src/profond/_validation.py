@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import importlib
 import numbers
 
 __all__ = ["check_int", "check_float", "check_choice", "lookup"]
@@ -66,3 +67,20 @@ def lookup(identifier, table: dict, kind: str):
     except (KeyError, TypeError):
         raise ValueError(f"Unknown {kind} {identifier!r}. Valid names: "
                          f"{sorted(k for k in table if isinstance(k, str))}.") from None
+
+
+def require(module: str, purpose: str, extra: str, package: str | None = None):
+    """Import the optional ``module``, or raise ``ImportError`` saying what needs it and which
+    extra of profond installs it.
+
+    Examples
+    --------
+    >>> require("json", "Reading JSON", "io").__name__
+    'json'
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:  # pragma: no cover - depends on the install
+        name = package or module.split(".")[0]
+        raise ImportError(f"{purpose} needs the '{name}' package: pip install "
+                          f"'profond[{extra}]' (or {name}).") from err

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from profond._validation import require
+
 __all__ = ["load_digits", "load_iris", "load_wine", "load_breast_cancer", "load_diabetes"]
 
 
 def _sklearn_datasets():
-    try:
-        from sklearn import datasets
-    except ImportError as err:  # pragma: no cover - depends on the install
-        raise ImportError("The bundled datasets come from scikit-learn: "
-                          "pip install 'profond[data]' (or scikit-learn).") from err
-    return datasets
+    return require("sklearn.datasets", "The bundled datasets", "data", "scikit-learn")
 
 
 def load_digits(images: bool = False):

@@ -22,6 +22,7 @@ import struct
 import warnings
 
 from profond._files import atomic_write_chunks
+from profond._validation import require
 from profond.io.foreign import identify
 
 __all__ = ["CHECKSUM_KEY", "ModelFileError", "read", "read_header", "seal", "write"]
@@ -36,12 +37,7 @@ class ModelFileError(ValueError):
 
 
 def _safetensors_numpy():
-    try:
-        from safetensors import numpy as st_numpy
-    except ImportError as err:  # pragma: no cover - depends on the install
-        raise ImportError("Saving and loading weights needs the 'safetensors' package: "
-                          "pip install 'profond[io]' (or safetensors).") from err
-    return st_numpy
+    return require("safetensors.numpy", "Saving and loading weights", "io")
 
 
 def _needle(hexdigest: str) -> bytes:

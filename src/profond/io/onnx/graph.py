@@ -22,6 +22,8 @@ import hashlib
 
 import numpy as np
 
+from profond._validation import require
+
 __all__ = ["CONVERTERS", "OPSET", "Builder", "ExportError", "build_model", "chain", "converter_of"]
 
 OPSET = 17
@@ -33,12 +35,7 @@ class ExportError(ValueError):
 
 
 def _onnx():
-    try:
-        import onnx
-    except ImportError as err:  # pragma: no cover - depends on the install
-        raise ImportError("Exporting to ONNX needs the 'onnx' package: pip install "
-                          "'profond[onnx]' (or onnx).") from err
-    return onnx
+    return require("onnx", "Exporting to ONNX", "onnx")
 
 
 def converts(*classes, many=False):
