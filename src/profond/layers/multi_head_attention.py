@@ -180,7 +180,8 @@ class MultiHeadAttention(Layer):
 
         def projection(name, dim, size):
             kernel = add_configured_weight(self, "kernel", (int(dim), heads, size),
-                                           name=f"{name}/kernel")
+                                           name=f"{name}/kernel",
+                                           initializer=self._einsum_initializer(1))
             bias = add_configured_weight(self, "bias", (heads, size), name=f"{name}/bias") \
                 if self.use_bias else None
             return kernel, bias
@@ -190,13 +191,26 @@ class MultiHeadAttention(Layer):
         self._gate = projection("gate", query_shape[-1], vdim) if self.use_gate else None
         self._value = projection("value", value_shape[-1], vdim)
         kernel = add_configured_weight(self, "kernel", (heads, vdim, *out_shape),
-                                       name="attention_output/kernel")
+                                       name="attention_output/kernel",
+                                       initializer=self._einsum_initializer(2))
         bias = add_configured_weight(self, "bias", out_shape, name="attention_output/bias") \
             if self.use_bias else None
         self._out = (kernel, bias)
         self._build_shapes = (query_shape, value_shape, key_shape if given_key else None)
         self._build_input_shape = query_shape
         self.built = True
+
+    def _einsum_initializer(self, inputs):
+        """The kernel initializer drawn on the kernel as a matrix (its first ``inputs`` axes
+        as rows): the fans of Keras 3's EinsumDense (``(dim, heads, size)``: fan-in ``dim``,
+        fan-out ``heads * size``), not those of a convolution kernel of that shape."""
+        initializer = self.kernel_initializer
+
+        def draw(shape, dtype=None):
+            rows = math.prod(shape[:inputs])
+            return initializer((rows, math.prod(shape) // rows), dtype=dtype).reshape(shape)
+
+        return draw
 
     def _resolve_axes(self, rank, query_shape):
         if self.attention_axes is None:
