@@ -351,6 +351,7 @@ class MultiHeadAttention(Layer):
         layout = (*lead, self.num_heads, *q_steps, *k_steps)
         flat_mask = None
         if mask is not None:
+            given = tuple(mask.shape)
             xp = backend.xp()
             while mask.ndim < len(layout):  # the heads axis (and any missing), as Keras adds
                 mask = xp.expand_dims(mask, -2 * len(axes) - 1)
@@ -361,7 +362,7 @@ class MultiHeadAttention(Layer):
                 raise ValueError(f"The 'attention_mask' parameter of layer '{self.name}' "
                                  f"(MultiHeadAttention) must broadcast to "
                                  f"{(*lead, *q_steps, *k_steps)} (batch, query steps, key "
-                                 f"steps). Got shape {tuple(mask.shape)} instead.") from None
+                                 f"steps). Got shape {given} instead.") from None
         result = ops.attention(qh, kh, vh, mask=flat_mask, scale=1.0 / math.sqrt(self.key_dim),
                                dropout=self.dropout if training else 0.0, seed=self._rng,
                                fill="replace", return_weights=return_attention_scores)
