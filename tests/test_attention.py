@@ -5,13 +5,12 @@ block that learns."""
 
 import numpy as np
 import pytest
+from _opcheck import check_op
 
 import profond
 from profond import layers, ops
 from profond.layers.masks import get_mask
 from profond.testing import gradcheck
-
-from _opcheck import check_op
 
 RNG = np.random.default_rng(0)
 
