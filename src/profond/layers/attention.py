@@ -109,7 +109,7 @@ class Attention(Layer):
             raise ValueError(f"The 'inputs' parameter of {owner} must hold query, value and key "
                              "of one rank >= 3 ((batch, Tq, dim), (batch, Tv, dim_v), (batch, "
                              f"Tv, dim)). Got shapes {shapes} instead.")
-        if _known(query[-1]) != _known(key[-1]) or not _same(value[:-1], key[:-1]) or \
+        if not _same(query[-1:], key[-1:]) or not _same(value[:-1], key[:-1]) or \
                 not _same(query[:-2], value[:-2]):
             raise ValueError(f"The 'inputs' parameter of {owner} must have query and key of "
                              f"the same last axis and value and key of the same steps. Got "
@@ -232,10 +232,6 @@ class AdditiveAttention(Attention):
         config = super().get_config()
         del config["score_mode"]
         return config
-
-
-def _known(d):
-    return None if d is None else int(d)
 
 
 def _same(a, b):
