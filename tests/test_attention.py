@@ -449,8 +449,22 @@ def test_config_round_trip(layer):
 def test_activity_regularizer_penalises_each_projection_as_keras():
     layer = layers.MultiHeadAttention(1, 2, activity_regularizer="l2")
     x = RNG.normal(size=(2, 3, 4)).astype("float32")
-    layer(x, x)
-    assert len(layer.losses) == 4  # query, key, value and output projections
+    out, _ = layer(x, x, return_attention_scores=True)
+    assert len(layer.losses) == 4  # query, key, value and output projections, not the scores
+    np.testing.assert_allclose(layer.losses[-1].numpy(), 0.01 * (out.numpy() ** 2).sum(),
+                               rtol=1e-5)
+    # a model collects (and clears) them at every step
+    inputs = layers.Input((3, 4))
+    model = profond.Model(inputs, layers.MultiHeadAttention(1, 2, activity_regularizer="l2")(
+        inputs, inputs))
+    model.compile("sgd", "mse")
+    plain = profond.Model(inputs, layers.MultiHeadAttention(1, 2)(inputs, inputs))
+    plain.compile("sgd", "mse")
+    plain.set_weights(model.get_weights())
+    y = np.zeros((2, 3, 4), "float32")
+    assert model.evaluate(x, y, verbose=0) > plain.evaluate(x, y, verbose=0) + 1e-3
+    model.fit(x, y, epochs=2, verbose=0)
+    assert len(model.losses) == 4
 
 
 def test_save_and_load_a_functional_model_with_attention(tmp_path):

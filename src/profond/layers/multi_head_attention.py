@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from profond import backend, ops, regularizers
+from profond import backend, ops
 from profond import random as prandom
 from profond._validation import check_float, check_int
 from profond.autograd.tensor import Tensor
@@ -137,11 +137,8 @@ class MultiHeadAttention(Layer):
                                kernel=(kernel_initializer, kernel_regularizer,
                                        kernel_constraint),
                                bias=(bias_initializer, bias_regularizer, bias_constraint))
-        # Keras hands the activity regularizer to the four projections, not to this layer's
-        # output: kept aside so that Layer.__call__ does not apply it once more.
-        self._projection_regularizer = self.activity_regularizer
-        self.activity_regularizer = None
         self._build_shapes = None
+        self._projection_regularizer = self.activity_regularizer
         self.supports_masking = True
 
     # --- building -----------------------------------------------------------------------------
@@ -153,7 +150,14 @@ class MultiHeadAttention(Layer):
         if not self.built:
             shapes = [_shape(x) for x in (query, value, key) if x is not None]
             self.build(*shapes)
-        return super().__call__(query, value, key, **kwargs)
+        # Keras applies the activity regularizer to the four projections (``call`` does), not
+        # to the outputs, which Layer.__call__ would: hidden from it during the call, while a
+        # model still sees that this layer leaves activity penalties to collect.
+        hidden, self.activity_regularizer = self.activity_regularizer, None
+        try:
+            return super().__call__(query, value, key, **kwargs)
+        finally:
+            self.activity_regularizer = hidden
 
     def build(self, query_shape, value_shape=None, key_shape=None):
         """Create the weights for a query, value (and key) of these shapes (batch first)."""
@@ -406,7 +410,6 @@ class MultiHeadAttention(Layer):
                   "attention_axes": self.attention_axes,
                   "sliding_window": self.sliding_window, **weight_arguments_config(self),
                   "seed": self.seed}
-        config["activity_regularizer"] = regularizers.serialize(self._projection_regularizer)
         return config
 
 
