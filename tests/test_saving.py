@@ -366,6 +366,9 @@ LAYER_ARGS = {
     "Softmax": ((), (None, 3)),
     "LayerNormalization": ((), (None, 4, 3)), "RMSNormalization": ((), (None, 4, 3)),
     "UnitNormalization": ((), (None, 3)), "GroupNormalization": ((2,), (None, 4, 6)),
+    "Attention": ((True, "concat"), [(None, 4, 3), (None, 5, 3)]),
+    "AdditiveAttention": ((), [(None, 4, 3), (None, 5, 3)]),
+    "MultiHeadAttention": ((2, 3), None),  # called on (query, value), not on one input
 }
 
 

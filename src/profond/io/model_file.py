@@ -297,7 +297,8 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
         for i, s in enumerate(slots):
             names.append(sorted(s) if s is not None else None)
             for k, arr in (s or {}).items():
-                tensors[f"optimizer/{i:04d}/{k}"] = np.ascontiguousarray(arr)
+                # reshape: ascontiguousarray gives a 0-d slot (Attention's scale) one axis
+                tensors[f"optimizer/{i:04d}/{k}"] = np.ascontiguousarray(arr).reshape(arr.shape)
         metadata["optimizer_state"] = json.dumps({
             "iterations": int(state["iterations"]),
             "learning_rate": state.get("learning_rate"), "slots": names})

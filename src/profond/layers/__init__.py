@@ -6,6 +6,7 @@ as Keras's ``"keras.layers"`` in saved configs, and a custom one is saved once r
 """
 
 from profond.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from profond.layers.attention import AdditiveAttention, Attention
 from profond.layers.base import Input, InputLayer, KerasTensor, Layer
 from profond.layers.conv import Conv1D, Conv2D
 from profond.layers.core import Activation, Dense
@@ -14,6 +15,7 @@ from profond.layers.masking import Masking
 from profond.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
                                     Subtract, add, average, concatenate, dot, maximum, minimum,
                                     multiply, subtract)
+from profond.layers.multi_head_attention import MultiHeadAttention
 from profond.layers.normalization import BatchNormalization
 from profond.layers.normalization_extra import (GroupNormalization, LayerNormalization,
                                                RMSNormalization, UnitNormalization)
@@ -44,7 +46,7 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            "UnitNormalization", "GroupNormalization",
            "SimpleRNN", "GRU", "LSTM", "Bidirectional", "TimeDistributed", "Embedding", "Masking",
            "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
-           "KerasTensor",
+           "KerasTensor", "Attention", "AdditiveAttention", "MultiHeadAttention",
            # merging (functional models' skip connections and joins)
            "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]

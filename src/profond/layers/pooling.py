@@ -209,9 +209,20 @@ class GlobalAveragePooling1D(_GlobalPooling):
     >>> from profond.layers import GlobalAveragePooling1D
     >>> GlobalAveragePooling1D()(np.ones((2, 7, 3))).shape
     (2, 3)
+
+    With a mask (``call(inputs, mask=)``, or the one an ``Embedding(mask_zero=True)`` leaves),
+    the mean is over the unmasked steps, as in Keras.
     """
 
     rank, kind = 1, "avg"
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        _check_rank(self, tuple(inputs.shape), self.rank)
+        weights = inputs.xp.asarray(mask, dtype=inputs.dtype)[:, :, None]
+        total = ops.sum(inputs * weights, axis=1, keepdims=self.keepdims)
+        return total / weights.sum(axis=1, keepdims=self.keepdims)
 
 
 class GlobalMaxPooling1D(_GlobalPooling):

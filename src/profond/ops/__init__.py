@@ -20,6 +20,7 @@ from profond.ops.activation import (celu, elu, exponential, gelu, glu, hard_shri
                                     silu, soft_shrink, softplus, softsign, sparse_plus,
                                     sparse_sigmoid, sparsemax, squareplus, step, tanh_shrink,
                                     threshold)
+from profond.ops.attention import additive_attention, attention
 from profond.ops.conv import conv1d, conv2d
 from profond.ops.crossentropy import sigmoid_cross_entropy, softmax_cross_entropy
 from profond.ops.dropout import dropout
@@ -43,7 +44,7 @@ divide = true_divide = div
 multiply, negative, power, subtract = mul, neg, pow, sub
 
 __all__ = [
-    "avg_pool1d", "avg_pool2d", "batch_norm_inference", "batch_norm_train", "conv1d", "conv2d",
+    "additive_attention", "attention", "avg_pool1d", "avg_pool2d", "batch_norm_inference", "batch_norm_train", "conv1d", "conv2d",
     "dropout", "max_pool1d", "max_pool2d", "group_norm", "l2_normalize", "layer_norm", "rms_norm",
     "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "concatenate", "div",
     "elu", "embedding", "equal", "exp", "expand_dims", "flatten", "gelu", "getitem", "greater",
