@@ -234,7 +234,9 @@ def test_dense_serializes_as_in_a_keras_file():
                    "use_bias": True,
                    "kernel_initializer": {"module": "keras.initializers",
                                           "class_name": "GlorotUniform",
-                                          "config": {"seed": None}, "registered_name": None},
+                                          "config": {"seed": None, "input_axes": None,
+                                                     "output_axes": None},
+                                          "registered_name": None},
                    "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros",
                                         "config": {}, "registered_name": None},
                    "kernel_regularizer": None, "bias_regularizer": None,
@@ -275,8 +277,8 @@ def test_built_in_activation_loss_and_initializer_dicts():
         "config": {"name": "mean_squared_error", "reduction": "sum_over_batch_size"},
         "registered_name": None}
     assert saving.serialize_keras_object(initializers.HeNormal(seed=3)) == {
-        "module": "keras.initializers", "class_name": "HeNormal", "config": {"seed": 3},
-        "registered_name": None}
+        "module": "keras.initializers", "class_name": "HeNormal",
+        "config": {"seed": 3, "input_axes": None, "output_axes": None}, "registered_name": None}
     for module in (regularizers, constraints):
         name = {regularizers: "L2", constraints: "MaxNorm"}[module]
         config = module.serialize(module.get(name))

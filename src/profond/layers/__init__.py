@@ -30,7 +30,10 @@ from profond.layers.pooling import (
 from profond.layers.preprocessing import Normalization
 from profond.layers.recurrent import GRU, LSTM, SimpleRNN
 from profond.layers.regularization import Dropout, SpatialDropout1D, SpatialDropout2D
-from profond.layers.reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
+from profond.layers.padding import (Cropping1D, Cropping2D, Cropping3D, ZeroPadding1D,
+                                    ZeroPadding2D, ZeroPadding3D)
+from profond.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from profond.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
 from profond.layers.serialization import deserialize, get, register, serialize
 from profond.layers.wrappers import Bidirectional, TimeDistributed
 
@@ -45,6 +48,9 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            "SimpleRNN", "GRU", "LSTM", "Bidirectional", "TimeDistributed", "Embedding", "Masking",
            "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
            "KerasTensor",
+           # reshaping, padding, cropping, up-sampling
+           "Permute", "RepeatVector", "ZeroPadding1D", "ZeroPadding3D", "Cropping1D", "Cropping2D",
+           "Cropping3D", "UpSampling1D", "UpSampling3D",
            # merging (functional models' skip connections and joins)
            "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]
