@@ -584,8 +584,8 @@ def serialize(initializer):
     --------
     >>> from profond import initializers
     >>> initializers.serialize(initializers.HeNormal(seed=1))
-    {'module': 'keras.initializers', 'class_name': 'HeNormal', 'config': {'seed': 1}, \
-'registered_name': None}
+    {'module': 'keras.initializers', 'class_name': 'HeNormal', 'config': {'seed': 1, \
+'input_axes': None, 'output_axes': None}, 'registered_name': None}
     >>> def ones(shape, dtype=None):
     ...     return initializers.Ones()(shape, dtype)
     >>> initializers.serialize(ones) is ones

@@ -8,12 +8,15 @@ as Keras's ``"keras.layers"`` in saved configs, and a custom one is saved once r
 from profond.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from profond.layers.base import Input, InputLayer, KerasTensor, Layer
 from profond.layers.conv import Conv1D, Conv2D
-from profond.layers.core import Activation, Dense
+from profond.layers.core import Activation, Dense, Identity
+from profond.layers.einsum_dense import EinsumDense
 from profond.layers.embedding import Embedding
+from profond.layers.lambda_layer import Lambda
 from profond.layers.masking import Masking
 from profond.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
                                     Subtract, add, average, concatenate, dot, maximum, minimum,
                                     multiply, subtract)
+from profond.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
 from profond.layers.normalization import BatchNormalization
 from profond.layers.normalization_extra import (GroupNormalization, LayerNormalization,
                                                RMSNormalization, UnitNormalization)
@@ -29,13 +32,15 @@ from profond.layers.pooling import (
 )
 from profond.layers.preprocessing import Normalization
 from profond.layers.recurrent import GRU, LSTM, SimpleRNN
-from profond.layers.regularization import Dropout, SpatialDropout1D, SpatialDropout2D
+from profond.layers.regularization import (ActivityRegularization, Dropout, SpatialDropout1D,
+                                           SpatialDropout2D, SpatialDropout3D)
 from profond.layers.padding import (Cropping1D, Cropping2D, Cropping3D, ZeroPadding1D,
                                     ZeroPadding2D, ZeroPadding3D)
 from profond.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
-from profond.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
 from profond.layers.serialization import deserialize, get, register, serialize
-from profond.layers.wrappers import Bidirectional, TimeDistributed
+from profond.layers.spectral_normalization import SpectralNormalization
+from profond.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
+from profond.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "register",
            "serialize", "deserialize",
@@ -51,6 +56,10 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            # reshaping, padding, cropping, up-sampling
            "Permute", "RepeatVector", "ZeroPadding1D", "ZeroPadding3D", "Cropping1D", "Cropping2D",
            "Cropping3D", "UpSampling1D", "UpSampling3D",
+           # core, noise and regularization, wrappers
+           "Identity", "EinsumDense", "Lambda", "Wrapper", "SpectralNormalization",
+           "GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout3D",
+           "ActivityRegularization",
            # merging (functional models' skip connections and joins)
            "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]

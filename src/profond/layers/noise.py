@@ -118,8 +118,8 @@ class AlphaDropout(_Noise):
     >>> from profond.layers import AlphaDropout
     >>> x = random.generator(0).standard_normal((20000, 10))
     >>> y = AlphaDropout(0.2, seed=0)(x, training=True).numpy()
-    >>> round(float(y.mean()), 1), round(float(y.std()), 1)
-    (0.0, 1.0)
+    >>> bool(abs(y.mean()) < 0.05), round(float(y.std()), 1)
+    (True, 1.0)
     """
 
     _ALPHA = 1.6732632423543772848170429916717
