@@ -370,6 +370,20 @@ LAYER_ARGS = {
     "UnitNormalization": ((), (None, 3)), "GroupNormalization": ((2,), (None, 4, 6)),
 }
 
+LAYER_ARGS.update({  # the layer catalogue of issue 15
+    "ZeroPadding1D": ((), (None, 4, 3)), "ZeroPadding3D": ((), (None, 2, 2, 2, 3)),
+    "Cropping1D": ((), (None, 4, 3)), "Cropping2D": ((1,), (None, 4, 4, 3)),
+    "Cropping3D": ((), (None, 4, 4, 4, 3)), "UpSampling1D": ((), (None, 4, 3)),
+    "UpSampling3D": ((), (None, 2, 2, 2, 3)), "Permute": (((2, 1),), (None, 4, 3)),
+    "RepeatVector": ((2,), (None, 3)), "GaussianNoise": ((0.1,), (None, 3)),
+    "GaussianDropout": ((0.1,), (None, 3)), "AlphaDropout": ((0.1,), (None, 3)),
+    "SpatialDropout3D": ((0.5,), (None, 2, 2, 2, 3)),
+    "ActivityRegularization": ((0.1, 0.2), (None, 3)), "Identity": ((), (None, 3)),
+    "Lambda": ((profond.activations.relu,), (None, 3)), "Wrapper": ((layers.Dense(2),), None),
+    "EinsumDense": (("abc,cd->abd", (None, 2), None, "d"), (None, 4, 3)),
+    "SpectralNormalization": ((layers.Dense(2),), (None, 3)),
+})
+
 
 def test_every_built_in_layer_class_is_covered():
     assert sorted(saving.builtin_objects("keras.layers")) == sorted(LAYER_ARGS)

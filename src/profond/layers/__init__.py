@@ -20,6 +20,8 @@ from profond.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
 from profond.layers.normalization import BatchNormalization
 from profond.layers.normalization_extra import (GroupNormalization, LayerNormalization,
                                                RMSNormalization, UnitNormalization)
+from profond.layers.padding import (Cropping1D, Cropping2D, Cropping3D, ZeroPadding1D,
+                                    ZeroPadding2D, ZeroPadding3D)
 from profond.layers.pooling import (
                                     AveragePooling1D,
                                     AveragePooling2D,
@@ -34,8 +36,6 @@ from profond.layers.preprocessing import Normalization
 from profond.layers.recurrent import GRU, LSTM, SimpleRNN
 from profond.layers.regularization import (ActivityRegularization, Dropout, SpatialDropout1D,
                                            SpatialDropout2D, SpatialDropout3D)
-from profond.layers.padding import (Cropping1D, Cropping2D, Cropping3D, ZeroPadding1D,
-                                    ZeroPadding2D, ZeroPadding3D)
 from profond.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from profond.layers.serialization import deserialize, get, register, serialize
 from profond.layers.spectral_normalization import SpectralNormalization

@@ -7,8 +7,11 @@ from __future__ import annotations
 import re
 
 from profond import activations, initializers, ops
-from profond.layers._weight_arguments import (add_configured_weight, store_weight_arguments,
-                                              weight_arguments_config)
+from profond.layers._weight_arguments import (
+    add_configured_weight,
+    store_weight_arguments,
+    weight_arguments_config,
+)
 from profond.layers.base import Layer
 
 __all__ = ["EinsumDense", "analyze_equation"]
@@ -25,6 +28,16 @@ def _fail(layer, why):
                       f"{why}.")
 
 
+def split_equation(equation):
+    """``((input, kernel, output) subscripts, ellipsis side)`` of an ``EinsumDense`` equation."""
+    for pattern, side in _FORMS:
+        match = pattern.match(equation.replace(" ", "")) if isinstance(equation, str) else None
+        if match:
+            return match.groups(), side
+    raise ValueError("The 'equation' parameter of EinsumDense must have the form 'X,Y->Z', "
+                     f"'...X,Y->...Z' or 'X...,Y->Z...'. Got {equation!r} instead.")
+
+
 def analyze_equation(equation, bias_axes, input_shape, output_shape, layer="einsum_dense"):
     """Shapes implied by an ``EinsumDense`` equation for ``input_shape``.
 
@@ -38,15 +51,7 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape, layer="eins
     >>> analyze_equation("...b,bc->...c", "c", (None, 5, 3), 4)[2]
     [None, 5, 4]
     """
-    for pattern, side in _FORMS:
-        match = pattern.match(equation.replace(" ", ""))
-        if match:
-            break
-    else:
-        raise ValueError("The 'equation' parameter of EinsumDense must have the form "
-                         "'X,Y->Z', '...X,Y->...Z' or 'X...,Y->Z...'. Got "
-                         f"{equation!r} instead.")
-    x_spec, w_spec, y_spec = match.groups()
+    (x_spec, w_spec, y_spec), side = split_equation(equation)
     input_shape = list(input_shape)
     elided = len(input_shape) - len(x_spec)
     if elided < 0 or (side is None and elided):
@@ -71,6 +76,8 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape, layer="eins
                                f"{tuple(input_shape)} and {out[y_axis[c]]} in the output "
                                f"{tuple(out)}")
     for c in y_spec:
+        if c in x_axis and out[y_axis[c]] is None:  # an axis the input carries through
+            out[y_axis[c]] = input_shape[x_axis[c]]
         if c not in x_spec and c not in w_spec:
             raise _fail(layer, f"output axis {c!r} is in neither the input {x_spec!r} nor the "
                                f"kernel {w_spec!r}")
@@ -143,9 +150,7 @@ class EinsumDense(Layer):
             if value is not None:  # Keras's fine-tuning and quantization extras
                 raise ValueError(f"The '{arg}' parameter of EinsumDense must be None (profond "
                                  f"has no LoRA or quantization). Got {value!r} instead.")
-        if not isinstance(equation, str):
-            raise TypeError(f"The 'equation' parameter of EinsumDense must be a str. Got "
-                            f"{equation!r} instead.")
+        split_equation(equation)
         self.equation = equation
         self.partial_output_shape = ((output_shape,) if isinstance(output_shape, int)
                                      else tuple(output_shape))

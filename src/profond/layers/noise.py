@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 
-from profond import ops
 from profond import random as prandom
 from profond._validation import check_float, check_int
 from profond.layers.base import Layer

@@ -100,6 +100,13 @@ class SpatialDropout1D(Dropout):
                              f"{tuple(inputs.shape)}.")
         return (inputs.shape[0],) + (1,) * self.rank + (inputs.shape[-1],)
 
+    def get_config(self):
+        # Keras's spatial dropouts take no 'trainable' (nothing to train): a config with it
+        # would not load there.
+        config = super().get_config()
+        config.pop("trainable", None)
+        return config
+
 
 class SpatialDropout2D(SpatialDropout1D):
     """Dropout of whole feature maps of an image: one draw per (sample, channel).
