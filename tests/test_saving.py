@@ -382,6 +382,9 @@ LAYER_ARGS.update({  # the layer catalogue of issue 15
     "Lambda": ((profond.activations.relu,), (None, 3)), "Wrapper": ((layers.Dense(2),), None),
     "EinsumDense": (("abc,cd->abd", (None, 2), None, "d"), (None, 4, 3)),
     "SpectralNormalization": ((layers.Dense(2),), (None, 3)),
+    "RNN": ((layers.LSTMCell(2),), (None, 4, 3)), "SimpleRNNCell": ((2,), None),
+    "GRUCell": ((2,), None), "LSTMCell": ((2,), None),
+    "StackedRNNCells": (([layers.GRUCell(2), layers.LSTMCell(3)],), None),
 })
 
 

@@ -34,6 +34,8 @@ from profond.layers.pooling import (
 )
 from profond.layers.preprocessing import Normalization
 from profond.layers.recurrent import GRU, LSTM, SimpleRNN
+from profond.layers.rnn import RNN
+from profond.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from profond.layers.regularization import (ActivityRegularization, Dropout, SpatialDropout1D,
                                            SpatialDropout2D, SpatialDropout3D)
 from profond.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
@@ -60,6 +62,8 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            "Identity", "EinsumDense", "Lambda", "Wrapper", "SpectralNormalization",
            "GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout3D",
            "ActivityRegularization",
+           # recurrent cells and the generic RNN layer
+           "RNN", "SimpleRNNCell", "GRUCell", "LSTMCell", "StackedRNNCells",
            # merging (functional models' skip connections and joins)
            "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]
