@@ -379,3 +379,26 @@ def test_spectral_normalization_on_a_convolution_and_errors():
     with pytest.raises(ValueError, match="'layer' parameter of SpectralNormalization .* "
                                          "'kernel' or 'embeddings'.* Dropout"):
         layers.SpectralNormalization(layers.Dropout(0.5))(np.ones((2, 3)))
+
+
+# --- image preprocessing ---------------------------------------------------------------------
+def test_resizing_is_differentiable_and_checks_its_arguments():
+    x = draw((1, 4, 5, 2))
+    assert gradcheck(lambda t: layers.Resizing(3, 7)(t), x)
+    assert gradcheck(lambda t: layers.Resizing(2, 2, antialias=True)(t), x)
+    assert gradcheck(lambda t: layers.CenterCrop(2, 3)(t), x)
+    assert gradcheck(lambda t: layers.Rescaling(0.5, 1.0)(t), x)
+    with pytest.raises(ValueError, match="'interpolation' parameter of Resizing"):
+        layers.Resizing(2, 2, interpolation="cubic-ish")
+    with pytest.raises(ValueError, match="'height' parameter of CenterCrop"):
+        layers.CenterCrop(0, 2)
+    with pytest.raises(ValueError, match="must not both be True"):
+        layers.Resizing(2, 2, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
+    with pytest.raises(ValueError, match=r"rank 4 .* or 3 .*\(2, 3\)"):
+        layers.Resizing(2, 2)(np.ones((2, 3)))
+
+
+def test_rescaling_turns_integer_pixels_into_floats():
+    y = layers.Rescaling(1 / 255)(np.array([[0, 255]], dtype="uint8"))
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy(), [[0.0, 1.0]])

@@ -385,6 +385,8 @@ LAYER_ARGS.update({  # the layer catalogue of issue 15
     "RNN": ((layers.LSTMCell(2),), (None, 4, 3)), "SimpleRNNCell": ((2,), None),
     "GRUCell": ((2,), None), "LSTMCell": ((2,), None),
     "StackedRNNCells": (([layers.GRUCell(2), layers.LSTMCell(3)],), None),
+    "Rescaling": ((0.5, 1.0), (None, 3)), "Resizing": ((2, 3), (None, 4, 4, 3)),
+    "CenterCrop": ((2, 2), (None, 4, 4, 3)),
 })
 
 

@@ -11,6 +11,7 @@ from profond.layers.conv import Conv1D, Conv2D
 from profond.layers.core import Activation, Dense, Identity
 from profond.layers.einsum_dense import EinsumDense
 from profond.layers.embedding import Embedding
+from profond.layers.image_preprocessing import CenterCrop, Rescaling, Resizing
 from profond.layers.lambda_layer import Lambda
 from profond.layers.masking import Masking
 from profond.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
@@ -64,6 +65,8 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            "ActivityRegularization",
            # recurrent cells and the generic RNN layer
            "RNN", "SimpleRNNCell", "GRUCell", "LSTMCell", "StackedRNNCells",
+           # preprocessing
+           "Rescaling", "Resizing", "CenterCrop",
            # merging (functional models' skip connections and joins)
            "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]
