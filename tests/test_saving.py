@@ -386,7 +386,9 @@ LAYER_ARGS.update({  # the layer catalogue of issue 15
     "GRUCell": ((2,), None), "LSTMCell": ((2,), None),
     "StackedRNNCells": (([layers.GRUCell(2), layers.LSTMCell(3)],), None),
     "Rescaling": ((0.5, 1.0), (None, 3)), "Resizing": ((2, 3), (None, 4, 4, 3)),
-    "CenterCrop": ((2, 2), (None, 4, 4, 3)),
+    "CenterCrop": ((2, 2), (None, 4, 4, 3)), "CategoryEncoding": ((4,), None),
+    "Discretization": (([0.0, 1.0],), None), "StringLookup": ((None, 1, None, "[UNK]", ["a"]), None),
+    "IntegerLookup": ((None, 1, None, -1, [3, 5]), None),
 })
 
 

@@ -7,12 +7,14 @@ as Keras's ``"keras.layers"`` in saved configs, and a custom one is saved once r
 
 from profond.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from profond.layers.base import Input, InputLayer, KerasTensor, Layer
+from profond.layers.categorical import CategoryEncoding, Discretization
 from profond.layers.conv import Conv1D, Conv2D
 from profond.layers.core import Activation, Dense, Identity
 from profond.layers.einsum_dense import EinsumDense
 from profond.layers.embedding import Embedding
 from profond.layers.image_preprocessing import CenterCrop, Rescaling, Resizing
 from profond.layers.lambda_layer import Lambda
+from profond.layers.lookup import IntegerLookup, StringLookup
 from profond.layers.masking import Masking
 from profond.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
                                     Subtract, add, average, concatenate, dot, maximum, minimum,
@@ -66,7 +68,8 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            # recurrent cells and the generic RNN layer
            "RNN", "SimpleRNNCell", "GRUCell", "LSTMCell", "StackedRNNCells",
            # preprocessing
-           "Rescaling", "Resizing", "CenterCrop",
+           "Rescaling", "Resizing", "CenterCrop", "CategoryEncoding", "Discretization",
+           "IntegerLookup", "StringLookup",
            # merging (functional models' skip connections and joins)
            "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]
