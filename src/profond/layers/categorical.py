@@ -15,8 +15,7 @@ from profond._validation import check_choice, check_float, check_int
 from profond.autograd.tensor import Tensor
 from profond.layers.base import Layer
 
-__all__ = ["CategoryEncoding", "Discretization", "IntegerLookup", "StringLookup",
-           "encode_categorical"]
+__all__ = ["CategoryEncoding", "Discretization", "encode_categorical"]
 
 _ENCODINGS = ("one_hot", "multi_hot", "count")
 
@@ -36,7 +35,8 @@ def encode_categorical(ids, mode, depth, owner, count_weights=None, idf_weights=
     bad = (ids < 0) | (ids >= depth)
     if bad.any():
         raise ValueError(f"The inputs of {owner} must be integer ids in [0, {depth}). Got "
-                         f"{ids[bad].ravel()[0].item()!r} (among inputs of shape {ids.shape}) instead.")
+                         f"{ids[bad].ravel()[0].item()!r} (among inputs of shape {ids.shape}) "
+                         "instead.")
     if ids.ndim == 0:
         ids = ids[None]
     if mode == "one_hot":
