@@ -402,3 +402,54 @@ def test_rescaling_turns_integer_pixels_into_floats():
     y = layers.Rescaling(1 / 255)(np.array([[0, 255]], dtype="uint8"))
     assert y.dtype == np.float32
     np.testing.assert_allclose(y.numpy(), [[0.0, 1.0]])
+
+
+# --- augmentation -------------------------------------------------------------------------------
+AUGMENTATIONS = [
+    lambda: layers.RandomFlip(seed=1), lambda: layers.RandomCrop(4, 4, seed=1),
+    lambda: layers.RandomContrast(0.5, seed=1), lambda: layers.RandomTranslation(0.2, 0.2, seed=1),
+    lambda: layers.RandomRotation(0.2, seed=1), lambda: layers.RandomZoom(0.3, seed=1),
+]
+
+
+@pytest.mark.parametrize("make", AUGMENTATIONS)
+def test_augmentation_only_in_training_and_reproducible(make):
+    pytest.importorskip("scipy")
+    x = np.random.default_rng(0).uniform(0, 255, (8, 6, 6, 3)).astype("float32")
+    layer = make()
+    off = layer(x, training=False).numpy()
+    if not isinstance(layer, layers.RandomCrop):
+        np.testing.assert_array_equal(off, x)
+    on = layer(x).numpy()  # a direct call counts as training, as in Keras
+    assert on.shape == off.shape and not np.allclose(on, off)
+    np.testing.assert_array_equal(make()(x).numpy(), on)  # the same seed, the same draws
+    model = profond.Sequential([layers.Input((6, 6, 3)), make(), layers.Flatten()])
+    np.testing.assert_array_equal(model.predict(x, verbose=0), off.reshape(8, -1))
+
+
+def test_random_flip_gives_originals_or_mirrors():
+    x = np.random.default_rng(0).normal(size=(32, 3, 4, 1)).astype("float32")
+    y = layers.RandomFlip("horizontal", seed=0)(x).numpy()
+    same = [np.array_equal(a, b) for a, b in zip(y, x)]
+    mirrored = [np.array_equal(a, b[:, ::-1]) for a, b in zip(y, x)]
+    assert all(s or m for s, m in zip(same, mirrored)) and 4 < sum(mirrored) < 28
+
+
+def test_random_contrast_keeps_means_and_range():
+    x = np.random.default_rng(0).uniform(50, 200, (4, 8, 8, 3)).astype("float32")
+    y = layers.RandomContrast((0.5, 0.5), seed=0)(x).numpy()
+    np.testing.assert_allclose(y.mean(axis=(1, 2)), x.mean(axis=(1, 2)), rtol=1e-2)
+    assert y.min() >= 0 and y.max() <= 255
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: layers.RandomFlip("diagonal"), "'mode' parameter of RandomFlip"),
+    (lambda: layers.RandomTranslation(1.5, 0.1), "'height_factor' parameter of RandomTranslation"),
+    (lambda: layers.RandomRotation((0.3, 0.1)), "'factor' parameter of RandomRotation"),
+    (lambda: layers.RandomZoom(0.1, fill_mode="mirror-ish"), "'fill_mode' parameter"),
+    (lambda: layers.RandomContrast(1.5), "'factor' parameter of RandomContrast"),
+    (lambda: layers.RandomCrop(0, 3), "'height' parameter of RandomCrop"),
+])
+def test_augmentation_arguments_are_checked(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()

@@ -389,6 +389,9 @@ LAYER_ARGS.update({  # the layer catalogue of issue 15
     "CenterCrop": ((2, 2), (None, 4, 4, 3)), "CategoryEncoding": ((4,), None),
     "Discretization": (([0.0, 1.0],), None), "StringLookup": ((None, 1, None, "[UNK]", ["a"]), None),
     "IntegerLookup": ((None, 1, None, -1, [3, 5]), None),
+    "RandomFlip": ((), (None, 4, 4, 3)), "RandomCrop": ((2, 2), (None, 4, 4, 3)),
+    "RandomContrast": ((0.2,), (None, 4, 4, 3)), "RandomTranslation": ((0.1, 0.1), None),
+    "RandomRotation": ((0.1,), None), "RandomZoom": ((0.1,), None),
 })
 
 

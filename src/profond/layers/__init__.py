@@ -6,6 +6,8 @@ as Keras's ``"keras.layers"`` in saved configs, and a custom one is saved once r
 """
 
 from profond.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from profond.layers.augmentation import (RandomContrast, RandomCrop, RandomFlip, RandomRotation,
+                                         RandomTranslation, RandomZoom)
 from profond.layers.base import Input, InputLayer, KerasTensor, Layer
 from profond.layers.categorical import CategoryEncoding, Discretization
 from profond.layers.conv import Conv1D, Conv2D
@@ -69,7 +71,8 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            "RNN", "SimpleRNNCell", "GRUCell", "LSTMCell", "StackedRNNCells",
            # preprocessing
            "Rescaling", "Resizing", "CenterCrop", "CategoryEncoding", "Discretization",
-           "IntegerLookup", "StringLookup",
+           "IntegerLookup", "StringLookup", "RandomFlip", "RandomCrop", "RandomContrast",
+           "RandomTranslation", "RandomRotation", "RandomZoom",
            # merging (functional models' skip connections and joins)
            "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]
