@@ -123,3 +123,63 @@ def test_bad_inputs_are_named():
         layers.Discretization(num_bins=3)(np.array([1.0]))
     with pytest.raises(ValueError, match="'count_weights' parameter of CategoryEncoding"):
         layers.CategoryEncoding(3)(np.array([[0, 1]]), count_weights=np.ones((1, 2)))
+
+
+# --- TextVectorization ------------------------------------------------------------------------
+def test_text_vectorization_as_keras_documents_it():
+    layer = layers.TextVectorization(max_tokens=5000, output_mode="int",
+                                     output_sequence_length=4,
+                                     vocabulary=["earth", "wind", "and", "fire"])
+    np.testing.assert_array_equal(layer(np.array([["earth wind and also fire"]])).numpy(),
+                                  [[2, 3, 4, 1]])
+    assert layer.get_vocabulary() == ["", "[UNK]", "earth", "wind", "and", "fire"]
+
+
+def test_text_vectorization_standardizes_splits_and_pads():
+    layer = layers.TextVectorization()
+    layer.adapt(np.array(["Hello, World!", "hello there", "THE world"]))
+    assert layer.get_vocabulary()[:4] == ["", "[UNK]", "world", "hello"]
+    out = layer(np.array(["hello world", "a b c hello"])).numpy()
+    assert out.shape == (2, 4)  # padded to the longest
+    np.testing.assert_array_equal(out[0], [3, 2, 0, 0])
+    np.testing.assert_array_equal(out[1], [1, 1, 1, 3])
+    chars = layers.TextVectorization(split="character", standardize="lower",
+                                     vocabulary=["a", "b"])
+    np.testing.assert_array_equal(chars(np.array(["AbC"])).numpy(), [[2, 3, 1]])
+
+
+def test_text_vectorization_bags_of_words_and_ngrams():
+    layer = layers.TextVectorization(output_mode="count", ngrams=2)
+    layer.adapt(np.array(["a b a", "b c"]))
+    vocab = layer.get_vocabulary()
+    assert vocab[0] == "[UNK]" and {"a b", "b a", "b c"} <= set(vocab)
+    counts = layer(np.array(["a b a z"])).numpy()[0]
+    assert counts[vocab.index("a")] == 2 and counts[vocab.index("a b")] == 1
+    assert counts[0] == 2  # "z" and "a z" are out of the vocabulary
+    tf_idf = layers.TextVectorization(output_mode="tf_idf")
+    tf_idf.adapt(np.array(["x y", "x"]))
+    weights = tf_idf(np.array(["x x y"])).numpy()[0]
+    vocab = tf_idf.get_vocabulary()
+    assert weights[vocab.index("x")] == pytest.approx(2 * np.log(1 + 2 / 3))
+    assert weights[vocab.index("y")] == pytest.approx(np.log(1 + 2 / 2))
+
+
+def test_text_vectorization_trains_a_classifier_and_round_trips():
+    texts = np.array(["good great fine", "bad awful", "great good", "awful bad poor",
+                      "fine good", "poor bad"] * 8)
+    y = np.array([1, 0, 1, 0, 1, 0] * 8)
+    vectorize = layers.TextVectorization(output_mode="multi_hot")
+    vectorize.adapt(texts)
+    x = vectorize(texts).numpy()
+    profond.random.seed(0)
+    model = profond.Sequential([layers.Input((x.shape[1],)),
+                                layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=profond.optimizers.Adam(0.1), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    assert model.fit(x, y, epochs=20, verbose=0).history["accuracy"][-1] == 1.0
+    clone = layers.TextVectorization.from_config(vectorize.get_config())
+    np.testing.assert_array_equal(clone(texts[:3]).numpy(), x[:3])
+    with pytest.raises(ValueError, match="'output_sequence_length' parameter"):
+        layers.TextVectorization(output_mode="count", output_sequence_length=3)
+    with pytest.raises(ValueError, match="'standardize' parameter of TextVectorization"):
+        layers.TextVectorization(standardize="upper")

@@ -46,6 +46,7 @@ from profond.layers.regularization import (ActivityRegularization, Dropout, Spat
 from profond.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from profond.layers.serialization import deserialize, get, register, serialize
 from profond.layers.spectral_normalization import SpectralNormalization
+from profond.layers.text_vectorization import TextVectorization
 from profond.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
 from profond.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
 
@@ -72,7 +73,7 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            # preprocessing
            "Rescaling", "Resizing", "CenterCrop", "CategoryEncoding", "Discretization",
            "IntegerLookup", "StringLookup", "RandomFlip", "RandomCrop", "RandomContrast",
-           "RandomTranslation", "RandomRotation", "RandomZoom",
+           "RandomTranslation", "RandomRotation", "RandomZoom", "TextVectorization",
            # merging (functional models' skip connections and joins)
            "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]

@@ -139,18 +139,23 @@ class _IndexLookup(Layer):
 
     def adapt(self, data):
         """Build the vocabulary from ``data``: its tokens by decreasing frequency (at most
-        ``max_tokens`` ids in all), and for ``tf_idf`` the inverse document frequencies."""
+        ``max_tokens`` ids in all), and for ``tf_idf`` the inverse document frequencies (a
+        document is a row of ``data``)."""
         arrays = [data] if isinstance(data, (np.ndarray, Tensor, str)) or \
             np.isscalar(data) else list(data)
-        counts, documents, n_docs = collections.Counter(), collections.Counter(), 0
+        rows = []
         for batch in arrays:
             batch = _host(batch)
-            rows = batch.reshape(batch.shape[0], -1) if batch.ndim > 1 else batch[:, None]
-            for row in rows:
-                row = [self._normalise(t) for t in row.tolist()]
-                counts.update(row)
-                documents.update(set(row))
-                n_docs += 1
+            for row in (batch.reshape(batch.shape[0], -1) if batch.ndim > 1 else batch[:, None]):
+                rows.append([self._normalise(t) for t in row.tolist()])
+        self.adapt_rows(rows)
+
+    def adapt_rows(self, rows):
+        """:meth:`adapt` on documents given as lists of tokens (of any lengths)."""
+        counts, documents = collections.Counter(), collections.Counter()
+        for row in rows:
+            counts.update(row)
+            documents.update(set(row))
         for special in (self.mask_token, self.oov_token):
             counts.pop(special, None)
         ordered = sorted(counts, key=lambda t: (counts[t], t), reverse=True)
@@ -158,7 +163,7 @@ class _IndexLookup(Layer):
             ordered = ordered[:self.max_tokens - self._start()]
         idf = None
         if self.output_mode == "tf_idf":
-            idf = [math.log(1 + n_docs / (1 + documents[t])) for t in ordered]
+            idf = [math.log(1 + len(rows) / (1 + documents[t])) for t in ordered]
         self.set_vocabulary(ordered, idf)
 
     def _depth(self):
