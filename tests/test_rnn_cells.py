@@ -189,3 +189,36 @@ def test_bad_inputs_name_the_layer_and_shapes():
         rnn(np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"'initial_state' parameter .* must hold 2 state"):
         layers.RNN(layers.LSTMCell(3))(np.ones((2, 4, 3)), initial_state=[np.zeros((2, 3))])
+
+
+def test_conv_lstm_gradients_and_training():
+    layer = layers.ConvLSTM1D(2, 2, padding="same", return_sequences=True)
+    x = draw((1, 3, 4, 2))
+    layer.build((None, 3, 4, 2))
+    cell = layer.cell
+    names = ["kernel", "recurrent_kernel", "bias"]
+    saved = [getattr(cell, n) for n in names]
+    weights = [w.astype(np.float64) for w in layer.get_weights()]
+
+    def run(t, *ws):
+        for name, w in zip(names, ws):
+            setattr(cell, name, w)
+        try:
+            return layer(t)
+        finally:
+            for name, var in zip(names, saved):
+                setattr(cell, name, var)
+    assert gradcheck(run, x, *weights)
+    profond.random.seed(0)
+    rng = np.random.default_rng(0)
+    frames = rng.normal(size=(64, 4, 6, 6, 1)).astype("float32")
+    y = (frames[:, -1].mean(axis=(1, 2, 3)) > 0).astype("float32")
+    model = profond.Sequential([layers.Input((4, 6, 6, 1)), layers.ConvLSTM2D(4, 3),
+                                layers.Flatten(), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=profond.optimizers.Adam(0.01), loss="binary_crossentropy")
+    history = model.fit(frames, y, epochs=8, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < 0.7 * history.history["loss"][0]
+    with pytest.raises(ValueError, match=r"rank 5 \(batch, time, rows, cols, channels\)"):
+        layers.ConvLSTM2D(2, 3)(np.ones((2, 3, 4, 4)))
+    with pytest.raises(ValueError, match=r"'kernel_size' parameter of ConvLSTMCell .* larger"):
+        layers.ConvLSTM2D(2, 5)(np.ones((1, 2, 3, 3, 1)))

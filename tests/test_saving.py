@@ -392,7 +392,8 @@ LAYER_ARGS.update({  # the layer catalogue of issue 15
     "RandomFlip": ((), (None, 4, 4, 3)), "RandomCrop": ((2, 2), (None, 4, 4, 3)),
     "RandomContrast": ((0.2,), (None, 4, 4, 3)), "RandomTranslation": ((0.1, 0.1), None),
     "RandomRotation": ((0.1,), None), "RandomZoom": ((0.1,), None),
-    "TextVectorization": ((), None),
+    "TextVectorization": ((), None), "ConvLSTM1D": ((2, 3), (None, 3, 5, 2)),
+    "ConvLSTM2D": ((2, 3), (None, 3, 5, 5, 2)), "ConvLSTMCell": ((2, 2, 3), None),
 })
 
 

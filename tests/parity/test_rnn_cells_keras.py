@@ -126,3 +126,38 @@ def test_a_user_cell_trains_as_in_keras():
         assert loss_p == pytest.approx(loss_k, rel=1e-5)
     for a, b in zip(k_model.get_weights(), p_model.get_weights()):
         np.testing.assert_allclose(b, a, **TOL)
+
+
+@pytest.mark.parametrize("name, kwargs, shape", [
+    ("ConvLSTM2D", dict(filters=3, kernel_size=3), (2, 4, 6, 6, 2)),
+    ("ConvLSTM2D", dict(filters=2, kernel_size=(3, 2), padding="same", return_sequences=True),
+     (2, 3, 5, 4, 2)),
+    ("ConvLSTM2D", dict(filters=2, kernel_size=3, strides=2, return_state=True),
+     (2, 3, 7, 7, 1)),
+    ("ConvLSTM2D", dict(filters=2, kernel_size=2, dilation_rate=2, go_backwards=True),
+     (1, 3, 6, 6, 2)),
+    ("ConvLSTM1D", dict(filters=4, kernel_size=3, padding="same", return_sequences=True),
+     (2, 5, 7, 3)),
+])
+def test_conv_lstm_matches_keras(name, kwargs, shape):
+    x = RNG.normal(size=shape).astype("float32")
+    k_layer = getattr(keras.layers, name)(**kwargs)
+    p_layer = getattr(profond.layers, name)(**kwargs)
+    expected = _flat(k_layer(x))
+    weights = [w + RNG.normal(size=w.shape).astype("float32") * 0.1
+               for w in k_layer.get_weights()]
+    k_layer.set_weights(weights)
+    expected = _flat(k_layer(x))
+    p_layer.build((None,) + shape[1:])
+    assert [w.shape for w in p_layer.get_weights()] == [w.shape for w in weights]
+    p_layer.set_weights(weights)
+    got = _flat(p_layer(x))
+    assert len(got) == len(expected)
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(_numpy(g), _numpy(e), **TOL)
+    shapes = p_layer.compute_output_shape((None,) + shape[1:])
+    shapes = shapes if isinstance(shapes, list) else [shapes]
+    assert [s[1:] for s in shapes] == [tuple(_numpy(e).shape[1:]) for e in expected]
+    back = getattr(keras.layers, name).from_config(
+        {k: v for k, v in p_layer.get_config().items() if k != "dtype"})
+    assert back.filters == kwargs["filters"]

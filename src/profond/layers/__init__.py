@@ -11,6 +11,7 @@ from profond.layers.augmentation import (RandomContrast, RandomCrop, RandomFlip,
 from profond.layers.base import Input, InputLayer, KerasTensor, Layer
 from profond.layers.categorical import CategoryEncoding, Discretization
 from profond.layers.conv import Conv1D, Conv2D
+from profond.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D
 from profond.layers.core import Activation, Dense, Identity
 from profond.layers.einsum_dense import EinsumDense
 from profond.layers.embedding import Embedding
@@ -69,7 +70,8 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            "GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout3D",
            "ActivityRegularization",
            # recurrent cells and the generic RNN layer
-           "RNN", "SimpleRNNCell", "GRUCell", "LSTMCell", "StackedRNNCells",
+           "RNN", "SimpleRNNCell", "GRUCell", "LSTMCell", "StackedRNNCells", "ConvLSTM1D",
+           "ConvLSTM2D",
            # preprocessing
            "Rescaling", "Resizing", "CenterCrop", "CategoryEncoding", "Discretization",
            "IntegerLookup", "StringLookup", "RandomFlip", "RandomCrop", "RandomContrast",

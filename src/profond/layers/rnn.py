@@ -81,12 +81,12 @@ class RNN(Layer):
         super().__init__(**kwargs)
         if isinstance(cell, (list, tuple)):
             cell = StackedRNNCells(cell)
-        if not callable(getattr(cell, "call", None)) or getattr(cell, "state_size", None) is None:
+        if not callable(getattr(cell, "call", None)) or not hasattr(cell, "state_size"):
             raise ValueError("The 'cell' parameter of RNN must be a cell: an object with a call "
                              "method and a state_size (an int, or one per state). Got "
                              f"{cell!r} instead.")
-        size = cell.state_size
-        if not (isinstance(size, int) or isinstance(size, (list, tuple))):
+        size = cell.state_size  # None until built for cells whose states follow the input
+        if size is not None and not isinstance(size, (int, list, tuple)):
             raise ValueError(f"The 'state_size' of the cell of RNN must be an int or a list of "
                              f"ints. Got {size!r} instead.")
         self.cell = cell
