@@ -234,7 +234,9 @@ def test_dense_serializes_as_in_a_keras_file():
                    "use_bias": True,
                    "kernel_initializer": {"module": "keras.initializers",
                                           "class_name": "GlorotUniform",
-                                          "config": {"seed": None}, "registered_name": None},
+                                          "config": {"seed": None, "input_axes": None,
+                                                     "output_axes": None},
+                                          "registered_name": None},
                    "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros",
                                         "config": {}, "registered_name": None},
                    "kernel_regularizer": None, "bias_regularizer": None,
@@ -275,8 +277,8 @@ def test_built_in_activation_loss_and_initializer_dicts():
         "config": {"name": "mean_squared_error", "reduction": "sum_over_batch_size"},
         "registered_name": None}
     assert saving.serialize_keras_object(initializers.HeNormal(seed=3)) == {
-        "module": "keras.initializers", "class_name": "HeNormal", "config": {"seed": 3},
-        "registered_name": None}
+        "module": "keras.initializers", "class_name": "HeNormal",
+        "config": {"seed": 3, "input_axes": None, "output_axes": None}, "registered_name": None}
     for module in (regularizers, constraints):
         name = {regularizers: "L2", constraints: "MaxNorm"}[module]
         config = module.serialize(module.get(name))
@@ -370,6 +372,32 @@ LAYER_ARGS = {
     "AdditiveAttention": ((), [(None, 4, 3), (None, 5, 3)]),
     "MultiHeadAttention": ((2, 3), None),  # called on (query, value), not on one input
 }
+
+LAYER_ARGS.update({  # the layer catalogue of issue 15
+    "ZeroPadding1D": ((), (None, 4, 3)), "ZeroPadding3D": ((), (None, 2, 2, 2, 3)),
+    "Cropping1D": ((), (None, 4, 3)), "Cropping2D": ((1,), (None, 4, 4, 3)),
+    "Cropping3D": ((), (None, 4, 4, 4, 3)), "UpSampling1D": ((), (None, 4, 3)),
+    "UpSampling3D": ((), (None, 2, 2, 2, 3)), "Permute": (((2, 1),), (None, 4, 3)),
+    "RepeatVector": ((2,), (None, 3)), "GaussianNoise": ((0.1,), (None, 3)),
+    "GaussianDropout": ((0.1,), (None, 3)), "AlphaDropout": ((0.1,), (None, 3)),
+    "SpatialDropout3D": ((0.5,), (None, 2, 2, 2, 3)),
+    "ActivityRegularization": ((0.1, 0.2), (None, 3)), "Identity": ((), (None, 3)),
+    "Lambda": ((profond.activations.relu,), (None, 3)), "Wrapper": ((layers.Dense(2),), None),
+    "EinsumDense": (("abc,cd->abd", (None, 2), None, "d"), (None, 4, 3)),
+    "SpectralNormalization": ((layers.Dense(2),), (None, 3)),
+    "RNN": ((layers.LSTMCell(2),), (None, 4, 3)), "SimpleRNNCell": ((2,), None),
+    "GRUCell": ((2,), None), "LSTMCell": ((2,), None),
+    "StackedRNNCells": (([layers.GRUCell(2), layers.LSTMCell(3)],), None),
+    "Rescaling": ((0.5, 1.0), (None, 3)), "Resizing": ((2, 3), (None, 4, 4, 3)),
+    "CenterCrop": ((2, 2), (None, 4, 4, 3)), "CategoryEncoding": ((4,), None),
+    "Discretization": (([0.0, 1.0],), None), "StringLookup": ((None, 1, None, "[UNK]", ["a"]), None),
+    "IntegerLookup": ((None, 1, None, -1, [3, 5]), None),
+    "RandomFlip": ((), (None, 4, 4, 3)), "RandomCrop": ((2, 2), (None, 4, 4, 3)),
+    "RandomContrast": ((0.2,), (None, 4, 4, 3)), "RandomTranslation": ((0.1, 0.1), None),
+    "RandomRotation": ((0.1,), None), "RandomZoom": ((0.1,), None),
+    "TextVectorization": ((), None), "ConvLSTM1D": ((2, 3), (None, 3, 5, 2)),
+    "ConvLSTM2D": ((2, 3), (None, 3, 5, 5, 2)), "ConvLSTMCell": ((2, 2, 3), None),
+})
 
 
 def test_every_built_in_layer_class_is_covered():

@@ -28,13 +28,17 @@ __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUn
            "get", "register", "serialize", "deserialize"]
 
 
-def compute_fans(shape) -> tuple[float, float]:
+def compute_fans(shape, input_axes=None, output_axes=None) -> tuple[float, float]:
     """Keras's fan-in and fan-out: for kernels of rank > 2 the receptive field multiplies both.
 
     Dense ``(in, out)``: ``(in, out)``; Conv2D ``(kh, kw, in, out)``: ``(kh*kw*in, kh*kw*out)``;
-    recurrent kernels ``(in, 4u)``: ``(in, 4u)``.
+    recurrent kernels ``(in, 4u)``: ``(in, 4u)``. Given ``input_axes`` and ``output_axes``
+    (what ``EinsumDense`` knows of its kernel), the products of those axes' sizes.
     """
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return (float(math.prod(shape[a] for a in input_axes)),
+                float(math.prod(shape[a] for a in output_axes)))
     if len(shape) < 1:
         return 1.0, 1.0
     if len(shape) == 1:
@@ -267,6 +271,9 @@ class VarianceScaling(_Seeded):
     distribution : {"truncated_normal", "untruncated_normal", "uniform"}
         Default ``"truncated_normal"``; ``"normal"`` means ``"truncated_normal"`` (Keras).
     seed : int, optional
+    input_axes, output_axes : list of int, optional
+        The kernel's axes that count as inputs and as outputs for the fans (both or neither);
+        by default Keras's rule for dense and convolution kernels.
 
     Examples
     --------
@@ -276,9 +283,12 @@ class VarianceScaling(_Seeded):
     True
     """
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):
         super().__init__(seed)
         owner = type(self).__name__
+        self.input_axes = _axes(input_axes, "input_axes", owner)
+        self.output_axes = _axes(output_axes, "output_axes", owner)
         self.scale = check_float(scale, "scale", owner, low=0, low_open=True)
         self.mode = check_choice(mode, "mode", owner, ("fan_in", "fan_out", "fan_avg"))
         if isinstance(distribution, str):
@@ -289,7 +299,7 @@ class VarianceScaling(_Seeded):
                                          ("truncated_normal", "untruncated_normal", "uniform"))
 
     def sample(self, shape):
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, n)
         rng = self._rng()
@@ -302,19 +312,35 @@ class VarianceScaling(_Seeded):
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "seed": self.seed}
+                "seed": self.seed, "input_axes": self.input_axes,
+                "output_axes": self.output_axes}
+
+
+def _axes(value, argument, owner):
+    if value is None:
+        return None
+    try:
+        axes = [int(a) for a in value]
+    except (TypeError, ValueError):
+        axes = None
+    if axes is None or any(isinstance(a, bool) for a in value):
+        raise ValueError(f"The '{argument}' parameter of {owner} must be None or a list of ints "
+                         f"(axes of the kernel). Got {value!r} instead.")
+    return axes
 
 
 class _Preset(VarianceScaling):
-    """A :class:`VarianceScaling` with fixed arguments; only ``seed`` is configurable."""
+    """A :class:`VarianceScaling` with fixed arguments; only ``seed`` and the fans' axes are
+    configurable."""
 
     _args: tuple = ()
 
-    def __init__(self, seed=None):
-        super().__init__(*self._args, seed=seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(*self._args, seed=seed, input_axes=input_axes, output_axes=output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes,
+                "output_axes": self.output_axes}
 
 
 class GlorotUniform(_Preset):
@@ -558,8 +584,8 @@ def serialize(initializer):
     --------
     >>> from profond import initializers
     >>> initializers.serialize(initializers.HeNormal(seed=1))
-    {'module': 'keras.initializers', 'class_name': 'HeNormal', 'config': {'seed': 1}, \
-'registered_name': None}
+    {'module': 'keras.initializers', 'class_name': 'HeNormal', 'config': {'seed': 1, \
+'input_axes': None, 'output_axes': None}, 'registered_name': None}
     >>> def ones(shape, dtype=None):
     ...     return initializers.Ones()(shape, dtype)
     >>> initializers.serialize(ones) is ones

@@ -7,18 +7,29 @@ as Keras's ``"keras.layers"`` in saved configs, and a custom one is saved once r
 
 from profond.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from profond.layers.attention import AdditiveAttention, Attention
+from profond.layers.augmentation import (RandomContrast, RandomCrop, RandomFlip, RandomRotation,
+                                         RandomTranslation, RandomZoom)
 from profond.layers.base import Input, InputLayer, KerasTensor, Layer
+from profond.layers.categorical import CategoryEncoding, Discretization
 from profond.layers.conv import Conv1D, Conv2D
-from profond.layers.core import Activation, Dense
+from profond.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D
+from profond.layers.core import Activation, Dense, Identity
+from profond.layers.einsum_dense import EinsumDense
 from profond.layers.embedding import Embedding
+from profond.layers.image_preprocessing import CenterCrop, Rescaling, Resizing
+from profond.layers.lambda_layer import Lambda
+from profond.layers.lookup import IntegerLookup, StringLookup
 from profond.layers.masking import Masking
 from profond.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
                                     Subtract, add, average, concatenate, dot, maximum, minimum,
                                     multiply, subtract)
 from profond.layers.multi_head_attention import MultiHeadAttention
+from profond.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
 from profond.layers.normalization import BatchNormalization
 from profond.layers.normalization_extra import (GroupNormalization, LayerNormalization,
                                                RMSNormalization, UnitNormalization)
+from profond.layers.padding import (Cropping1D, Cropping2D, Cropping3D, ZeroPadding1D,
+                                    ZeroPadding2D, ZeroPadding3D)
 from profond.layers.pooling import (
                                     AveragePooling1D,
                                     AveragePooling2D,
@@ -31,10 +42,16 @@ from profond.layers.pooling import (
 )
 from profond.layers.preprocessing import Normalization
 from profond.layers.recurrent import GRU, LSTM, SimpleRNN
-from profond.layers.regularization import Dropout, SpatialDropout1D, SpatialDropout2D
-from profond.layers.reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
+from profond.layers.rnn import RNN
+from profond.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from profond.layers.regularization import (ActivityRegularization, Dropout, SpatialDropout1D,
+                                           SpatialDropout2D, SpatialDropout3D)
+from profond.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from profond.layers.serialization import deserialize, get, register, serialize
-from profond.layers.wrappers import Bidirectional, TimeDistributed
+from profond.layers.spectral_normalization import SpectralNormalization
+from profond.layers.text_vectorization import TextVectorization
+from profond.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
+from profond.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "register",
            "serialize", "deserialize",
@@ -47,6 +64,20 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            "SimpleRNN", "GRU", "LSTM", "Bidirectional", "TimeDistributed", "Embedding", "Masking",
            "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
            "KerasTensor", "Attention", "AdditiveAttention", "MultiHeadAttention",
+           # reshaping, padding, cropping, up-sampling
+           "Permute", "RepeatVector", "ZeroPadding1D", "ZeroPadding3D", "Cropping1D", "Cropping2D",
+           "Cropping3D", "UpSampling1D", "UpSampling3D",
+           # core, noise and regularization, wrappers
+           "Identity", "EinsumDense", "Lambda", "Wrapper", "SpectralNormalization",
+           "GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout3D",
+           "ActivityRegularization",
+           # recurrent cells and the generic RNN layer
+           "RNN", "SimpleRNNCell", "GRUCell", "LSTMCell", "StackedRNNCells", "ConvLSTM1D",
+           "ConvLSTM2D",
+           # preprocessing
+           "Rescaling", "Resizing", "CenterCrop", "CategoryEncoding", "Discretization",
+           "IntegerLookup", "StringLookup", "RandomFlip", "RandomCrop", "RandomContrast",
+           "RandomTranslation", "RandomRotation", "RandomZoom", "TextVectorization",
            # merging (functional models' skip connections and joins)
            "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]

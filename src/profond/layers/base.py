@@ -310,12 +310,17 @@ class Layer:
             kwargs["mask"] = mask
         outputs = self.call(inputs, *args, **kwargs)
         if self.activity_regularizer is not None:
-            self._activity_losses.append(map_structure(self.activity_regularizer, outputs))
+            self._activity_losses.append(map_structure(self._activity_penalty, outputs))
         if mask is not None or type(self).compute_mask is not Layer.compute_mask:
             out_mask = self.compute_mask(inputs, mask)
             if out_mask is not None and isinstance(outputs, Tensor):
                 set_mask(outputs, out_mask)
         return outputs
+
+    def _activity_penalty(self, output):
+        # Keras 3 divides the penalty by the batch size, so its strength does not depend on it.
+        loss = self.activity_regularizer(output)
+        return loss / output.shape[0] if output.ndim > 0 and output.shape[0] else loss
 
     def _symbolic_call(self, inputs, args, training, mask, kwargs):
         """A call on symbolic tensors records the graph (see :mod:`profond.layers.symbolic`)."""

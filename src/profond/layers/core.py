@@ -1,4 +1,4 @@
-"""Core layers: ``Dense`` (a fully connected layer) and ``Activation``."""
+"""Core layers: ``Dense`` (a fully connected layer), ``Activation`` and ``Identity``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from profond.layers._weight_arguments import (
 )
 from profond.layers.base import Layer
 
-__all__ = ["Dense", "Activation"]
+__all__ = ["Dense", "Activation", "Identity"]
 
 _RELU = activations.get("relu")
 
@@ -113,3 +113,25 @@ class Activation(Layer):
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Identity(Layer):
+    """Return the inputs unchanged (a placeholder where a model's structure wants a layer).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import Identity
+    >>> Identity()(np.array([[1.0, 2.0]]))
+    tensor([[1., 2.]], dtype=float32)
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

@@ -1,14 +1,15 @@
-"""Dropout layers: ``Dropout``, ``SpatialDropout1D``, ``SpatialDropout2D``."""
+"""Dropout layers (``Dropout``, ``SpatialDropout1D/2D/3D``) and ``ActivityRegularization``."""
 
 from __future__ import annotations
 
-from profond import ops
+from profond import ops, regularizers
 from profond import random as prandom
 from profond._validation import check_float, check_int
 from profond.layers.base import Layer
 from profond.layers.conv import check_data_format
 
-__all__ = ["Dropout", "SpatialDropout1D", "SpatialDropout2D"]
+__all__ = ["Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+           "ActivityRegularization"]
 
 
 class Dropout(Layer):
@@ -92,12 +93,19 @@ class SpatialDropout1D(Dropout):
 
     def _noise_shape(self, inputs):
         if inputs.ndim != self.rank + 2:
-            layout = ("(batch, steps, channels)" if self.rank == 1
-                      else "(batch, height, width, channels)")
+            layout = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)",
+                      3: "(batch, depth, height, width, channels)"}[self.rank]
             raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have "
                              f"rank {self.rank + 2} {layout}. Got input shape "
                              f"{tuple(inputs.shape)}.")
         return (inputs.shape[0],) + (1,) * self.rank + (inputs.shape[-1],)
+
+    def get_config(self):
+        # Keras's spatial dropouts take no 'trainable' (nothing to train): a config with it
+        # would not load there.
+        config = super().get_config()
+        config.pop("trainable", None)
+        return config
 
 
 class SpatialDropout2D(SpatialDropout1D):
@@ -126,3 +134,69 @@ class SpatialDropout2D(SpatialDropout1D):
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
+
+
+class SpatialDropout3D(SpatialDropout1D):
+    """Dropout of whole feature volumes: one draw per (sample, channel) of
+    ``(batch, depth, height, width, channels)``.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+    data_format : None or "channels_last"
+    seed : int, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import SpatialDropout3D
+    >>> y = SpatialDropout3D(0.5, seed=1)(np.ones((1, 2, 3, 3, 4)), training=True).numpy()
+    >>> bool((y == y[:, :1, :1, :1]).all())
+    True
+    """
+
+    rank = 3
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+        self.data_format = check_data_format(data_format, "SpatialDropout3D")
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class ActivityRegularization(Layer):
+    """The identity, adding ``l1 * sum(|x|) + l2 * sum(x**2)`` of its input (divided by the
+    batch size, as for every activity regularizer) to the training loss.
+
+    Parameters
+    ----------
+    l1 : float, default 0.0
+    l2 : float, default 0.0
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import ActivityRegularization
+    >>> layer = ActivityRegularization(l2=0.5)
+    >>> layer(np.array([[1.0, 2.0], [3.0, 0.0]])).shape
+    (2, 2)
+    >>> float(layer.losses[0].numpy())  # 0.5 * (1 + 4 + 9) / 2 samples
+    3.5
+    """
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.l1 = check_float(l1, "l1", "ActivityRegularization", low=0)
+        self.l2 = check_float(l2, "l2", "ActivityRegularization", low=0)
+        self.activity_regularizer = regularizers.L1L2(l1=self.l1, l2=self.l2)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "l1": self.l1, "l2": self.l2}

@@ -1,15 +1,15 @@
-"""Layers that only move data around: ``Flatten``, ``Reshape``, ``ZeroPadding2D``,
-``UpSampling2D``. None of them has weights or anything to learn."""
+"""Layers that only move data around: ``Flatten``, ``Reshape``, ``Permute``, ``RepeatVector``.
+None of them has weights or anything to learn (padding, cropping and up-sampling are in
+:mod:`profond.layers.padding` and :mod:`profond.layers.upsampling`)."""
 
 from __future__ import annotations
 
 from profond import ops
-from profond._validation import check_choice
+from profond._validation import check_int
 from profond.layers.base import Layer
 from profond.layers.conv import check_data_format
-from profond.ops.conv import normalize_tuple
 
-__all__ = ["Flatten", "Reshape", "ZeroPadding2D", "UpSampling2D"]
+__all__ = ["Flatten", "Reshape", "Permute", "RepeatVector"]
 
 
 def _prod(values):
@@ -119,143 +119,91 @@ class Reshape(Layer):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
 
 
-def _check_rank4(layer, input_shape):
-    if len(input_shape) != 4:
-        raise ValueError(f"Input of layer '{layer.name}' ({type(layer).__name__}) must have rank 4 "
-                         f"(batch, height, width, channels). Got input shape "
-                         f"{tuple(input_shape)}.")
-
-
-class ZeroPadding2D(Layer):
-    """Add rows and columns of zeros around channels-last images.
+class Permute(Layer):
+    """Reorder the axes of each sample; the batch axis stays first.
 
     Parameters
     ----------
-    padding : int, (int, int) or ((int, int), (int, int)), default (1, 1)
-        The same on every side; ``(rows, cols)`` symmetric; or
-        ``((top, bottom), (left, right))``.
-    data_format : None or "channels_last"
+    dims : tuple of int
+        A permutation of ``1 .. rank - 1`` (the batch axis is axis 0 and is not named):
+        ``(2, 1)`` swaps the two axes of a sequence ``(batch, steps, features)``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from profond.layers import ZeroPadding2D
-    >>> ZeroPadding2D(((1, 0), (2, 2)))(np.ones((1, 3, 3, 1))).shape
-    (1, 4, 7, 1)
+    >>> from profond.layers import Permute
+    >>> Permute((2, 1))(np.zeros((4, 10, 64))).shape
+    (4, 64, 10)
     """
 
-    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+    def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = check_data_format(data_format, "ZeroPadding2D")
-        self.padding = self._parse(padding)
-
-    @staticmethod
-    def _parse(padding):
-        def ok(v):
-            return isinstance(v, int) and not isinstance(v, bool) and v >= 0
-
-        if ok(padding):
-            return ((padding, padding), (padding, padding))
         try:
-            parts = tuple(padding)
+            dims = tuple(dims)
         except TypeError:
-            parts = ()
-        if len(parts) == 2 and all(ok(p) for p in parts):
-            return ((parts[0], parts[0]), (parts[1], parts[1]))
-        if len(parts) == 2 and all(isinstance(p, (tuple, list)) and len(p) == 2
-                                   and all(ok(v) for v in p) for p in parts):
-            return tuple(tuple(p) for p in parts)
-        raise ValueError("The 'padding' parameter of ZeroPadding2D must be an int, a tuple of 2 "
-                         "ints or a tuple of 2 tuples of 2 ints, all in [0, inf). Got "
-                         f"{padding!r} instead.")
+            dims = (dims,)
+        if sorted(d if isinstance(d, int) and not isinstance(d, bool) else -1
+                  for d in dims) != list(range(1, len(dims) + 1)):
+            raise ValueError("The 'dims' parameter of Permute must be a permutation of 1 .. n "
+                             f"(the axes after the batch axis). Got {dims!r} instead.")
+        self.dims = dims
+        self.supports_masking = False
+
+    def _check_rank(self, input_shape):
+        if len(input_shape) != len(self.dims) + 1:
+            raise ValueError(f"Input of layer '{self.name}' (Permute) must have rank "
+                             f"{len(self.dims) + 1} to be permuted by dims {self.dims}. Got input "
+                             f"shape {tuple(input_shape)}.")
 
     def call(self, inputs):
-        _check_rank4(self, tuple(inputs.shape))
-        (t, b), (left, right) = self.padding
-        return ops.pad(inputs, ((0, 0), (t, b), (left, right), (0, 0)))
+        self._check_rank(tuple(inputs.shape))
+        return ops.transpose(inputs, (0,) + self.dims)
 
     def compute_output_shape(self, input_shape):
-        _check_rank4(self, input_shape)
-        (t, b), (left, right) = self.padding
-        n, h, w, c = input_shape
-        return (n, None if h is None else h + t + b, None if w is None else w + left + right, c)
+        self._check_rank(tuple(input_shape))
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
 
     def get_config(self):
-        return {**super().get_config(), "padding": [list(p) for p in self.padding],
-                "data_format": self.data_format}
+        return {**super().get_config(), "dims": list(self.dims)}
 
 
-def _bilinear_matrix(n_in, scale, dtype, xp):
-    """``(n_in * scale, n_in)`` weights of linear interpolation at half-pixel centres: output
-    ``i`` samples the input at ``(i + 0.5) / scale - 0.5``, clamped at the borders (what
-    Keras's bilinear resize, PyTorch's ``align_corners=False``, computes)."""
-    src = (xp.arange(n_in * scale, dtype="float64") + 0.5) / scale - 0.5
-    src = xp.clip(src, 0, n_in - 1)
-    lo = xp.floor(src).astype(int)
-    hi = xp.minimum(lo + 1, n_in - 1)
-    frac = src - lo
-    rows = xp.arange(n_in * scale)
-    m = xp.zeros((n_in * scale, n_in))
-    m[rows, lo] += 1 - frac
-    m[rows, hi] += frac
-    return m.astype(dtype)
-
-
-class UpSampling2D(Layer):
-    """Enlarge images ``size[0]`` times in height and ``size[1]`` times in width.
-
-    ``"nearest"`` repeats each pixel; ``"bilinear"`` interpolates linearly between the pixel
-    centres (half-pixel centres, borders clamped), as Keras's bilinear resize does. Bilinear
-    interpolation is separable: two matrix products, one along each axis.
+class RepeatVector(Layer):
+    """Repeat each sample's vector ``n`` times: ``(batch, features)`` to
+    ``(batch, n, features)`` (how an encoder's summary feeds a decoder's every step).
 
     Parameters
     ----------
-    size : int or (int, int), default (2, 2)
-    data_format : None or "channels_last"
-    interpolation : {"nearest", "bilinear"}
+    n : int
+        Number of repetitions.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from profond.layers import UpSampling2D
-    >>> UpSampling2D()(np.arange(4.0).reshape(1, 2, 2, 1)).numpy()[0, :, :, 0]
-    array([[0., 0., 1., 1.],
-           [0., 0., 1., 1.],
-           [2., 2., 3., 3.],
-           [2., 2., 3., 3.]], dtype=float32)
+    >>> from profond.layers import RepeatVector
+    >>> RepeatVector(3)(np.array([[1.0, 2.0]])).numpy()
+    array([[[1., 2.],
+            [1., 2.],
+            [1., 2.]]], dtype=float32)
     """
 
-    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
+    def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
-        self.size = normalize_tuple(size, 2, "size", "UpSampling2D")
-        self.data_format = check_data_format(data_format, "UpSampling2D")
-        self.interpolation = check_choice(interpolation, "interpolation", "UpSampling2D",
-                                          ("nearest", "bilinear"))
+        self.n = check_int(n, "n", "RepeatVector", low=1)
+
+    def _check_rank(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(f"Input of layer '{self.name}' (RepeatVector) must have rank 2 "
+                             f"(batch, features). Got input shape {tuple(input_shape)}.")
 
     def call(self, inputs):
-        _check_rank4(self, tuple(inputs.shape))
-        n, h, w, c = inputs.shape
-        sh, sw = self.size
-        if self.interpolation == "bilinear":
-            xp = inputs.xp
-            dtype = inputs.dtype if inputs.dtype.kind == "f" else "float32"
-            rows = _bilinear_matrix(h, sh, dtype, xp)  # (h * sh, h)
-            cols = _bilinear_matrix(w, sw, dtype, xp)  # (w * sw, w)
-            x = ops.matmul(rows, ops.reshape(inputs, (n, h, w * c)))
-            x = ops.matmul(cols, ops.reshape(x, (n * h * sh, w, c)))
-            return ops.reshape(x, (n, h * sh, w * sw, c))
-        # A broadcast view of (n, h, 1, w, 1, c) to (n, h, sh, w, sw, c), then one copy: the
-        # backward of broadcast_to sums each block back onto its source pixel.
-        x = ops.reshape(inputs, (n, h, 1, w, 1, c))
-        x = ops.broadcast_to(x, (n, h, sh, w, sw, c))
-        return ops.reshape(x, (n, h * sh, w * sw, c))
+        self._check_rank(tuple(inputs.shape))
+        n, f = inputs.shape
+        # A broadcast view, copied by reshape: its backward sums the n copies' gradients.
+        return ops.broadcast_to(ops.reshape(inputs, (n, 1, f)), (n, self.n, f))
 
     def compute_output_shape(self, input_shape):
-        _check_rank4(self, input_shape)
-        n, h, w, c = input_shape
-        sh, sw = self.size
-        return (n, None if h is None else h * sh, None if w is None else w * sw, c)
+        self._check_rank(tuple(input_shape))
+        return (input_shape[0], self.n, input_shape[1])
 
     def get_config(self):
-        return {**super().get_config(), "size": list(self.size),
-                "data_format": self.data_format, "interpolation": self.interpolation}
+        return {**super().get_config(), "n": self.n}

@@ -1,4 +1,5 @@
-"""Layer wrappers: ``Bidirectional`` (read a sequence both ways) and ``TimeDistributed``."""
+"""Layer wrappers: the ``Wrapper`` base class, ``Bidirectional`` (read a sequence both ways)
+and ``TimeDistributed``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from profond.layers.base import Layer
 from profond.layers.masks import set_mask
 from profond.layers.serialization import deserialize, serialize
 
-__all__ = ["Bidirectional", "TimeDistributed"]
+__all__ = ["Wrapper", "Bidirectional", "TimeDistributed"]
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -17,6 +18,50 @@ _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 def _copy_layer(layer, **changes):
     """A fresh layer of the same class and configuration (weights not shared)."""
     return type(layer).from_config({**layer.get_config(), **changes})
+
+
+class Wrapper(Layer):
+    """Base class of the layers that take another layer and change how it is applied
+    (``TimeDistributed``, ``SpectralNormalization``); it holds the layer, builds it, and saves
+    it inside its own config.
+
+    Parameters
+    ----------
+    layer : Layer
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import Dense, Wrapper
+    >>> class Twice(Wrapper):
+    ...     def call(self, inputs):
+    ...         return self.layer(self.layer(inputs))
+    >>> Twice(Dense(3))(np.ones((2, 3))).shape
+    (2, 3)
+    """
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(layer, Layer):
+            raise TypeError(f"The 'layer' parameter of {type(self).__name__} must be a Layer. "
+                            f"Got {layer!r} instead.")
+        self.layer = layer
+
+    def build(self, input_shape):
+        if not self.layer.built:
+            self.layer._build_input_shape = input_shape
+            self.layer.build(input_shape)
+            self.layer.built = True
+        self.built = True
+
+    def get_config(self):
+        return {**super().get_config(), "layer": serialize(self.layer)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["layer"] = deserialize(config["layer"])
+        return cls(**config)
 
 
 class Bidirectional(Layer):
@@ -174,7 +219,7 @@ class Bidirectional(Layer):
         return cls(**config)
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Apply a layer to every time step: ``(batch, time, ...)`` to ``(batch, time, ...)``.
 
     The time axis is folded into the batch, so the wrapped layer runs once on
@@ -195,11 +240,7 @@ class TimeDistributed(Layer):
     """
 
     def __init__(self, layer, **kwargs):
-        super().__init__(**kwargs)
-        if not isinstance(layer, Layer):
-            raise TypeError(f"The 'layer' parameter of TimeDistributed must be a Layer. Got "
-                            f"{layer!r} instead.")
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
 
     def _step_shape(self, input_shape):
@@ -209,12 +250,7 @@ class TimeDistributed(Layer):
         return (None,) + tuple(input_shape[2:])
 
     def build(self, input_shape):
-        step = self._step_shape(input_shape)
-        if not self.layer.built:
-            self.layer._build_input_shape = step
-            self.layer.build(step)
-            self.layer.built = True
-        self.built = True
+        super().build(self._step_shape(input_shape))
 
     def call(self, inputs, training=None, mask=None):
         shape = tuple(inputs.shape)
@@ -229,14 +265,3 @@ class TimeDistributed(Layer):
     def compute_output_shape(self, input_shape):
         inner = self.layer.compute_output_shape(self._step_shape(input_shape))
         return tuple(input_shape[:2]) + tuple(inner[1:])
-
-    def get_config(self):
-
-        return {**super().get_config(), "layer": serialize(self.layer)}
-
-    @classmethod
-    def from_config(cls, config):
-
-        config = dict(config)
-        config["layer"] = deserialize(config["layer"])
-        return cls(**config)

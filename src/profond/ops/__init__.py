@@ -24,6 +24,7 @@ from profond.ops.attention import additive_attention, attention
 from profond.ops.conv import conv1d, conv2d
 from profond.ops.crossentropy import sigmoid_cross_entropy, softmax_cross_entropy
 from profond.ops.dropout import dropout
+from profond.ops.einsum import einsum
 from profond.ops.embedding import embedding
 from profond.ops.layer_norm import group_norm, l2_normalize, layer_norm, rms_norm
 from profond.ops.linalg import linear
@@ -56,7 +57,7 @@ __all__ = [
     "stack", "std", "step", "sub", "sum", "swapaxes", "tanh", "transpose", "var", "where",
     "celu", "exponential", "glu", "hard_shrink", "hard_silu", "hard_swish", "hard_tanh",
     "log_sigmoid", "mish", "prelu", "relu6", "soft_shrink", "sparse_plus", "sparse_sigmoid",
-    "sparsemax", "squareplus", "tanh_shrink", "threshold", "tensordot", "nn",
+    "sparsemax", "squareplus", "tanh_shrink", "threshold", "tensordot", "einsum", "nn",
     "average_pool", "batch_normalization", "binary_crossentropy", "categorical_crossentropy",
     "max_pool", "moments", "multi_hot", "normalize", "one_hot",
     "sparse_categorical_crossentropy", "swish", "absolute", "amax", "amin", "get_item",

@@ -75,8 +75,8 @@ def serialize_keras_object(obj):
     >>> config["module"], config["class_name"], config["registered_name"]
     ('keras.layers', 'Dense', None)
     >>> saving.serialize_keras_object(layers.Dense(2).kernel_initializer)
-    {'module': 'keras.initializers', 'class_name': 'GlorotUniform', 'config': {'seed': None}, \
-'registered_name': None}
+    {'module': 'keras.initializers', 'class_name': 'GlorotUniform', 'config': {'seed': None, \
+'input_axes': None, 'output_axes': None}, 'registered_name': None}
     """
     if obj is None or isinstance(obj, PLAIN_TYPES):
         return obj
