@@ -1,0 +1,75 @@
+"""Every ```python block of the documentation (docs/**/*.md) runs, as the reader would run it.
+
+A page's blocks run in order in one namespace (a later block uses what an earlier one made), in
+a fresh working folder. A block is left out only when the line just above its fence is
+``<!-- not run: REASON -->`` with a written reason; a bare marker is an error.
+"""
+
+import pathlib
+import re
+
+import pytest
+
+DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
+FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
+MARKER = re.compile(r"<!--\s*not run\b:?(.*?)-->\s*$", re.S)
+
+
+def blocks_of(text):
+    """``[(line, code, skip_reason or None)]`` for each ```python block of a page."""
+    out = []
+    for match in FENCE.finditer(text):
+        before = text[:match.start()].rstrip("\n").rsplit("\n", 1)[-1]
+        marker = MARKER.search(before)
+        reason = None
+        if marker is not None:
+            reason = marker.group(1).strip()
+            if not reason:
+                line = text.count("\n", 0, match.start()) + 1
+                raise ValueError(f"The block at line {line} is marked 'not run' without a "
+                                 "reason: write why after 'not run:'.")
+        out.append((text.count("\n", 0, match.start()) + 2, match.group(1), reason))
+    return out
+
+
+PAGES = sorted(p for p in DOCS.rglob("*.md") if FENCE.search(p.read_text(encoding="utf-8")))
+
+
+def test_there_are_pages_with_examples():
+    assert len(PAGES) >= 15
+    assert sum(len(blocks_of(p.read_text(encoding="utf-8"))) for p in PAGES) >= 30
+
+
+def test_extraction_keeps_order_and_reads_the_skip_reason():
+    page = ("text\n```python\na = 1\n```\n<!-- not run: needs a GPU -->\n```python\n"
+            "import cupy\n```\n```bash\nls\n```\n```python\nb = a + 1\n```\n")
+    found = blocks_of(page)
+    assert [code for _, code, _ in found] == ["a = 1\n", "import cupy\n", "b = a + 1\n"]
+    assert [reason for _, _, reason in found] == [None, "needs a GPU", None]
+    with pytest.raises(ValueError, match="without a reason"):
+        blocks_of("<!-- not run -->\n```python\nx = 1\n```\n")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
+def test_page_examples_run(page, tmp_path, monkeypatch):
+    found = blocks_of(page.read_text(encoding="utf-8"))
+    runnable = [(line, code) for line, code, reason in found if reason is None]
+    if not runnable:
+        pytest.skip("no runnable python block on this page")
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("sklearn")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    namespace = {"__name__": "__docs__"}
+    import profond
+
+    with profond.random.preserved():
+        for line, code in runnable:
+            compiled = compile(code, f"{page.relative_to(DOCS)}:{line}", "exec")
+            exec(compiled, namespace)
+    try:
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+    except ImportError:
+        pass
