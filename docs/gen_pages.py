@@ -6,6 +6,8 @@
   within a few minutes on 2 cores. Each page says so.
 - ``labs/index.md``: which claims the figures bear out, with each lab's time.
 - ``reference/index.md``: the public modules, with the first line of their docstrings.
+- ``figures/parameter_free_layers.png``: the guide's figure for the layers without weights
+  (concept 5, the one concept without a lab), drawn by running those layers on one digit.
 
 A lab's result is cached under ``build/docs-labs/`` keyed by a hash of every source file of
 profond, so ``mkdocs serve`` reloads do not rerun them; any change to the code reruns them all.
@@ -162,11 +164,52 @@ def _reference_index() -> str:
             + _table(["module", "what it holds"], rows) + "\n")
 
 
+def _parameter_free_figure() -> bytes:
+    """One digit through the layers without weights, each output drawn with its shape."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from profond import layers
+    from profond.datasets import load_digits
+
+    x, _ = load_digits()
+    image = (x[:1] / 16.0).reshape(1, 8, 8, 1).astype(np.float32)
+    panels = [("input", image),
+              ("MaxPooling2D(2)", layers.MaxPooling2D(2)(image)),
+              ("AveragePooling2D(2)", layers.AveragePooling2D(2)(image)),
+              ("UpSampling2D(2, bilinear)",
+               layers.UpSampling2D(2, interpolation="bilinear")(image)),
+              ("Flatten()", layers.Flatten()(image)),
+              ("GlobalAveragePooling2D()", layers.GlobalAveragePooling2D()(image))]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3.2))
+    for ax, (title, value) in zip(axes, panels):
+        value = np.asarray(getattr(value, "numpy", lambda: value)())
+        shown = value[0, :, :, 0] if value.ndim == 4 else value.reshape(1, -1)
+        ax.imshow(shown, cmap="gray_r", vmin=0, vmax=1, aspect="auto" if value.ndim == 2
+                  else "equal")
+        ax.set_title(f"{title}\n{tuple(value.shape)}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle("One digit through layers that learn nothing (output shapes below the names)")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 def main() -> None:
     from profond import labs
 
     with mkdocs_gen_files.open("reference/index.md", "w") as fh:
         fh.write(_reference_index())
+    with mkdocs_gen_files.open("figures/parameter_free_layers.png", "wb") as fh:
+        fh.write(_parameter_free_figure())
     key = _source_hash()
     if CACHE.exists():  # results of older code are never shown again
         for old in CACHE.iterdir():

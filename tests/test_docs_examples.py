@@ -2,9 +2,12 @@
 
 A page's blocks run in order in one namespace (a later block uses what an earlier one made), in
 a fresh working folder. A block is left out only when the line just above its fence is
-``<!-- not run: REASON -->`` with a written reason; a bare marker is an error.
+``<!-- not run: REASON -->`` with a written reason; a bare marker is an error. A page that uses
+an optional library says so once, ``<!-- needs: keras -->``, and is skipped where it is absent
+(Keras then runs on its PyTorch backend, as in the rest of the tests).
 """
 
+import os
 import pathlib
 import re
 
@@ -13,6 +16,7 @@ import pytest
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
 MARKER = re.compile(r"<!--\s*not run\b:?(.*?)-->\s*$", re.S)
+NEEDS = re.compile(r"<!--\s*needs:\s*([\w., -]+?)\s*-->")
 
 
 def blocks_of(text):
@@ -52,12 +56,18 @@ def test_extraction_keeps_order_and_reads_the_skip_reason():
 
 @pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
 def test_page_examples_run(page, tmp_path, monkeypatch):
-    found = blocks_of(page.read_text(encoding="utf-8"))
+    text = page.read_text(encoding="utf-8")
+    found = blocks_of(text)
     runnable = [(line, code) for line, code, reason in found if reason is None]
     if not runnable:
         pytest.skip("no runnable python block on this page")
     pytest.importorskip("matplotlib")
     pytest.importorskip("sklearn")
+    for needs in NEEDS.findall(text):
+        for module in needs.replace(",", " ").split():
+            if module == "keras":
+                monkeypatch.setenv("KERAS_BACKEND", os.environ.get("KERAS_BACKEND", "torch"))
+            pytest.importorskip(module)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace = {"__name__": "__docs__"}
