@@ -21,12 +21,15 @@ import json
 import os
 import pathlib
 import shutil
+import sys
 import time
 
 import mkdocs_gen_files
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "profond"
+# The pages describe the code of this tree, whatever profond the environment has installed.
+sys.path.insert(0, str(SRC.parent))
 CACHE = ROOT / "build" / "docs-labs"
 SEED = 0
 
@@ -140,7 +143,7 @@ def _labs_index(results: dict) -> str:
 Each lesson of the deck is an experiment that runs on real data, measures, draws, and writes a
 verdict from its own figures (including when they do not bear the claim out). The pages below
 were produced when this site was built: each lab ran in quick mode on one seed (seed {SEED}),
-{total:.0f} s for all of them on the build machine. On the command line:
+{total:.0f} s (wall clock) for all of them on the build machine. On the command line:
 
 ```bash
 profond lab list                        # the labs, in the deck's order
@@ -188,7 +191,7 @@ def _parameter_free_figure() -> bytes:
               ("GlobalAveragePooling2D()", layers.GlobalAveragePooling2D()(image))]
     fig, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3.2))
     for ax, (title, value) in zip(axes, panels):
-        value = np.asarray(getattr(value, "numpy", lambda: value)())
+        value = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
         shown = value[0, :, :, 0] if value.ndim == 4 else value.reshape(1, -1)
         ax.imshow(shown, cmap="gray_r", vmin=0, vmax=1, aspect="auto" if value.ndim == 2
                   else "equal")

@@ -14,8 +14,8 @@ import re
 import pytest
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
-FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
-MARKER = re.compile(r"<!--\s*not run\b:?(.*?)-->\s*$", re.S)
+FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
+MARKER = re.compile(r"<!--\s*not run\b:?(.*?)-->\s*$", re.DOTALL)
 NEEDS = re.compile(r"<!--\s*needs:\s*([\w., -]+?)\s*-->")
 
 
@@ -80,7 +80,7 @@ def test_page_examples_run(page, tmp_path, monkeypatch):
     with profond.random.preserved():
         for line, code in runnable:
             compiled = compile(code, f"{page.relative_to(DOCS)}:{line}", "exec")
-            exec(compiled, namespace)
+            exec(compiled, namespace)  # noqa: S102 (running the page's examples is the test)
     try:
         import matplotlib.pyplot as plt
 
