@@ -39,12 +39,14 @@ def blocks_of(text):
 PAGES = sorted(p for p in DOCS.rglob("*.md") if FENCE.search(p.read_text(encoding="utf-8")))
 
 
-def test_every_concept_of_the_guide_has_a_runnable_example():
+def test_every_concept_of_the_guide_has_a_runnable_example_and_a_figure():
     concepts = [p for p in (DOCS / "guide").glob("*.md") if p.name != "index.md"]
     assert len(concepts) == 15
     for page in concepts:
-        found = blocks_of(page.read_text(encoding="utf-8"))
-        assert any(reason is None for _, _, reason in found), page.name
+        text = page.read_text(encoding="utf-8")
+        assert any(reason is None for _, _, reason in blocks_of(text)), page.name
+        # the figure is drawn at build time (a lab's plot, or docs/gen_pages.py's)
+        assert re.search(r"!\[[^\]]*\]\(\.\./(labs|figures)/[^)]+\.png\)", text), page.name
     assert len(PAGES) >= 18         # the guide, getting started, and the two "coming from"
 
 
