@@ -137,6 +137,9 @@ class Conv2D(_Conv):
     One fused node per call (im2col into a single GEMM, see :func:`profond.ops.conv2d`).
     Weights in Keras order: ``[kernel (kh, kw, in, filters), bias (filters,)]``.
 
+    Input shape ``(batch, height, width, channels)``; output shape
+    ``(batch, new_height, new_width, filters)``.
+
     Parameters
     ----------
     filters : int
@@ -156,9 +159,6 @@ class Conv2D(_Conv):
     kernel_initializer, bias_initializer : str or Initializer
         Default ``"glorot_uniform"`` and ``"zeros"`` (Keras's); ``"he_normal"`` suits ReLU.
     kernel_regularizer, bias_regularizer, activity_regularizer : str or Regularizer, optional
-
-    Input shape ``(batch, height, width, channels)``; output shape
-    ``(batch, new_height, new_width, filters)``.
 
     Examples
     --------
