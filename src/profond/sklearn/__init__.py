@@ -31,6 +31,6 @@ from profond._validation import require
 
 require("sklearn.base", "profond.sklearn", "data", package="scikit-learn")
 
-from profond.sklearn._estimators import ProfondClassifier, ProfondRegressor  # noqa: E402
+from profond.sklearn._estimators import ProfondClassifier, ProfondRegressor
 
 __all__ = ["ProfondClassifier", "ProfondRegressor"]

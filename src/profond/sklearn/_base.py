@@ -18,9 +18,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from profond import optimizers
+from profond import optimizers, regularizers
 from profond import random as prandom
-from profond import regularizers
 from profond._validation import check_choice, check_float, check_int
 from profond.callbacks import Callback
 from profond.io.model_file import load_model, save_model

@@ -190,9 +190,9 @@ class ProfondClassifier(ClassifierMixin, ProfondEstimator):
         index = np.searchsorted(self.classes_, y)
         index = np.minimum(index, len(self.classes_) - 1)
         if not np.array_equal(self.classes_[index], y):
-            unseen = sorted(set(np.unique(y)) - set(self.classes_))
+            unseen = np.setdiff1d(y, self.classes_).tolist()
             raise ValueError(f"y contains labels {unseen} that are not in classes_ "
-                             f"{list(self.classes_)}.")
+                             f"{self.classes_.tolist()}.")
         return index.astype(np.int64), len(self.classes_)
 
     def _default_loss(self, model):
