@@ -167,6 +167,16 @@ def test_early_stopping_keeps_the_best_epoch(iris):
     assert all(np.array_equal(a, b) for a, b in zip(clf.model_.get_weights(), best))
 
 
+def test_regressor_early_stopping_scores_r2():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, (400, 2))
+    y = X[:, 0] - 2 * X[:, 1]
+    reg = ProfondRegressor((16,), early_stopping=True, learning_rate_init=0.01,
+                           random_state=0).fit(X, y)
+    assert 0.9 < reg.best_validation_score_ == max(reg.validation_scores_) <= 1.0
+    assert len(reg.validation_scores_) == reg.n_iter_ and reg.t_ == 360 * reg.n_iter_
+
+
 def test_loss_curve_includes_the_l2_penalty(iris):
     X, y = iris
     small, large = (_quiet(ProfondClassifier((8,), alpha=a, max_iter=1, random_state=0), X, y)
