@@ -62,6 +62,7 @@ class _Stopping(Callback):
         self.validation = validation  # (X_val, y_val) or None
         self.converge = converge  # stop when the training loss stalls (epochs=None)
         self.converged = False
+        self.best_weights = None  # with a validation set: the best epoch's weights
 
     def on_epoch_end(self, epoch, logs=None):
         est, model = self.estimator, self.model
@@ -302,6 +303,7 @@ class ProfondEstimator(BaseEstimator):
                 self.best_loss_ = np.inf
                 self.n_iter_ = 0
                 self.t_ = 0
+            if fresh or not incremental:  # a warm-started fit counts its own stalled epochs
                 self._no_improvement_count = 0
             validation = None
             if self.early_stopping and not incremental:
@@ -318,7 +320,7 @@ class ProfondEstimator(BaseEstimator):
             epochs = 1 if incremental else (self.epochs or self.max_iter)
             self.model_.fit(X, y, batch_size=batch, epochs=epochs, shuffle=bool(self.shuffle),
                             verbose=0, callbacks=[stopping])
-        if validation is not None and getattr(stopping, "best_weights", None) is not None:
+        if stopping.best_weights is not None:
             self.model_.set_weights(stopping.best_weights)
         if not incremental and self.epochs is None and not stopping.converged:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
