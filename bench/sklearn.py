@@ -10,7 +10,7 @@ training images drawn at random, scored on the 10,000 test images; random images
 dataset is not installed). The contenders alternate within each round, each round with its own
 seed; medians are printed, with the ratio of fit times (profond / scikit-learn).
 
-Run: python bench/sklearn.py [--repeats 3] [--epochs 30]
+Run: python bench/sklearn.py [--repeats 3] [--epochs 20]
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def run(dataset, makers, repeats):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=20)
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", message=".*Maximum iterations.*")
     print(f"MLP {HIDDEN[0]} ReLU, Adam lr {LR}, alpha {ALPHA}, batch {BATCH}, {args.epochs} "
