@@ -14,7 +14,30 @@ from profond.sklearn._base import ProfondEstimator
 
 __all__ = ["ProfondClassifier", "ProfondRegressor"]
 
-_PARAMETERS = """\
+
+def _ends_in(model, names) -> bool:
+    """Whether the model's last layer applies one of the activations ``names``."""
+    last = model.layers[-1] if model.layers else None
+    act = getattr(last, "activation", None)
+    if act is None:
+        return False
+    try:
+        name = activations.serialize(act)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(name, str) and name in names
+
+
+class ProfondClassifier(ClassifierMixin, ProfondEstimator):
+    """A classifier trained by profond: ``MLPClassifier``'s network and arguments, or any
+    profond model built by ``model``.
+
+    Labels may be of any type (ints, strings ...), binary, multiclass, or a multilabel 0/1
+    indicator matrix. The network has one output per class (per label for multilabel) and is
+    trained on the softmax cross-entropy (sigmoid for multilabel).
+
+    Parameters
+    ----------
     hidden_layer_sizes : int or tuple of int, default (100,)
         Units of each hidden ``Dense`` layer (ignored when ``model`` is given).
     activation : str, default "relu"
@@ -22,11 +45,15 @@ _PARAMETERS = """\
         any profond activation name ("gelu", "elu" ...).
     model : callable or None, default None
         A function returning a profond ``Model`` (any architecture), compiled or not, called at
-        each fresh ``fit``; it receives those of ``n_features_in``, ``n_outputs``{classes} that
-        it names as arguments. Its output must be {output}. A compiled model keeps its loss and
-        optimizer (``loss`` and ``optimizer`` must then be None).
+        each fresh ``fit``; it receives those of ``n_features_in``, ``n_outputs``,
+        ``n_classes`` that it names as arguments. Its output must be one column per class:
+        logits, or probabilities when its last layer applies softmax (sigmoid for
+        multilabel). A compiled model keeps its loss and optimizer (``loss`` and
+        ``optimizer`` must then be None).
     loss : str, Loss or callable, default None
-        None: {default_loss}. Any profond loss otherwise; it receives {loss_targets}.
+        None: sparse categorical cross-entropy (binary for multilabel), on logits unless the
+        model ends in softmax or sigmoid. Any profond loss otherwise; it receives class
+        indices 0..n_classes-1 (the 0/1 matrix for multilabel).
     optimizer : str, Optimizer, class or dict, default None
         Overrides ``solver`` and its settings (an Optimizer object is copied at each fit).
     epochs : int or None, default None
@@ -34,7 +61,7 @@ _PARAMETERS = """\
         training loss improves by less than ``tol`` for ``n_iter_no_change`` epochs in a row.
         An int trains exactly that many epochs, as Keras's ``fit`` (``early_stopping`` still
         applies).
-    solver : {{"adam", "sgd", "rmsprop", "adagrad", "adamw", "nadam", "adadelta"}}, default "adam"
+    solver : {"adam", "sgd", "rmsprop", "adagrad", "adamw", "nadam", "adadelta"}, default "adam"
         The optimizer, built with ``learning_rate_init`` (and ``momentum``,
         ``nesterovs_momentum`` for "sgd"; ``beta_1``, ``beta_2`` for the Adam family;
         ``epsilon``).
@@ -43,7 +70,7 @@ _PARAMETERS = """\
         kernels' sum is added to each batch's loss (through ``regularizers.L2``).
     batch_size : int or "auto", default "auto"
         Samples per update; "auto" is ``min(200, n_samples)``.
-    learning_rate : {{"constant", "invscaling", "adaptive"}}, default "constant"
+    learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
         For ``solver="sgd"``: "invscaling" sets the rate to ``learning_rate_init / (t_ + 1) **
         power_t`` after each epoch, "adaptive" divides it by 5 where training would stop.
     learning_rate_init : float, default 0.001
@@ -63,15 +90,17 @@ _PARAMETERS = """\
     momentum : float, default 0.9
     nesterovs_momentum : bool, default True
     early_stopping : bool, default False
-        Hold out ``validation_fraction`` of the data ({split}), stop when its {score} improves
-        by less than ``tol`` for ``n_iter_no_change`` epochs in a row, and keep the best
+        Hold out ``validation_fraction`` of the data (stratified), stop when its accuracy
+        improves by less than ``tol`` for ``n_iter_no_change`` epochs in a row, and keep the best
         epoch's weights.
     validation_fraction : float, default 0.1
     beta_1, beta_2, epsilon : float, default 0.9, 0.999, 1e-8
     n_iter_no_change : int, default 10
-"""
 
-_ATTRIBUTES = """\
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels (``arange(n_labels)`` for multilabel).
     model_ : profond.Model
         The fitted network.
     n_features_in_ : int
@@ -82,58 +111,19 @@ _ATTRIBUTES = """\
     best_loss_ : float or None
         The lowest training loss (None with ``early_stopping``).
     validation_scores_ : list of float
-        With ``early_stopping``: the {score} on the held-out data after each epoch.
+        With ``early_stopping``: the accuracy on the held-out data after each epoch.
     best_validation_score_ : float
     n_iter_ : int
         Epochs trained.
     t_ : int
         Samples seen in training.
-"""
 
-_PICKLING = """\
+    Notes
+    -----
     Pickling stores the fitted network as the bytes of profond's ``.safetensors`` model file
     (written by :func:`profond.io.model_file.save_model`, read back by
     :func:`profond.load_model`), never as a pickled model object: a ``model`` with custom
-    layers must register them (``@profond.saving.register_keras_serializable()``)."""
-
-
-def _ends_in(model, names) -> bool:
-    """Whether the model's last layer applies one of the activations ``names``."""
-    last = model.layers[-1] if model.layers else None
-    act = getattr(last, "activation", None)
-    if act is None:
-        return False
-    try:
-        name = activations.serialize(act)
-    except (TypeError, ValueError):
-        return False
-    return isinstance(name, str) and name in names
-
-
-class ProfondClassifier(ClassifierMixin, ProfondEstimator):
-    __doc__ = f"""A classifier trained by profond: ``MLPClassifier``'s network and arguments,
-    or any profond model built by ``model``.
-
-    Labels may be of any type (ints, strings ...), binary, multiclass, or a multilabel 0/1
-    indicator matrix. The network has one output per class (per label for multilabel) and is
-    trained on the softmax cross-entropy (sigmoid for multilabel).
-
-    Parameters
-    ----------
-{_PARAMETERS.format(classes=", ``n_classes``", output="one column per class: logits, or "
-                    "probabilities when its last layer applies softmax (sigmoid for multilabel)",
-                    default_loss="sparse categorical cross-entropy (binary for multilabel), on "
-                    "logits unless the model ends in softmax or sigmoid",
-                    loss_targets="class indices 0..n_classes-1 (the 0/1 matrix for multilabel)",
-                    split="stratified", score="accuracy")}
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        The labels (``arange(n_labels)`` for multilabel).
-{_ATTRIBUTES.format(score="accuracy")}
-    Notes
-    -----
-{_PICKLING}
+    layers must register them (``@profond.saving.register_keras_serializable()``).
 
     Examples
     --------
@@ -276,8 +266,8 @@ class ProfondClassifier(ClassifierMixin, ProfondEstimator):
 
 
 class ProfondRegressor(RegressorMixin, ProfondEstimator):
-    __doc__ = f"""A regressor trained by profond: ``MLPRegressor``'s network and arguments, or
-    any profond model built by ``model``.
+    """A regressor trained by profond: ``MLPRegressor``'s network and arguments, or any
+    profond model built by ``model``.
 
     The network has one linear output per target and is trained on the mean squared error.
     Targets are used as given (scale them, e.g. with ``TransformedTargetRegressor``, when
@@ -285,15 +275,86 @@ class ProfondRegressor(RegressorMixin, ProfondEstimator):
 
     Parameters
     ----------
-{_PARAMETERS.format(classes="", output="one column per target",
-                    default_loss="mean squared error", loss_targets="the targets",
-                    split="at random", score="R²")}
+    hidden_layer_sizes : int or tuple of int, default (100,)
+        Units of each hidden ``Dense`` layer (ignored when ``model`` is given).
+    activation : str, default "relu"
+        Of the hidden layers: ``MLPClassifier``'s "identity", "logistic", "tanh", "relu", or
+        any profond activation name ("gelu", "elu" ...).
+    model : callable or None, default None
+        A function returning a profond ``Model`` (any architecture), compiled or not, called at
+        each fresh ``fit``; it receives those of ``n_features_in``, ``n_outputs`` that it
+        names as arguments. Its output must be one column per target. A compiled model keeps
+        its loss and optimizer (``loss`` and ``optimizer`` must then be None).
+    loss : str, Loss or callable, default None
+        None: mean squared error. Any profond loss otherwise; it receives the targets.
+    optimizer : str, Optimizer, class or dict, default None
+        Overrides ``solver`` and its settings (an Optimizer object is copied at each fit).
+    epochs : int or None, default None
+        None trains as ``MLPClassifier`` does: up to ``max_iter`` epochs, stopping when the
+        training loss improves by less than ``tol`` for ``n_iter_no_change`` epochs in a row.
+        An int trains exactly that many epochs, as Keras's ``fit`` (``early_stopping`` still
+        applies).
+    solver : {"adam", "sgd", "rmsprop", "adagrad", "adamw", "nadam", "adadelta"}, default "adam"
+        The optimizer, built with ``learning_rate_init`` (and ``momentum``,
+        ``nesterovs_momentum`` for "sgd"; ``beta_1``, ``beta_2`` for the Adam family;
+        ``epsilon``).
+    alpha : float, default 0.0001
+        L2 penalty in scikit-learn's scale: ``alpha / (2 * batch_size)`` times the squared
+        kernels' sum is added to each batch's loss (through ``regularizers.L2``).
+    batch_size : int or "auto", default "auto"
+        Samples per update; "auto" is ``min(200, n_samples)``.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
+        For ``solver="sgd"``: "invscaling" sets the rate to ``learning_rate_init / (t_ + 1) **
+        power_t`` after each epoch, "adaptive" divides it by 5 where training would stop.
+    learning_rate_init : float, default 0.001
+    power_t : float, default 0.5
+    max_iter : int, default 200
+        Most epochs when ``epochs`` is None.
+    shuffle : bool, default True
+        Reshuffle the samples at each epoch.
+    random_state : int, RandomState or None, default None
+        Seeds initial weights, shuffling, dropout and the validation split; None draws from
+        profond's global generator.
+    tol : float, default 1e-4
+    verbose : bool, default False
+        Print the loss (and validation score) after each epoch.
+    warm_start : bool, default False
+        ``fit`` goes on training the fitted network (and its optimizer) instead of a new one.
+    momentum : float, default 0.9
+    nesterovs_momentum : bool, default True
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the data (at random), stop when its R² improves
+        by less than ``tol`` for ``n_iter_no_change`` epochs in a row, and keep the best
+        epoch's weights.
+    validation_fraction : float, default 0.1
+    beta_1, beta_2, epsilon : float, default 0.9, 0.999, 1e-8
+    n_iter_no_change : int, default 10
+
     Attributes
     ----------
-{_ATTRIBUTES.format(score="R²")}
+    model_ : profond.Model
+        The fitted network.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` had column names (a pandas DataFrame).
+    loss_curve_ : list of float
+        The training loss (penalty included) after each epoch.
+    best_loss_ : float or None
+        The lowest training loss (None with ``early_stopping``).
+    validation_scores_ : list of float
+        With ``early_stopping``: the R² on the held-out data after each epoch.
+    best_validation_score_ : float
+    n_iter_ : int
+        Epochs trained.
+    t_ : int
+        Samples seen in training.
+
     Notes
     -----
-{_PICKLING}
+    Pickling stores the fitted network as the bytes of profond's ``.safetensors`` model file
+    (written by :func:`profond.io.model_file.save_model`, read back by
+    :func:`profond.load_model`), never as a pickled model object: a ``model`` with custom
+    layers must register them (``@profond.saving.register_keras_serializable()``).
 
     Examples
     --------
