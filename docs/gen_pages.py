@@ -37,7 +37,8 @@ SEED = 0
 REFERENCE = ["autograd", "ops", "layers", "models", "activations", "initializers",
              "regularizers", "constraints", "losses", "metrics", "optimizers", "schedules",
              "callbacks", "saving", "training", "io", "data", "datasets", "pruning", "utils",
-             "lr_finder", "plotting", "diagnosis", "testing", "random", "backend", "labs"]
+             "lr_finder", "plotting", "diagnosis", "testing", "random", "backend", "labs",
+             "sklearn"]
 
 
 def _source_hash() -> str:
