@@ -28,8 +28,8 @@ import math
 
 from profond.autograd.function import as_tensor, make, relu_
 from profond.autograd.tensor import Tensor
-from profond.ops.conv import (_ROW_COPY_THRESHOLD, _col2im_gemm, _im2col, normalize_tuple,
-                              same_padding)
+from profond.ops.conv import (_ROW_COPY_THRESHOLD, _check_inputs, _col2im_gemm, _grouped,
+                              _im2col, normalize_tuple, same_padding)
 
 __all__ = ["conv3d", "conv_transpose", "conv1d_transpose", "conv2d_transpose",
            "conv3d_transpose", "conv_transpose_crop", "conv_transpose_output_length"]
@@ -136,7 +136,7 @@ def _bias_grad(bias, g2):
 
 # --- the convolution of rank 3 -------------------------------------------------------------------
 def conv3d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
-           relu: bool = False) -> Tensor:
+           relu: bool = False, groups: int = 1) -> Tensor:
     """3-D convolution of channels-last volumes, one fused node (im2col into one GEMM).
 
     Parameters
@@ -149,6 +149,9 @@ def conv3d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
     padding : {"valid", "same"}, default "valid"
     relu : bool, default False
         Apply ``max(., 0)`` inside the node.
+    groups : int, default 1
+        Grouped convolution (see :func:`profond.ops.conv2d`); the kernel is then
+        ``(kd, kh, kw, in_channels / groups, filters)``.
 
     Returns
     -------
@@ -163,6 +166,10 @@ def conv3d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
     array([8., 8., 8., 8., 8., 8., 8., 8.], dtype=float32)
     """
     owner = "conv3d"
+    if groups != 1:
+        x, kernel, bias = _check_inputs(x, kernel, bias, 3, owner, groups)
+        return _grouped(conv3d, x, kernel, bias, groups, relu, strides=strides,
+                        padding=padding, dilation_rate=dilation_rate)
     x, kernel, bias = check_conv_inputs(x, kernel, bias, 3, owner, "(kd, kh, kw, in, out)",
                                         -2, -1)
     strides = normalize_tuple(strides, 3, "strides", owner)
