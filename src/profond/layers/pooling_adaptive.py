@@ -36,7 +36,7 @@ class _AdaptivePooling(Layer):
 
     def call(self, inputs):
         self._check(tuple(inputs.shape))
-        fn = ops.adaptive_avg_pool if self.kind == "avg" else ops.adaptive_max_pool
+        fn = ops.adaptive_average_pool if self.kind == "avg" else ops.adaptive_max_pool
         return fn(inputs, self.output_size)
 
     def compute_output_shape(self, input_shape):
@@ -52,7 +52,7 @@ class AdaptiveAveragePooling2D(_AdaptivePooling):
     """Mean over ``output_size`` adaptive windows of channels-last images.
 
     Window ``i`` of an axis of length ``L`` covers ``[floor(i L / out), ceil((i + 1) L / out))``
-    (see :func:`profond.ops.adaptive_avg_pool`).
+    (see :func:`profond.ops.adaptive_average_pool`).
 
     Parameters
     ----------

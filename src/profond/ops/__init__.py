@@ -31,7 +31,7 @@ from profond.ops.layer_norm import group_norm, l2_normalize, layer_norm, rms_nor
 from profond.ops.linalg import linear
 from profond.ops.normalization import batch_norm_inference, batch_norm_train
 from profond.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
-from profond.ops.pooling_nd import adaptive_avg_pool, adaptive_max_pool, avg_pool3d, max_pool3d
+from profond.ops.pooling_nd import adaptive_average_pool, adaptive_max_pool, avg_pool3d, max_pool3d
 from profond.ops.recurrent import gru, lstm, simple_rnn
 from profond.ops.tensordot import tensordot
 from profond.ops import nn  # Keras's keras.ops.nn
@@ -66,5 +66,5 @@ __all__ = [
     "divide", "true_divide", "multiply", "negative", "power", "subtract",
     "conv3d", "conv_transpose", "conv1d_transpose", "conv2d_transpose", "conv3d_transpose",
     "depthwise_conv1d",
-    "depthwise_conv2d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool", "adaptive_max_pool",
+    "depthwise_conv2d", "max_pool3d", "avg_pool3d", "adaptive_average_pool", "adaptive_max_pool",
 ]

@@ -24,7 +24,7 @@ from profond.autograd.shape import swapaxes
 from profond.autograd.tensor import Tensor
 from profond.ops.conv import normalize_tuple, same_padding
 
-__all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool", "adaptive_max_pool"]
+__all__ = ["max_pool3d", "avg_pool3d", "adaptive_average_pool", "adaptive_max_pool"]
 
 _LAYOUTS = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)",
             3: "(batch, depth, height, width, channels)"}
@@ -159,7 +159,7 @@ def _check_adaptive(x, output_size, owner):
     return x, rank, normalize_tuple(output_size, rank, "output_size", owner)
 
 
-def adaptive_avg_pool(x, output_size) -> Tensor:
+def adaptive_average_pool(x, output_size) -> Tensor:
     """Adaptive average pooling: each spatial axis split into ``output_size`` windows.
 
     Parameters
@@ -178,10 +178,10 @@ def adaptive_avg_pool(x, output_size) -> Tensor:
     --------
     >>> import numpy as np, profond
     >>> from profond import ops
-    >>> ops.adaptive_avg_pool(profond.tensor(np.arange(5.0).reshape(1, 5, 1)), 2).numpy().ravel()
+    >>> ops.adaptive_average_pool(profond.tensor(np.arange(5.0).reshape(1, 5, 1)), 2).numpy().ravel()
     array([1., 3.], dtype=float32)
     """
-    x, rank, output_size = _check_adaptive(x, output_size, "adaptive_avg_pool")
+    x, rank, output_size = _check_adaptive(x, output_size, "adaptive_average_pool")
     xp = x.xp
     for a, out in enumerate(output_size):
         length = x.shape[1 + a]
@@ -216,7 +216,7 @@ def _adaptive_max_last(x, out):
 
 def adaptive_max_pool(x, output_size) -> Tensor:
     """Adaptive max pooling: each spatial axis split into ``output_size`` windows (see
-    :func:`adaptive_avg_pool`).
+    :func:`adaptive_average_pool`).
 
     Examples
     --------
