@@ -3,6 +3,19 @@
 Every ``Layer`` subclass is found by its class name (:func:`get`); those of profond are written
 as Keras's ``"keras.layers"`` in saved configs, and a custom one is saved once registered with
 :func:`profond.saving.register_keras_serializable`.
+
+Convolution and pooling (each one fused node, Keras's weight layouts and ``get_weights()``
+order):
+
+- ``Conv1D``, ``Conv2D``, ``Conv3D`` (``groups``); ``Conv1DTranspose``, ``Conv2DTranspose``,
+  ``Conv3DTranspose``; ``DepthwiseConv1D``, ``DepthwiseConv2D``; ``SeparableConv1D``,
+  ``SeparableConv2D``;
+- ``MaxPooling1D/2D/3D``, ``AveragePooling1D/2D/3D``, ``GlobalMaxPooling1D/2D/3D``,
+  ``GlobalAveragePooling1D/2D/3D``, ``AdaptiveMaxPooling1D/2D/3D``,
+  ``AdaptiveAveragePooling1D/2D/3D``;
+- Keras's aliases, the same classes: ``Convolution1D/2D/3D``, ``Convolution1D/2D/3DTranspose``,
+  ``SeparableConvolution1D/2D``, ``MaxPool1D/2D/3D``, ``AvgPool1D/2D/3D``,
+  ``GlobalMaxPool1D/2D/3D``, ``GlobalAvgPool1D/2D/3D``.
 """
 
 from profond.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
