@@ -77,14 +77,16 @@ def _depthwise(x, kernel, bias, rank, strides, padding, dilation_rate, relu, own
     # (n, *out, c, m); with m == 1 the trailing axis is dropped so each pass is a plain
     # elementwise product against a row of c weights
     shape = (n,) + out_sizes + ((c,) if m == 1 else (c, m))
-    out = xp.zeros(shape, dtype=xpad.dtype)
-    tmp = xp.empty(shape, dtype=xpad.dtype)
-    for o, window in offsets:
+    out = xp.empty(shape, dtype=xpad.dtype)
+    tmp = xp.empty(shape, dtype=xpad.dtype) if len(offsets) > 1 else None
+    for index, (o, window) in enumerate(offsets):
+        target = out if index == 0 else tmp  # the first offset writes the output itself
         if m == 1:
-            xp.multiply(xpad[window], kd[o][:, 0], out=tmp)
+            xp.multiply(xpad[window], kd[o][:, 0], out=target)
         else:
-            xp.multiply(xpad[window][..., None], kd[o], out=tmp)
-        out += tmp
+            xp.multiply(xpad[window][..., None], kd[o], out=target)
+        if index:
+            out += tmp
     del tmp
     out = out.reshape((n,) + out_sizes + (c * m,))
     if bias is not None:
