@@ -178,7 +178,8 @@ def pool3d_reference(x, pool, strides, padding, kind):
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
 @pytest.mark.parametrize("pool,strides,padding", [
-    ((2, 2, 2), (2, 2, 2), "valid"), ((3, 2, 2), (2, 1, 2), "same"), ((2, 3, 1), (1, 1, 1), "valid"),
+    ((2, 2, 2), (2, 2, 2), "valid"), ((3, 2, 2), (2, 1, 2), "same"),
+    ((2, 3, 1), (1, 1, 1), "valid"),
 ])
 def test_pool3d_matches_the_loop_reference_and_finite_differences(kind, pool, strides, padding):
     x = draw((2, 5, 4, 5, 2), seed=10, untie=True)
@@ -310,8 +311,8 @@ def test_bad_arguments_are_named(make, message):
 @pytest.mark.parametrize("layer,shape,message", [
     (layers.Conv2DTranspose(2, 3), (2, 5, 5), r"Conv2DTranspose\) must have rank 4"),
     (layers.Conv3D(2, 3), (2, 5, 5, 2), r"Conv3D\) must have rank 5 \(batch, depth, height"),
-    (layers.Conv3D(2, 4), (2, 3, 5, 5, 2), r"Conv3D\): the kernel \(4, 4, 4\).* is larger than"
-                                           r" the input of shape \(2, 3, 5, 5, 2\)"),
+    (layers.Conv3D(2, 4), (2, 3, 5, 5, 2),
+     r"Conv3D\): the kernel \(4, 4, 4\).* is larger than the input of shape \(2, 3, 5, 5, 2\)"),
     (layers.Conv3D(2, 2, groups=2), (2, 3, 3, 3, 3), r"divisible by groups=2"),
     (layers.DepthwiseConv2D(5), (2, 4, 6, 2), r"DepthwiseConv2D\): the kernel \(5, 5\)"),
     (layers.SeparableConv1D(2, 3), (2, 5, 5, 1), r"SeparableConv1D\) must have rank 3"),
@@ -341,8 +342,8 @@ def test_bad_input_shapes_name_the_layer_and_the_shapes(layer, shape, message):
     (lambda: ops.conv_transpose(np.zeros((1, 4)), np.zeros((2, 2, 3))),
      r"The 'x' parameter of conv_transpose must have rank 3, 4 or 5"),
     (lambda: ops.depthwise_conv2d(np.zeros((1, 4, 4, 3)), np.zeros((2, 2, 2, 1))),
-     r"The 'kernel' parameter of depthwise_conv2d must have shape \(kh, kw, in, "
-     r"depth_multiplier\) with in = 3"),
+     (r"The 'kernel' parameter of depthwise_conv2d must have shape \(kh, kw, in, "
+      r"depth_multiplier\) with in = 3")),
     (lambda: ops.depthwise_conv2d(np.zeros((1, 4, 4, 3)), np.zeros((2, 2, 3, 2)), np.zeros(3)),
      r"The 'bias' parameter of depthwise_conv2d must have shape \(6,\)"),
     (lambda: ops.depthwise_conv1d(np.zeros((1, 2, 3)), np.zeros((3, 3, 1))),

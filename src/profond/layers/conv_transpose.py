@@ -11,7 +11,7 @@ from profond.layers._weight_arguments import (add_configured_weight, store_weigh
 from profond.layers.base import Layer
 from profond.layers.conv import INPUT_LAYOUTS, check_data_format
 from profond.ops.conv import normalize_tuple
-from profond.ops.conv_nd import conv_transpose_output_length, normalize_padding
+from profond.ops.conv_nd import conv_transpose_output_length, normalize_output_padding
 
 __all__ = ["Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "Convolution1DTranspose",
            "Convolution2DTranspose", "Convolution3DTranspose"]
@@ -36,7 +36,7 @@ class _ConvTranspose(Layer):
         self.strides = normalize_tuple(strides, self.rank, "strides", owner)
         self.padding = check_choice(padding.lower() if isinstance(padding, str) else padding,
                                     "padding", owner, ("valid", "same"))
-        self.output_padding = None if output_padding is None else normalize_padding(
+        self.output_padding = None if output_padding is None else normalize_output_padding(
             output_padding, self.rank, self.strides, owner)
         self.data_format = check_data_format(data_format, owner)
         self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", owner)

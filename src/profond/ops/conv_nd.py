@@ -253,7 +253,8 @@ def conv_transpose_output_length(length, kernel, stride, padding, output_padding
 
     Examples
     --------
-    >>> conv_transpose_output_length(5, 3, 2, "same"), conv_transpose_output_length(5, 3, 1, "valid")
+    >>> length = conv_transpose_output_length
+    >>> length(5, 3, 2, "same"), length(5, 3, 1, "valid")
     (10, 7)
     """
     if length is None:
@@ -324,7 +325,7 @@ def _conv_transpose(x, kernel, bias, rank, strides, padding, output_padding, dil
         raise ValueError(f"The 'padding' parameter of {owner} must be one of ['valid', 'same']. "
                          f"Got {padding!r} instead.")
     if output_padding is not None:
-        output_padding = normalize_padding(output_padding, rank, strides, owner)
+        output_padding = normalize_output_padding(output_padding, rank, strides, owner)
     xp = x.xp
     ksize, filters, c = tuple(kernel.shape[:rank]), kernel.shape[-2], kernel.shape[-1]
     n, sizes = x.shape[0], tuple(x.shape[1:-1])
@@ -373,7 +374,7 @@ def _conv_transpose(x, kernel, bias, rank, strides, padding, output_padding, dil
     return make(out, parents, backward)
 
 
-def normalize_padding(output_padding, rank, strides, owner):
+def normalize_output_padding(output_padding, rank, strides, owner):
     """``output_padding`` as ``rank`` ints in ``[0, stride)``, or ``ValueError``."""
     given = output_padding
     values = (output_padding,) * rank if isinstance(output_padding, int) else output_padding

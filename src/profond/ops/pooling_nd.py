@@ -156,7 +156,7 @@ def _check_adaptive(x, output_size, owner):
     if rank not in (1, 2, 3):
         raise ValueError(f"The 'x' parameter of {owner} must have rank 3, 4 or 5 (batch, "
                          f"*spatial, channels). Got shape {tuple(x.shape)} instead.")
-    return x, rank, normalize_tuple(output_size, rank, "output_size", owner)
+    return x, normalize_tuple(output_size, rank, "output_size", owner)
 
 
 def adaptive_average_pool(x, output_size) -> Tensor:
@@ -178,10 +178,11 @@ def adaptive_average_pool(x, output_size) -> Tensor:
     --------
     >>> import numpy as np, profond
     >>> from profond import ops
-    >>> ops.adaptive_average_pool(profond.tensor(np.arange(5.0).reshape(1, 5, 1)), 2).numpy().ravel()
+    >>> x = profond.tensor(np.arange(5.0).reshape(1, 5, 1))
+    >>> ops.adaptive_average_pool(x, 2).numpy().ravel()
     array([1., 3.], dtype=float32)
     """
-    x, rank, output_size = _check_adaptive(x, output_size, "adaptive_average_pool")
+    x, output_size = _check_adaptive(x, output_size, "adaptive_average_pool")
     xp = x.xp
     for a, out in enumerate(output_size):
         length = x.shape[1 + a]
@@ -226,7 +227,7 @@ def adaptive_max_pool(x, output_size) -> Tensor:
     >>> ops.adaptive_max_pool(x, 2).numpy().ravel()
     array([5., 3.], dtype=float32)
     """
-    x, rank, output_size = _check_adaptive(x, output_size, "adaptive_max_pool")
+    x, output_size = _check_adaptive(x, output_size, "adaptive_max_pool")
     for a, out in enumerate(output_size):
         x = swapaxes(_adaptive_max_last(swapaxes(x, 1 + a, -1), out), 1 + a, -1)
     return x
