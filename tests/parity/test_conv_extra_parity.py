@@ -211,3 +211,33 @@ def test_layer_matches_keras_with_its_weights(keras, name, args, kwargs, shape):
         expected_value = list(value) if isinstance(value, tuple) else value
         assert ours_config[key] == expected_value, key
     assert type(ours) is layers.get(type(theirs).__name__)
+
+
+@pytest.mark.parametrize("name,args,kwargs,shape", [
+    ("Conv2DTranspose", (3, 3), dict(strides=2, padding="same", activation="relu"), (4, 5, 4, 2)),
+    ("Conv3DTranspose", (2, 2), dict(strides=(1, 2, 1)), (4, 3, 2, 3, 2)),
+    ("Conv3D", (3, 2), dict(padding="same", activation="tanh"), (4, 3, 4, 3, 2)),
+    ("DepthwiseConv2D", (3,), dict(depth_multiplier=2, padding="same"), (4, 5, 4, 2)),
+    ("SeparableConv1D", (3, 3), dict(depth_multiplier=2, activation="relu"), (4, 7, 2)),
+])
+def test_layer_trains_as_keras_does(keras, name, args, kwargs, shape):
+    """Three SGD steps on the mean squared error from the same weights: the same weights."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape).astype("float32")
+    models = []
+    for lib in (keras, profond):
+        model = lib.Sequential([lib.layers.Input(shape[1:]),
+                                getattr(lib.layers, name)(*args, **kwargs),
+                                lib.layers.Flatten(), lib.layers.Dense(1)])
+        model.compile(optimizer=lib.optimizers.SGD(0.05), loss="mse")
+        models.append(model)
+    theirs, ours = models
+    y = rng.standard_normal((shape[0], 1)).astype("float32")
+    ours.set_weights(theirs.get_weights())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(3):
+            theirs.train_on_batch(x, y)
+            ours.train_on_batch(x, y)
+    for got, expected in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
