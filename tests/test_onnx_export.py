@@ -66,6 +66,22 @@ MODELS = {
                                                            activation="relu")),
         L.TimeDistributed(L.MaxPooling2D(2)), L.TimeDistributed(L.Flatten()),
         L.TimeDistributed(L.Dense(4)), L.LSTM(3), L.Dense(2)),
+    "conv_transpose_depthwise": lambda: _seq(
+        L.Input((6, 5, 3)), L.Conv2DTranspose(4, 3, strides=2, padding="same",
+                                               activation="relu"),
+        L.DepthwiseConv2D(3, depth_multiplier=2, padding="same"),
+        L.SeparableConv2D(3, 3, depth_multiplier=2, strides=2),
+        L.Conv2DTranspose(2, 2, strides=3), L.Conv2DTranspose(2, 3, strides=2, output_padding=1),
+        L.Conv2D(4, 3, groups=2), L.GlobalAveragePooling2D(), L.Dense(2)),
+    "conv1d_transpose_depthwise": lambda: _seq(
+        L.Input((9, 2)), L.Conv1DTranspose(4, 4, strides=2, padding="same"),
+        L.DepthwiseConv1D(3, strides=2), L.SeparableConv1D(3, 2, padding="same"),
+        L.Flatten(), L.Dense(2)),
+    "conv3d": lambda: _seq(
+        L.Input((6, 5, 4, 2)), L.Conv3D(4, 3, padding="same", activation="relu"),
+        L.MaxPooling3D(2, padding="same"), L.Conv3DTranspose(3, 2, strides=2, padding="same"),
+        L.AveragePooling3D((2, 1, 2), strides=1, padding="same"), L.GlobalMaxPooling3D(),
+        L.Dense(2)),
     "reshape": lambda: _seq(L.Input((12,)), L.Reshape((4, 3)), L.Dense(2), L.Reshape((-1,)),
                             L.BatchNormalization(), L.Dense(3)),
     "embedding": lambda: _seq(L.Input((9,), dtype="int64"), L.Embedding(30, 5),

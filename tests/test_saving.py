@@ -371,6 +371,19 @@ LAYER_ARGS = {
     "Attention": ((True, "concat"), [(None, 4, 3), (None, 5, 3)]),
     "AdditiveAttention": ((), [(None, 4, 3), (None, 5, 3)]),
     "MultiHeadAttention": ((2, 3), None),  # called on (query, value), not on one input
+    "Conv3D": ((2, 2), (None, 3, 3, 3, 2)), "Conv1DTranspose": ((2, 3), (None, 4, 2)),
+    "Conv2DTranspose": ((2, 3), (None, 4, 4, 2)),
+    "Conv3DTranspose": ((2, 2), (None, 2, 2, 2, 2)), "DepthwiseConv1D": ((2,), (None, 4, 2)),
+    "DepthwiseConv2D": ((2,), (None, 4, 4, 2)), "SeparableConv1D": ((3, 2), (None, 4, 2)),
+    "SeparableConv2D": ((3, 2), (None, 4, 4, 2)), "MaxPooling3D": ((), (None, 4, 4, 4, 2)),
+    "AveragePooling3D": ((), (None, 4, 4, 4, 2)),
+    "GlobalMaxPooling3D": ((), (None, 2, 2, 2, 3)),
+    "GlobalAveragePooling3D": ((), (None, 2, 2, 2, 3)),
+    "AdaptiveAveragePooling1D": ((2,), (None, 5, 2)),
+    "AdaptiveAveragePooling2D": ((2,), (None, 5, 5, 2)),
+    "AdaptiveAveragePooling3D": ((2,), (None, 3, 3, 3, 2)),
+    "AdaptiveMaxPooling1D": ((2,), (None, 5, 2)), "AdaptiveMaxPooling2D": ((2,), (None, 5, 5, 2)),
+    "AdaptiveMaxPooling3D": ((2,), (None, 3, 3, 3, 2)),
 }
 
 LAYER_ARGS.update({  # the layer catalogue of issue 15

@@ -1,4 +1,5 @@
-"""Convolution layers: ``Conv1D`` and ``Conv2D`` (channels-last, Keras's kernel layout)."""
+"""Convolution layers: ``Conv1D``, ``Conv2D`` and ``Conv3D`` (channels-last, Keras's kernel
+layout), and Keras's ``Convolution1D/2D/3D`` aliases (the same classes)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from profond.layers._weight_arguments import (
 from profond.layers.base import Layer
 from profond.ops.conv import conv_output_length, normalize_tuple
 
-__all__ = ["Conv1D", "Conv2D"]
+__all__ = ["Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D"]
 
 _RELU = activations.get("relu")
 
+INPUT_LAYOUTS = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)",
+                 3: "(batch, depth, height, width, channels)"}
 
 
 def check_data_format(data_format, owner):
@@ -27,7 +30,7 @@ def check_data_format(data_format, owner):
 
 
 class _Conv(Layer):
-    """Shared code of the convolution layers of rank 1 and 2."""
+    """Shared code of the convolution layers of rank 1, 2 and 3."""
 
     rank = 2
     _paddings = ("valid", "same")
@@ -59,8 +62,7 @@ class _Conv(Layer):
         self.input_channels = None
 
     def _describe_input(self):
-        return ("(batch, steps, channels)" if self.rank == 1
-                else "(batch, height, width, channels)")
+        return INPUT_LAYOUTS[self.rank]
 
     def _check_shape(self, input_shape):
         owner = type(self).__name__
@@ -102,9 +104,9 @@ class _Conv(Layer):
             raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have "
                              f"shape {self._expected()}. Got shape {shape} instead.")
         self._check_shape(shape)
-        fn = ops.conv2d if self.rank == 2 else ops.conv1d
-        strides = self.strides if self.rank == 2 else self.strides[0]
-        dilation = self.dilation_rate if self.rank == 2 else self.dilation_rate[0]
+        fn = {1: ops.conv1d, 2: ops.conv2d, 3: ops.conv3d}[self.rank]
+        strides = self.strides if self.rank > 1 else self.strides[0]
+        dilation = self.dilation_rate if self.rank > 1 else self.dilation_rate[0]
         if self.activation is _RELU:  # fused into the convolution node
             return fn(inputs, self.kernel, self.bias, strides, self.padding, dilation, relu=True,
                       groups=self.groups)
@@ -195,3 +197,30 @@ class Conv1D(_Conv):
 
     rank = 1
     _paddings = ("valid", "same", "causal")
+
+
+class Conv3D(_Conv):
+    """3-D convolution over channels-last volumes (video, medical scans).
+
+    Weights in Keras order: ``[kernel (kd, kh, kw, in / groups, filters), bias (filters,)]``.
+    The arguments are :class:`Conv2D`'s, with triples of ints; one fused node per call (see
+    :func:`profond.ops.conv3d`).
+
+    Input shape ``(batch, depth, height, width, channels)``; output shape
+    ``(batch, new_depth, new_height, new_width, filters)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import Conv3D
+    >>> layer = Conv3D(4, 3, padding="same")
+    >>> layer(np.zeros((2, 6, 6, 6, 1))).shape
+    (2, 6, 6, 6, 4)
+    >>> [w.shape for w in layer.get_weights()]
+    [(3, 3, 3, 1, 4), (4,)]
+    """
+
+    rank = 3
+
+
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D

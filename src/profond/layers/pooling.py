@@ -1,23 +1,29 @@
-"""Pooling layers: local max/average pooling and global pooling, 1-D and 2-D (channels-last)."""
+"""Pooling layers: local max/average pooling and global pooling, 1-D, 2-D and 3-D
+(channels-last), and Keras's short aliases (``MaxPool2D``, ``GlobalAvgPool1D``, ...: the same
+classes)."""
 
 from __future__ import annotations
 
 from profond import ops
 from profond._validation import check_choice
 from profond.layers.base import Layer
-from profond.layers.conv import check_data_format
+from profond.layers.conv import INPUT_LAYOUTS, check_data_format
 from profond.ops.conv import conv_output_length, normalize_tuple
 
-__all__ = ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
-           "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
-           "GlobalMaxPooling2D"]
+__all__ = ["MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D",
+           "AveragePooling2D", "AveragePooling3D", "GlobalAveragePooling1D",
+           "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D",
+           "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+           "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+           "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalAvgPool1D",
+           "GlobalAvgPool2D", "GlobalAvgPool3D"]
 
 
 def _check_rank(layer, input_shape, rank):
     if len(input_shape) != rank + 2:
-        layout = "(batch, steps, channels)" if rank == 1 else "(batch, height, width, channels)"
         raise ValueError(f"Input of layer '{layer.name}' ({type(layer).__name__}) must have rank "
-                         f"{rank + 2} {layout}. Got input shape {tuple(input_shape)}.")
+                         f"{rank + 2} {INPUT_LAYOUTS[rank]}. Got input shape "
+                         f"{tuple(input_shape)}.")
 
 
 class _Pooling(Layer):
@@ -53,7 +59,8 @@ class _Pooling(Layer):
     def call(self, inputs):
         self._check(tuple(inputs.shape))
         fn = {(1, "max"): ops.max_pool1d, (2, "max"): ops.max_pool2d,
-              (1, "avg"): ops.avg_pool1d, (2, "avg"): ops.avg_pool2d}[self.rank, self.kind]
+              (3, "max"): ops.max_pool3d, (1, "avg"): ops.avg_pool1d,
+              (2, "avg"): ops.avg_pool2d, (3, "avg"): ops.avg_pool3d}[self.rank, self.kind]
         return fn(inputs, self.pool_size, self.strides, self.padding)
 
     def compute_output_shape(self, input_shape):
@@ -132,6 +139,36 @@ class AveragePooling1D(_Pooling):
     """
 
     rank, kind = 1, "avg"
+
+
+class MaxPooling3D(_Pooling):
+    """Maximum over ``pool_size`` windows of channels-last volumes (arguments as
+    :class:`MaxPooling2D`, triples of ints).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import MaxPooling3D
+    >>> MaxPooling3D()(np.zeros((2, 4, 5, 6, 3))).shape
+    (2, 2, 2, 3, 3)
+    """
+
+    rank, kind = 3, "max"
+
+
+class AveragePooling3D(_Pooling):
+    """Mean over ``pool_size`` windows of channels-last volumes (arguments as
+    :class:`MaxPooling2D`, triples of ints).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import AveragePooling3D
+    >>> AveragePooling3D(3, strides=1, padding="same")(np.ones((1, 4, 4, 4, 2))).shape
+    (1, 4, 4, 4, 2)
+    """
+
+    rank, kind = 3, "avg"
 
 
 class _GlobalPooling(Layer):
@@ -237,3 +274,40 @@ class GlobalMaxPooling1D(_GlobalPooling):
     """
 
     rank, kind = 1, "max"
+
+
+class GlobalAveragePooling3D(_GlobalPooling):
+    """Mean over depth, height and width: ``(batch, d, h, w, c)`` to ``(batch, c)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import GlobalAveragePooling3D
+    >>> GlobalAveragePooling3D()(np.ones((2, 3, 4, 5, 3))).shape
+    (2, 3)
+    """
+
+    rank, kind = 3, "avg"
+
+
+class GlobalMaxPooling3D(_GlobalPooling):
+    """Maximum over depth, height and width: ``(batch, d, h, w, c)`` to ``(batch, c)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from profond.layers import GlobalMaxPooling3D
+    >>> GlobalMaxPooling3D(keepdims=True)(np.ones((2, 3, 4, 5, 3))).shape
+    (2, 1, 1, 1, 3)
+    """
+
+    rank, kind = 3, "max"
+
+
+# Keras's short names (the same classes)
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
+GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = (GlobalMaxPooling1D, GlobalMaxPooling2D,
+                                                     GlobalMaxPooling3D)
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (
+    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D)

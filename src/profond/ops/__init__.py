@@ -22,6 +22,9 @@ from profond.ops.activation import (celu, elu, exponential, gelu, glu, hard_shri
                                     threshold)
 from profond.ops.attention import additive_attention, attention
 from profond.ops.conv import conv1d, conv2d
+from profond.ops.conv_depthwise import depthwise_conv1d, depthwise_conv2d
+from profond.ops.conv_nd import (conv1d_transpose, conv2d_transpose, conv3d, conv3d_transpose,
+                                 conv_transpose)
 from profond.ops.crossentropy import sigmoid_cross_entropy, softmax_cross_entropy
 from profond.ops.dropout import dropout
 from profond.ops.einsum import einsum
@@ -30,6 +33,7 @@ from profond.ops.layer_norm import group_norm, l2_normalize, layer_norm, rms_nor
 from profond.ops.linalg import linear
 from profond.ops.normalization import batch_norm_inference, batch_norm_train
 from profond.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from profond.ops.pooling_nd import adaptive_average_pool, adaptive_max_pool, avg_pool3d, max_pool3d
 from profond.ops.recurrent import gru, lstm, simple_rnn
 from profond.ops.tensordot import tensordot
 from profond.ops import nn  # Keras's keras.ops.nn
@@ -62,4 +66,7 @@ __all__ = [
     "max_pool", "moments", "multi_hot", "normalize", "one_hot",
     "sparse_categorical_crossentropy", "swish", "absolute", "amax", "amin", "get_item",
     "divide", "true_divide", "multiply", "negative", "power", "subtract",
+    "conv3d", "conv_transpose", "conv1d_transpose", "conv2d_transpose", "conv3d_transpose",
+    "depthwise_conv1d",
+    "depthwise_conv2d", "max_pool3d", "avg_pool3d", "adaptive_average_pool", "adaptive_max_pool",
 ]

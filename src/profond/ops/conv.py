@@ -257,8 +257,10 @@ def _check_inputs(x, kernel, bias, rank, owner, groups=1):
     x = as_tensor(x)
     kernel = as_tensor(kernel, x)
     bias = None if bias is None else as_tensor(bias, x)
-    layout = "(batch, steps, channels)" if rank == 1 else "(batch, height, width, channels)"
-    klayout = "(kernel_size, in, out)" if rank == 1 else "(kh, kw, in, out)"
+    layout = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)",
+              3: "(batch, depth, height, width, channels)"}[rank]
+    klayout = {1: "(kernel_size, in, out)", 2: "(kh, kw, in, out)",
+               3: "(kd, kh, kw, in, out)"}[rank]
     if x.ndim != rank + 2:
         raise ValueError(f"The 'x' parameter of {owner} must have rank {rank + 2} {layout}. Got "
                          f"shape {tuple(x.shape)} instead.")

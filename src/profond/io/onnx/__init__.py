@@ -9,9 +9,10 @@ integers or read only by ``Embedding`` layers. onnxruntime runs the file and giv
 ``predict``'s outputs. The graph is built with ``onnx.helper`` and checked with
 ``onnx.checker.check_model(full_check=True)`` before it is written.
 
-Layers with an ONNX form: Dense, Activation, Conv1D and Conv2D (every padding, stride and
-dilation), MaxPooling1D/2D, AveragePooling1D/2D, GlobalAveragePooling1D/2D,
-GlobalMaxPooling1D/2D, BatchNormalization, Dropout and SpatialDropout1D/2D (nothing at
+Layers with an ONNX form: Dense, Activation, Conv1D/2D/3D (every padding, stride, dilation
+and groups), Conv1D/2D/3DTranspose, DepthwiseConv1D/2D, SeparableConv1D/2D,
+MaxPooling1D/2D/3D, AveragePooling1D/2D/3D, GlobalAveragePooling1D/2D/3D,
+GlobalMaxPooling1D/2D/3D, BatchNormalization, Dropout and SpatialDropout1D/2D (nothing at
 inference), Flatten, Reshape, ZeroPadding2D, UpSampling2D, Embedding, SimpleRNN, GRU, LSTM,
 Bidirectional, TimeDistributed (of a layer with an ONNX form), Masking (masks become ONNX
 sequence lengths: see :mod:`profond.io.onnx.recurrent`), the merge layers Add, Subtract,

@@ -4,7 +4,9 @@ profond is channels-last and ONNX's Conv and pooling operators are channels-firs
 is wrapped in two Transposes (onnxruntime folds the pairs between consecutive layers). "same"
 pads as profond does (TensorFlow's rule, the extra zero after) with explicit pads where the
 spatial size is known, ``SAME_UPPER`` (the same rule) where it is not; "causal" pads
-``(kernel - 1) * dilation`` zeros before.
+``(kernel - 1) * dilation`` zeros before. A depthwise convolution is ONNX's grouped Conv with
+one group per channel; a separable one, that Conv then a 1 x 1 Conv; a transposed one, ONNX's
+ConvTranspose with Keras's crop written as its pads (and its extra zeros as output_padding).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from profond import layers
 from profond.io.onnx.core import activation, no_mask
 from profond.io.onnx.graph import ExportError, converts
 from profond.ops.conv import same_padding
+from profond.ops.conv_nd import conv_transpose_crop
 
 __all__ = []
 
@@ -45,24 +48,92 @@ def _padding(layer, padding, sizes, kernel, strides, dilation):
     return {"pads": [p[0] for p in pairs] + [p[1] for p in pairs]}
 
 
-@converts(layers.Conv1D, layers.Conv2D)
+def _conv_node(b, layer, x_cf, shape, kernel, bias, hint, group=1, pointwise=False):
+    """One ONNX Conv of channels-first ``x_cf`` with a kernel of Keras's (*k, in, out)."""
+    rank = layer.rank
+    inputs = [x_cf, b.const(np.transpose(kernel, (rank + 1, rank, *range(rank))),
+                            f"{hint}/kernel")]
+    if bias is not None:
+        inputs.append(b.const(np.asarray(bias.numpy()), f"{hint}/bias"))
+    ksize = kernel.shape[:rank]
+    if pointwise:
+        return b.op("Conv", inputs, hint, kernel_shape=list(ksize), group=group)
+    return b.op("Conv", inputs, hint, kernel_shape=list(ksize), strides=list(layer.strides),
+                dilations=list(layer.dilation_rate), group=group,
+                **_padding(layer, layer.padding, shape[1:-1], ksize, layer.strides,
+                           layer.dilation_rate))
+
+
+@converts(layers.Conv1D, layers.Conv2D, layers.Conv3D)
 def _conv(b, layer, x, shape, mask):
     no_mask(layer, mask)
     rank, hint = layer.rank, layer.name
-    kernel = np.asarray(layer.kernel.numpy())  # (*k, in, out) -> (out, in, *k)
+    y = _conv_node(b, layer, _to_channels_first(b, x, rank, hint), shape,
+                   np.asarray(layer.kernel.numpy()), layer.bias if layer.use_bias else None,
+                   hint, group=layer.groups)
+    return activation(b, layer.activation, _to_channels_last(b, y, rank, hint), layer), None
+
+
+def _depthwise_as_grouped(layer, kernel):
+    """Keras's depthwise (*k, c, m) as a grouped kernel (*k, 1, c * m) (out channel c m + j)."""
+    return kernel.reshape(kernel.shape[:-2] + (1, -1))
+
+
+@converts(layers.DepthwiseConv1D, layers.DepthwiseConv2D)
+def _depthwise_conv(b, layer, x, shape, mask):
+    no_mask(layer, mask)
+    rank, hint = layer.rank, layer.name
+    kernel = np.asarray(layer.kernel.numpy())
+    y = _conv_node(b, layer, _to_channels_first(b, x, rank, hint), shape,
+                   _depthwise_as_grouped(layer, kernel), layer.bias if layer.use_bias else None,
+                   hint, group=kernel.shape[-2])
+    return activation(b, layer.activation, _to_channels_last(b, y, rank, hint), layer), None
+
+
+@converts(layers.SeparableConv1D, layers.SeparableConv2D)
+def _separable_conv(b, layer, x, shape, mask):
+    no_mask(layer, mask)
+    rank, hint = layer.rank, layer.name
+    kernel = np.asarray(layer.depthwise_kernel.numpy())
+    mid = _conv_node(b, layer, _to_channels_first(b, x, rank, hint), shape,
+                     _depthwise_as_grouped(layer, kernel), None, f"{hint}/depthwise",
+                     group=kernel.shape[-2])
+    y = _conv_node(b, layer, mid, shape, np.asarray(layer.pointwise_kernel.numpy()),
+                   layer.bias if layer.use_bias else None, f"{hint}/pointwise", pointwise=True)
+    return activation(b, layer.activation, _to_channels_last(b, y, rank, hint), layer), None
+
+
+@converts(layers.Conv1DTranspose, layers.Conv2DTranspose, layers.Conv3DTranspose)
+def _conv_transpose(b, layer, x, shape, mask):
+    no_mask(layer, mask)
+    rank, hint = layer.rank, layer.name
+    sizes = shape[1:-1]
+    if any(s is None for s in sizes):
+        raise ExportError(f"Layer '{layer.name}' ({type(layer).__name__}) needs inputs of "
+                          "known spatial size for ONNX (its crop depends on it): give the "
+                          "model's Input a fixed size.")
+    begins, ends, extra = [], [], []
+    for a, (n, k, s, d) in enumerate(zip(sizes, layer.kernel_size, layer.strides,
+                                         layer.dilation_rate)):
+        start, size = conv_transpose_crop(n, k, s, layer.padding, None if layer.output_padding
+                                          is None else layer.output_padding[a], d)
+        full = (n - 1) * s + (k - 1) * d + 1
+        begins.append(start)
+        ends.append(max(full - start - size, 0))
+        extra.append(max(start + size - full, 0))  # zeros after the full output
+    kernel = np.asarray(layer.kernel.numpy())  # (*k, out, in) -> ONNX's (in, out, *k)
     inputs = [_to_channels_first(b, x, rank, hint),
               b.const(np.transpose(kernel, (rank + 1, rank, *range(rank))), f"{hint}/kernel")]
     if layer.use_bias:
         inputs.append(b.const(np.asarray(layer.bias.numpy()), f"{hint}/bias"))
-    y = b.op("Conv", inputs, hint, kernel_shape=list(layer.kernel_size),
+    y = b.op("ConvTranspose", inputs, hint, kernel_shape=list(layer.kernel_size),
              strides=list(layer.strides), dilations=list(layer.dilation_rate),
-             **_padding(layer, layer.padding, shape[1:-1], layer.kernel_size, layer.strides,
-                        layer.dilation_rate))
+             pads=begins + ends, output_padding=extra)
     return activation(b, layer.activation, _to_channels_last(b, y, rank, hint), layer), None
 
 
-@converts(layers.MaxPooling1D, layers.MaxPooling2D, layers.AveragePooling1D,
-          layers.AveragePooling2D)
+@converts(layers.MaxPooling1D, layers.MaxPooling2D, layers.MaxPooling3D,
+          layers.AveragePooling1D, layers.AveragePooling2D, layers.AveragePooling3D)
 def _pool(b, layer, x, shape, mask):
     no_mask(layer, mask)
     rank, hint = layer.rank, layer.name
@@ -79,7 +150,8 @@ def _pool(b, layer, x, shape, mask):
 
 
 @converts(layers.GlobalAveragePooling1D, layers.GlobalAveragePooling2D,
-          layers.GlobalMaxPooling1D, layers.GlobalMaxPooling2D)
+          layers.GlobalAveragePooling3D, layers.GlobalMaxPooling1D, layers.GlobalMaxPooling2D,
+          layers.GlobalMaxPooling3D)
 def _global_pool(b, layer, x, shape, mask):
     no_mask(layer, mask)
     op = "ReduceMax" if "Max" in type(layer).__name__ else "ReduceMean"
