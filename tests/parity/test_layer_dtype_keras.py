@@ -12,7 +12,7 @@ from profond import dtype_policies, layers
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
-from keras.src.backend.common import dtypes as keras_dtypes  # noqa: E402
+from keras.src.backend.common import dtypes as keras_dtypes
 
 
 @pytest.fixture(autouse=True)

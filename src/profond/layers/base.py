@@ -15,8 +15,8 @@ import numpy as np
 
 from profond import backend, dtype_policies, initializers, regularizers
 from profond._structure import map_structure
-from profond.autograd.elementwise import cast
 from profond.autograd.tensor import Tensor, Variable
+from profond.layers._dtypes import DTypeAttributes
 from profond.layers.masks import get_mask, set_mask
 from profond.layers.symbolic import KerasTensor, Node, is_symbolic, symbolic_call
 
@@ -56,7 +56,7 @@ def shape_of(x):
     return tuple(x.shape)
 
 
-class Layer:
+class Layer(DTypeAttributes):
     """Base class of all layers.
 
     Parameters
@@ -91,9 +91,6 @@ class Layer:
     """
 
     _call_signature_cache: dict = {}
-    # Whether __call__ casts floating inputs to the compute dtype (Keras's autocast). A model
-    # leaves it to each of its layers, so that a float64 layer inside sees float64 data.
-    _autocast = True
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype=None,
                  input_shape=None, input_dim=None, **kwargs):
@@ -103,10 +100,7 @@ class Layer:
         object.__setattr__(self, "_sublayers", [])
         self.name = name or unique_name(_snake(type(self).__name__))
         self._trainable = bool(trainable)
-        # None: follow floatx() when building, without casting inputs, so a layer built in
-        # backend.floatx_scope("float64") (as the gradient checks do) is a float64 layer.
-        self._dtype_policy = None if dtype is None else dtype_policies.get(
-            dtype, "dtype", type(self).__name__)
+        self._init_dtype(dtype)
         self.built = False
         self._own_weights: list[Variable] = []
         self.supports_masking = False
@@ -172,67 +166,6 @@ class Layer:
             if recursive:
                 queue.extend(layer._sublayers)
         return found
-
-    # --- dtypes ----------------------------------------------------------------------------
-    @property
-    def dtype_policy(self) -> dtype_policies.DTypePolicy:
-        """The layer's :class:`~profond.dtype_policies.DTypePolicy` (Keras's attribute).
-
-        Examples
-        --------
-        >>> from profond import layers
-        >>> dense = layers.Dense(2, dtype="float64")
-        >>> dense.dtype_policy, dense.dtype, dense.compute_dtype, dense.variable_dtype
-        (<DTypePolicy "float64">, 'float64', 'float64', 'float64')
-        """
-        return self._dtype_policy or dtype_policies.DTypePolicy(backend.floatx())
-
-    @dtype_policy.setter
-    def dtype_policy(self, value):
-        self._dtype_policy = dtype_policies.get(value, "dtype_policy", type(self).__name__)
-
-    @property
-    def compute_dtype(self) -> str:
-        """The dtype of the layer's computations and outputs; floating inputs are cast to it."""
-        policy = self._dtype_policy
-        return backend.floatx() if policy is None else policy.compute_dtype
-
-    @property
-    def variable_dtype(self) -> str:
-        """The dtype of the weights the layer creates."""
-        policy = self._dtype_policy
-        return backend.floatx() if policy is None else policy.variable_dtype
-
-    dtype = variable_dtype  # Keras: ``layer.dtype`` is the weights' dtype
-    input_dtype = compute_dtype
-
-    def _as_tensor(self, x):
-        """Data given to the layer as a Tensor: floating data straight to an explicit compute
-        dtype (a float64 layer sees float64 data unrounded), other data as :func:`to_tensor`."""
-        if isinstance(x, Tensor):
-            return x
-        if self._dtype_policy is not None and self._autocast:
-            kind = getattr(getattr(x, "dtype", None), "kind", None)
-            if kind == "f" or (kind is None and isinstance(x, float)):
-                return Tensor(x, dtype=self.compute_dtype)
-        return to_tensor(x)
-
-    def _cast_inputs(self, inputs, args, kwargs):
-        """Floating tensors among the arguments, cast to the compute dtype (Keras's autocast)."""
-        compute = np.dtype(self.compute_dtype)
-
-        def to_compute(x):
-            if isinstance(x, Tensor) and x.data.dtype.kind == "f" and x.data.dtype != compute:
-                return cast(x, compute)
-            return x
-
-        inputs = to_compute(inputs) if isinstance(inputs, Tensor) else \
-            map_structure(to_compute, inputs)
-        if args:
-            args = tuple(map_structure(to_compute, a) for a in args)
-        if kwargs:
-            kwargs = {k: map_structure(to_compute, v) for k, v in kwargs.items()}
-        return inputs, args, kwargs
 
     # --- weights ---------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
@@ -371,7 +304,7 @@ class Layer:
         elif isinstance(inputs, KerasTensor) or is_symbolic(inputs):
             return self._symbolic_call(inputs, args, training, mask, kwargs)
         else:
-            inputs = map_structure(self._as_tensor, inputs)
+            inputs = map_structure(self._as_tensor, inputs)  # to_tensor, in the layer's dtype
         if self._dtype_policy is not None and self._autocast:
             inputs, args, kwargs = self._cast_inputs(inputs, args, kwargs)
         if not self.built:
