@@ -31,6 +31,6 @@ __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Variable", "tensor", "no_grad", "enable_grad", "is_grad_enabled",
            "set_grad_enabled", "backend", "config", "dtype_policies", "random", "ops", "saving",
-           "activations", "callbacks", "constraints", "initializers", "layers", "losses", "metrics", "optimizers",
-           "regularizers", "schedules", "Input", "Model", "Sequential",
+           "activations", "callbacks", "constraints", "initializers", "layers", "losses",
+           "metrics", "optimizers", "regularizers", "schedules", "Input", "Model", "Sequential",
            "load_model", "find_learning_rate", "pruning", "data", "datasets", "__version__"]

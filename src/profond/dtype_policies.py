@@ -34,9 +34,6 @@ from profond import backend
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "get", "serialize", "deserialize"]
 
 SUPPORTED = ("float32", "float64")
-# Keras's other policy names: known, so that the error says why they are refused.
-_UNSUPPORTED = ("mixed_float16", "mixed_bfloat16", "float16", "bfloat16", "float8_e4m3fn",
-                "float8_e5m2")
 # Keras 3.0-3.3 wrote "FloatDTypePolicy"; later versions "DTypePolicy".
 _CLASS_NAMES = ("DTypePolicy", "FloatDTypePolicy")
 

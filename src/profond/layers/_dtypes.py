@@ -71,7 +71,7 @@ class DTypeAttributes:
 
     def _as_tensor(self, x):
         """Data given to the layer as a Tensor: floating data straight to an explicit compute
-        dtype (a float64 layer sees float64 data unrounded), other data in the default float dtype."""
+        dtype (a float64 layer sees float64 data unrounded), else as ``Tensor`` converts it."""
         if isinstance(x, Tensor):
             return x
         if self._dtype_policy is not None and self._autocast:
