@@ -289,3 +289,10 @@ def test_a_functional_model_with_mixed_dtypes_casts_at_each_layer():
     # each layer's gradient comes back through the casts at its inputs in its own dtype
     (profond.ops.cast(out_narrow.sum(), "float64") + out_both.sum()).backward()
     assert all(w.grad is not None and w.grad.dtype == w.dtype for w in model.trainable_weights)
+
+
+def test_the_registry_names_keras_policy_dicts():
+    policy = saving.deserialize_keras_object(KERAS_DICT_64)
+    assert policy == dtype_policies.DTypePolicy("float64")
+    assert dtype_policies.serialize(policy) == KERAS_DICT_64
+    assert dtype_policies.deserialize(KERAS_DICT_64) == policy
