@@ -22,7 +22,7 @@ SRC = Path(profond.__file__).parent
 # The floors, lowest first. A module's floor is that of its longest dotted prefix here.
 FLOORS = [
     # 1. arrays, randomness, argument checks, atomic file writes, nested structures: the ground
-    ["backend", "random", "_validation", "_files", "_structure"],
+    ["backend", "random", "_validation", "_files", "_structure", "config"],
     # 2. Tensor, its operators and the primitives they call, the backward pass
     ["autograd"],
     # 3. the functional ops; the gradient checks that test them
@@ -31,7 +31,7 @@ FLOORS = [
     ["saving"],
     # 5. building blocks
     ["activations", "initializers", "regularizers", "constraints", "losses", "metrics", "layers",
-     "optimizers", "schedules"],
+     "optimizers", "schedules", "dtype_policies"],
     # 6. what fit needs under the models; the model files, which models and checkpoints
     # write and read (io reads only building blocks: the layer registry rebuilds the model)
     ["training", "io"],

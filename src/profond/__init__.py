@@ -12,11 +12,12 @@ Examples
 array([2., 4., 6.], dtype=float32)
 """
 
-from profond import backend, random
+from profond import backend, config, random
 from profond import ops
 from profond.autograd import (Tensor, Variable, enable_grad, is_grad_enabled, no_grad,
                               set_grad_enabled, tensor)
 from profond import saving
+from profond import dtype_policies
 from profond import (activations, callbacks, constraints, initializers, layers, losses, metrics,
                      optimizers, regularizers, schedules)
 from profond.layers import Input
@@ -29,7 +30,7 @@ from profond import data, datasets
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Variable", "tensor", "no_grad", "enable_grad", "is_grad_enabled",
-           "set_grad_enabled", "backend", "random", "ops", "saving", "activations", "callbacks",
-           "constraints", "initializers", "layers", "losses", "metrics", "optimizers",
-           "regularizers", "schedules", "Input", "Model", "Sequential",
+           "set_grad_enabled", "backend", "config", "dtype_policies", "random", "ops", "saving",
+           "activations", "callbacks", "constraints", "initializers", "layers", "losses",
+           "metrics", "optimizers", "regularizers", "schedules", "Input", "Model", "Sequential",
            "load_model", "find_learning_rate", "pruning", "data", "datasets", "__version__"]

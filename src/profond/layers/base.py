@@ -13,9 +13,10 @@ import re
 
 import numpy as np
 
-from profond import backend, initializers, regularizers
+from profond import backend, dtype_policies, initializers, regularizers
 from profond._structure import map_structure
 from profond.autograd.tensor import Tensor, Variable
+from profond.layers._dtypes import DTypeAttributes
 from profond.layers.masks import get_mask, set_mask
 from profond.layers.symbolic import KerasTensor, Node, is_symbolic, symbolic_call
 
@@ -55,7 +56,7 @@ def shape_of(x):
     return tuple(x.shape)
 
 
-class Layer:
+class Layer(DTypeAttributes):
     """Base class of all layers.
 
     Parameters
@@ -64,8 +65,13 @@ class Layer:
         Whether the layer's weights are updated by training.
     name : str, optional
         Unique name; by default the class name in snake case, numbered.
-    dtype : str, optional
-        Float dtype of the weights (the backend's default when None).
+    dtype : str, numpy dtype, DTypePolicy or dict, optional
+        The layer's dtype policy (Keras's): ``"float32"`` or ``"float64"``, a
+        :class:`~profond.dtype_policies.DTypePolicy` or the dict Keras writes for one. The
+        weights are created in it and floating inputs are cast to it, so the layer computes and
+        returns that dtype; integer inputs stay integers. None follows the default float dtype
+        (:func:`profond.config.floatx`): weights in it when built, inputs not cast (as
+        before dtype policies, so NumPy's promotion decides). Mixed precision is refused.
     input_shape : tuple, optional
         Shape of one sample, for the first layer of a ``Sequential`` (Keras's convention).
 
@@ -94,7 +100,7 @@ class Layer:
         object.__setattr__(self, "_sublayers", [])
         self.name = name or unique_name(_snake(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = np.dtype(dtype).name if dtype is not None else None
+        self._init_dtype(dtype)
         self.built = False
         self._own_weights: list[Variable] = []
         self.supports_masking = False
@@ -177,13 +183,14 @@ class Layer:
         constraint = resolve_constraint(constraint, "constraint",
                                         f"add_weight (layer '{self.name}')")
         init = initializers.get(initializer)
-        dtype = dtype or self.dtype or backend.floatx()
+        dtype = np.dtype(dtype or self.variable_dtype).name
         value = init(shape, dtype=dtype)
         if tuple(value.shape) != shape:
             raise ValueError(f"The 'initializer' parameter of add_weight (layer '{self.name}') "
                              f"must give an array of the weight's shape {shape}. Got {init!r}, "
                              f"which gave shape {value.shape} for weight '{name}' instead.")
-        var = Variable(value, name=name or f"variable_{len(self._own_weights)}",
+        # In the asked dtype even when a user's initializer returns another (NumPy's float64)
+        var = Variable(value, dtype=dtype, name=name or f"variable_{len(self._own_weights)}",
                        trainable=trainable and self._trainable,
                        regularizer=regularizers.get(regularizer), constraint=constraint)
         var.trainable = trainable
@@ -297,7 +304,9 @@ class Layer:
         elif isinstance(inputs, KerasTensor) or is_symbolic(inputs):
             return self._symbolic_call(inputs, args, training, mask, kwargs)
         else:
-            inputs = map_structure(lambda x: x if isinstance(x, Tensor) else to_tensor(x), inputs)
+            inputs = map_structure(self._as_tensor, inputs)  # to_tensor, in the layer's dtype
+        if self._dtype_policy is not None and self._autocast:
+            inputs, args, kwargs = self._cast_inputs(inputs, args, kwargs)
         if not self.built:
             self._build_input_shape = shape_of(inputs)
             self.build(self._build_input_shape)
@@ -378,8 +387,8 @@ class Layer:
     def get_config(self) -> dict:
         """The constructor arguments, as plain JSON-friendly values."""
         config = {"name": self.name, "trainable": self._trainable}
-        if self.dtype is not None:
-            config["dtype"] = self.dtype
+        if self._dtype_policy is not None:  # as Keras writes it: the policy's dict
+            config["dtype"] = dtype_policies.serialize(self._dtype_policy)
         if self._input_shape_arg is not None:
             config["input_shape"] = list(self._input_shape_arg)
         return config
@@ -456,6 +465,8 @@ class InputLayer(Layer):
         Keras's; profond's inputs are dense, regular and required, so they must be False.
     """
 
+    _autocast = False  # its dtype is the data's, not a policy: the next layer casts
+
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, ragged=None,
                  batch_shape=None, name=None, optional=False, **kwargs):
         kwargs.pop("input_tensor", None)
@@ -484,11 +495,18 @@ class InputLayer(Layer):
         super().__init__(name=name, dtype=None, input_shape=shape, **kwargs)
         self.shape = shape
         self.batch_size = batch_size
-        self.input_dtype = np.dtype(dtype or backend.floatx()).name
+        self._input_dtype = np.dtype(dtype or backend.floatx()).name
         self.built = True
         self._build_input_shape = (batch_size,) + shape
-        self.output = KerasTensor((batch_size,) + shape, self.input_dtype, name=self.name)
+        self.output = KerasTensor((batch_size,) + shape, self._input_dtype, name=self.name)
         Node(self, (), {}, self.output)
+
+    @property
+    def dtype(self) -> str:
+        """The inputs' dtype (Keras's ``InputLayer.dtype``)."""
+        return self._input_dtype
+
+    input_dtype = compute_dtype = dtype
 
     @property
     def batch_shape(self) -> tuple:
@@ -507,7 +525,7 @@ class InputLayer(Layer):
         return None
 
     def get_config(self):
-        return {"batch_shape": list(self.batch_shape), "dtype": self.input_dtype,
+        return {"batch_shape": list(self.batch_shape), "dtype": self._input_dtype,
                 "sparse": False, "ragged": False, "name": self.name, "optional": False}
 
 

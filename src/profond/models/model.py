@@ -107,6 +107,8 @@ class Model(Layer):
     ['loss']
     """
 
+    _autocast = False  # each layer casts its inputs to its own dtype (Keras's Functional)
+
     def __new__(cls, *args, **kwargs):
         # Model(inputs, outputs) is Keras's functional model: an instance of Functional.
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
