@@ -21,7 +21,19 @@ KERAS_DICT_64 = {"module": "keras", "class_name": "DTypePolicy", "config": {"nam
 
 # The containers are checked in the model tests below.
 _CONTAINERS = {"Functional", "Model", "Sequential", "InputLayer"}
-NAMES = sorted(set(saving.builtin_objects("keras.layers")) - _CONTAINERS)
+# Outside the generic float checks (their configs are checked below), each for a reason:
+_NOT_CALLED_ALONE = {
+    # ids, lookups and vocabularies: integer ids or counts, no float computation to check
+    "CategoryEncoding", "Discretization", "IntegerLookup", "StringLookup", "TextVectorization",
+    # cells take (inputs, states): checked inside RNN
+    "SimpleRNNCell", "GRUCell", "LSTMCell", "StackedRNNCells", "ConvLSTMCell",
+    # takes (query, value): checked by its own test below
+    "MultiHeadAttention",
+    # an abstract base class
+    "Wrapper",
+}
+ALL_NAMES = sorted(set(saving.builtin_objects("keras.layers")) - _CONTAINERS)
+NAMES = sorted(set(ALL_NAMES) - _NOT_CALLED_ALONE)
 
 
 def _layer(name, dtype):
@@ -31,8 +43,10 @@ def _layer(name, dtype):
     rng = np.random.default_rng(0)
     if name == "Bidirectional":
         args = (layers.LSTM(2, dtype=dtype),)
-    elif name == "TimeDistributed":
+    elif name in ("TimeDistributed", "SpectralNormalization"):
         args = (layers.Dense(2, dtype=dtype),)
+    elif name == "RNN":
+        args = (layers.LSTMCell(2, dtype=dtype),)
     layer = saving.builtin_objects("keras.layers")[name](*args, dtype=dtype)
     if name == "Normalization":
         layer.adapt(rng.normal(size=(20, 3)))
@@ -189,6 +203,37 @@ def test_config_writes_keras_policy_dict_and_round_trips(name):
     clone = type(layer).from_config(copy.deepcopy(config))
     assert clone.dtype == "float64" and clone.get_config()["dtype"] == KERAS_DICT_64
     assert clone(x).dtype == np.float64
+
+
+@pytest.mark.parametrize("name", sorted(_NOT_CALLED_ALONE))
+def test_layers_not_called_alone_keep_their_dtype_through_their_config(name):
+    args = copy.deepcopy(LAYER_ARGS[name][0])
+    layer = saving.builtin_objects("keras.layers")[name](*args, dtype="float64")
+    config = layer.get_config()
+    assert config["dtype"] == KERAS_DICT_64
+    clone = type(layer).from_config(copy.deepcopy(config))
+    assert clone.dtype == "float64" and clone.get_config()["dtype"] == KERAS_DICT_64
+
+
+def test_float64_multi_head_attention_and_cells():
+    mha = layers.MultiHeadAttention(2, 3, dtype="float64")
+    rng = np.random.default_rng(0)
+    q, v = rng.normal(size=(2, 4, 5)), rng.normal(size=(2, 3, 5))
+    out = mha(q.astype("float32"), v.astype("float32"))
+    assert out.dtype == np.float64 and all(w.dtype == np.float64 for w in mha.weights)
+    query = profond.tensor(q, dtype="float64", requires_grad=True)
+    (mha(query, profond.tensor(v, dtype="float64")) ** 2).sum().backward()
+    assert query.grad.dtype == np.float64
+    for cell in (layers.GRUCell(3, dtype="float64"), layers.LSTMCell(3, dtype="float64")):
+        out = layers.RNN(cell, dtype="float64")(rng.normal(size=(2, 4, 5)).astype("float32"))
+        assert out.dtype == np.float64 and all(w.dtype == np.float64 for w in cell.weights)
+    stacked = layers.RNN([layers.SimpleRNNCell(2, dtype="float64")], dtype="float64")
+    assert stacked(rng.normal(size=(2, 4, 5))).dtype == np.float64
+    conv = layers.ConvLSTM2D(2, 3, dtype="float64")
+    assert conv(rng.normal(size=(1, 2, 4, 4, 1)).astype("float32")).dtype == np.float64
+    assert all(w.dtype == np.float64 for w in conv.weights)
+    counts = layers.CategoryEncoding(3, output_mode="count", dtype="float64")(np.array([[0, 2]]))
+    assert counts.dtype == np.float64
 
 
 def test_an_earlier_config_with_a_dtype_string_still_loads():

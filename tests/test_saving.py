@@ -406,8 +406,9 @@ LAYER_ARGS.update({  # the layer catalogue of issue 15
     "Discretization": (([0.0, 1.0],), None), "StringLookup": ((None, 1, None, "[UNK]", ["a"]), None),
     "IntegerLookup": ((None, 1, None, -1, [3, 5]), None),
     "RandomFlip": ((), (None, 4, 4, 3)), "RandomCrop": ((2, 2), (None, 4, 4, 3)),
-    "RandomContrast": ((0.2,), (None, 4, 4, 3)), "RandomTranslation": ((0.1, 0.1), None),
-    "RandomRotation": ((0.1,), None), "RandomZoom": ((0.1,), None),
+    "RandomContrast": ((0.2,), (None, 4, 4, 3)),
+    "RandomTranslation": ((0.1, 0.1), (None, 4, 4, 3)), "RandomRotation": ((0.1,), (None, 4, 4, 3)),
+    "RandomZoom": ((0.1,), (None, 4, 4, 3)),
     "TextVectorization": ((), None), "ConvLSTM1D": ((2, 3), (None, 3, 5, 2)),
     "ConvLSTM2D": ((2, 3), (None, 3, 5, 5, 2)), "ConvLSTMCell": ((2, 2, 3), None),
 })

@@ -59,22 +59,12 @@ def test_rnn_matches_keras(kind, options, masked):
         np.testing.assert_allclose(_numpy(g), _numpy(e), **TOL)
 
 
-def _without_dtype(config):
-    # Keras writes each layer's dtype as a DTypePolicy dict (read by profond's Layer once the
-    # dtype policies land; this test is about the cells)
-    if isinstance(config, dict):
-        return {k: _without_dtype(v) for k, v in config.items() if k != "dtype"}
-    if isinstance(config, list):
-        return [_without_dtype(v) for v in config]
-    return config
-
-
 def test_configs_cross_both_ways():
     for kind in ("lstm", "gru-before", "stack"):
         k_rnn = keras.layers.RNN(_cells(keras, kind), return_sequences=True)
         p_rnn = profond.layers.RNN(_cells(profond, kind), return_sequences=True)
         from_keras = profond.saving.deserialize_keras_object(
-            _without_dtype(keras.saving.serialize_keras_object(k_rnn)))
+            keras.saving.serialize_keras_object(k_rnn))
         assert type(from_keras.cell).__name__ == type(p_rnn.cell).__name__
         back = keras.saving.deserialize_keras_object(
             profond.saving.serialize_keras_object(p_rnn))

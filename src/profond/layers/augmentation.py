@@ -255,7 +255,7 @@ class _Affine(_Augmentation):
         n, h, w, _ = x.shape
         out = affine_transform(backend.to_numpy(x.data), self._transforms(n, h, w),
                                self.interpolation, self.fill_mode, self.fill_value)
-        return Tensor(backend.asarray(out))
+        return Tensor(out, dtype=out.dtype)
 
     def get_config(self):
         return {**super().get_config(), "fill_mode": self.fill_mode,

@@ -98,8 +98,9 @@ class CategoryEncoding(Layer):
                              f"with output_mode='count'. Got output_mode={self.output_mode!r}.")
         out = encode_categorical(_host(inputs).astype("int64"), self.output_mode,
                                  self.num_tokens, f"layer '{self.name}' (CategoryEncoding)",
-                                 None if count_weights is None else _host(count_weights))
-        return Tensor(backend.asarray(out))
+                                 None if count_weights is None else _host(count_weights),
+                                 dtype=self.compute_dtype)
+        return Tensor(out, dtype=out.dtype)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
@@ -203,8 +204,8 @@ class Discretization(Layer):
                              "bin_boundaries or call adapt(data) first.")
         ids = np.digitize(_host(inputs), self.bin_boundaries)
         out = encode_categorical(ids, self.output_mode, len(self.bin_boundaries) + 1,
-                                 f"layer '{self.name}' (Discretization)")
-        return Tensor(backend.asarray(out))
+                                 f"layer '{self.name}' (Discretization)", dtype=self.compute_dtype)
+        return Tensor(out, dtype=out.dtype)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)

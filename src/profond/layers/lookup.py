@@ -191,12 +191,13 @@ class _IndexLookup(Layer):
                                  "num_oov_indices=0.")
             flat[k] = index
         if self.output_mode == "int":
-            return Tensor(backend.asarray(ids))
+            return Tensor(ids, dtype=ids.dtype)
         out = encode_categorical(ids, self.output_mode, self._depth(),
                                  f"layer '{self.name}' ({type(self).__name__})",
                                  idf_weights=None if self._idf is None
-                                 else np.pad(self._idf, (0, self._depth() - self._idf.size)))
-        return Tensor(backend.asarray(out))
+                                 else np.pad(self._idf, (0, self._depth() - self._idf.size)),
+                                 dtype=self.compute_dtype)
+        return Tensor(out, dtype=out.dtype)
 
     def _inverted(self, ids):
         vocab = self.get_vocabulary()

@@ -8,7 +8,6 @@ import re
 
 import numpy as np
 
-from profond import backend
 from profond._validation import check_choice, check_int
 from profond.autograd.tensor import Tensor
 from profond.layers.base import Layer
@@ -171,14 +170,14 @@ class TextVectorization(Layer):
                 row = row[:length]
                 if row:
                     ids[i, :len(row)] = lookup(np.array(row, dtype=object)).numpy()
-            return Tensor(backend.asarray(ids))
+            return Tensor(ids, dtype=ids.dtype)
         depth = lookup._depth()
         out = np.zeros((len(rows), depth), dtype="float32")
         for i, row in enumerate(rows):
             if row:
                 counts = lookup(np.array(row, dtype=object)[None]).numpy()[0]
                 out[i] = counts
-        return Tensor(backend.asarray(out))
+        return Tensor(out, dtype=out.dtype)
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":
