@@ -24,7 +24,7 @@ from profond.models import Model, Sequential
 from profond.io.model_file import load_model
 from profond.lr_finder import find_learning_rate
 from profond import pruning
-from profond import data, datasets, utils
+from profond import data, datasets, utils, preprocessing
 
 __version__ = "0.1.0"
 
@@ -33,4 +33,4 @@ __all__ = ["Tensor", "Variable", "tensor", "no_grad", "enable_grad", "is_grad_en
            "constraints", "initializers", "layers", "losses", "metrics", "optimizers",
            "regularizers", "schedules", "Input", "Model", "Sequential",
            "load_model", "find_learning_rate", "pruning", "data", "datasets", "utils",
-           "__version__"]
+           "preprocessing", "__version__"]
