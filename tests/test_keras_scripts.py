@@ -199,3 +199,34 @@ def test_timeseries_weather_forecasting():
     assert tuple(g["inputs"].shape) == (None, 20, 7)  # keras.layers.Input of the batch's shape
     assert os.path.isfile(g["path_checkpoint"])
     assert g["prediction"].shape == (1,)
+
+
+def test_training_with_built_in_methods():
+    g = run_script("training_with_built_in_methods")
+    history = g["history"].history
+    assert set(history) == {"loss", "sparse_categorical_accuracy", "val_loss",
+                            "val_sparse_categorical_accuracy"}
+    assert history["loss"][1] < history["loss"][0]
+    assert len(g["results"]) == 2 and g["predictions"].shape == (3, 10)
+    for name in ("custom_loss_history", "custom_mse_history"):  # a function, a Loss subclass
+        assert np.isfinite(g[name].history["loss"][0])
+    # the Metric subclass with add_variable: logged each epoch, and its state resets
+    assert len(g["custom_metric_history"].history["categorical_true_positives"]) == 3
+    metric = g["CategoricalTruePositives"]()
+    metric.update_state(np.array([[2.0], [1.0]]), np.array([[0, 0, 1.0], [0, 0, 1.0]]))
+    assert float(metric.result()) == 1.0  # labels 2, 1 against argmaxes 2, 2
+    metric.reset_state()
+    assert float(metric.result()) == 0.0
+    assert {"val_loss", "val_sparse_categorical_accuracy"} <= set(
+        g["py_dataset_history"].history)
+    assert len(g["py_dataset_results"]) == 2
+    assert set(g["multi_output_history"].history) == {
+        "loss", "score_output_loss", "class_output_loss",
+        "score_output_mean_absolute_percentage_error", "score_output_mean_absolute_error",
+        "class_output_categorical_accuracy"}
+    assert 1 <= len(g["early_stopping_history"].history["loss"]) <= 4
+    assert len(g["loss_history"].per_batch_losses) == 16  # on_batch_end: 1,000 / 64 batches
+    work_dir = g["work_dir"]
+    assert {"mymodel_1.safetensors", "mymodel_2.safetensors"} <= set(os.listdir(work_dir))
+    assert len(os.listdir(os.path.join(work_dir, "ckpt"))) == 2  # the second run restored
+    assert float(g["lr_schedule"](0)) == pytest.approx(0.1)
