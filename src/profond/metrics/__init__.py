@@ -17,15 +17,19 @@ Examples
 from __future__ import annotations
 
 from profond import backend, saving
+# Keras's metrics module offers the loss functions under their own names (the same objects)
+from profond.losses import (binary_crossentropy, categorical_crossentropy, huber, log_cosh,
+                            sparse_categorical_crossentropy)
 from profond.metrics.base import Mean, MeanMetricWrapper, Metric
 from profond.metrics.confusion import (AUC, FalseNegatives, FalsePositives, Precision, Recall,
                                        TrueNegatives, TruePositives)
 
 __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
            "CategoricalAccuracy", "SparseCategoricalAccuracy", "MeanAbsoluteError",
-           "MeanSquaredError", "MeanAbsolutePercentageError", "Precision", "Recall", "AUC", "TruePositives", "FalsePositives",
+           "MeanSquaredError", "Precision", "Recall", "AUC", "TruePositives", "FalsePositives",
            "TrueNegatives", "FalseNegatives", "get", "serialize", "deserialize", "register",
-           "resolve_accuracy"]
+           "resolve_accuracy", "MeanAbsolutePercentageError", "binary_crossentropy",
+           "categorical_crossentropy", "sparse_categorical_crossentropy", "huber", "log_cosh"]
 
 
 def _squeeze_labels(y_true, y_pred):
@@ -198,7 +202,8 @@ def register(name: str, obj) -> None:
 _MODULE_OBJECTS = {**{c.__name__: c for c in (Metric, Mean, MeanMetricWrapper, Accuracy,
                                               BinaryAccuracy, CategoricalAccuracy,
                                               SparseCategoricalAccuracy, MeanAbsoluteError,
-                                              MeanSquaredError, Precision, Recall, AUC,
+                                              MeanSquaredError, MeanAbsolutePercentageError,
+                                              Precision, Recall, AUC,
                                               TruePositives, FalsePositives, TrueNegatives,
                                               FalseNegatives)}, **_TABLE}
 _NAMES = {**_TABLE, **{name: obj for name, obj in _MODULE_OBJECTS.items()
