@@ -21,6 +21,8 @@ from profond.ops.activation import (celu, elu, exponential, gelu, glu, hard_shri
                                     sparse_sigmoid, sparsemax, squareplus, step, tanh_shrink,
                                     threshold)
 from profond.ops.conv import conv1d, conv2d
+from profond.ops.creation import (convert_to_numpy, convert_to_tensor, ones, ones_like, zeros,
+                                  zeros_like)
 from profond.ops.crossentropy import sigmoid_cross_entropy, softmax_cross_entropy
 from profond.ops.dropout import dropout
 from profond.ops.embedding import embedding
@@ -60,4 +62,5 @@ __all__ = [
     "max_pool", "moments", "multi_hot", "normalize", "one_hot",
     "sparse_categorical_crossentropy", "swish", "absolute", "amax", "amin", "get_item",
     "divide", "true_divide", "multiply", "negative", "power", "subtract",
+    "zeros", "ones", "zeros_like", "ones_like", "convert_to_tensor", "convert_to_numpy",
 ]
