@@ -230,3 +230,21 @@ def test_training_with_built_in_methods():
     assert {"mymodel_1.safetensors", "mymodel_2.safetensors"} <= set(os.listdir(work_dir))
     assert len(os.listdir(os.path.join(work_dir, "ckpt"))) == 2  # the second run restored
     assert float(g["lr_schedule"](0)) == pytest.approx(0.1)
+
+
+def test_making_new_layers_and_models_via_subclassing():
+    g = run_script("making_new_layers_and_models_via_subclassing")
+    np.testing.assert_array_equal(g["sum_after_two_calls"], [4.0, 4.0])  # assign_add, twice
+    my_sum = g["my_sum"]
+    assert len(my_sum.weights) == 1 and len(my_sum.non_trainable_weights) == 1
+    assert my_sum.trainable_weights == []
+    mlp = g["mlp"]
+    assert len(mlp.weights) == 6 and len(mlp.trainable_weights) == 6  # nested layers tracked
+    assert g["config"]["units"] == 64 and g["new_layer"].units == 64
+    history = g["history"].history["loss"]
+    assert history[-1] < history[0]
+    dropout = g["CustomDropout"](0.5)
+    x = g["ops"].ones((100, 10))
+    assert np.array_equal(dropout(x).numpy(), x.numpy())  # inference: the identity
+    dropped = dropout(x, training=True).numpy()
+    assert 0 < np.mean(dropped == 0) < 1 and set(np.unique(dropped)) <= {0.0, 2.0}
