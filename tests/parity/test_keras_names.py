@@ -99,6 +99,13 @@ ALIASES = [
 ]
 
 
+def test_fashion_mnist_load_data_is_keras_path():
+    from profond import datasets
+
+    # keras.datasets.fashion_mnist.load_data() -> ((x_train, y_train), (x_test, y_test))
+    assert datasets.fashion_mnist.load_data is datasets.load_fashion_mnist
+
+
 def _attr(root, dotted):
     for part in dotted.split("."):
         root = getattr(root, part)
