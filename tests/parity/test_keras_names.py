@@ -194,3 +194,24 @@ def test_creation_ops_agree_with_keras():
     assert ops.convert_to_tensor(t) is t and t.numpy().dtype == np.float32
     with pytest.raises(ValueError, match="'sparse' and 'ragged' parameters"):
         ops.convert_to_tensor(x, sparse=True)
+
+
+def test_mean_absolute_percentage_error_loss_agrees_with_keras_and_has_its_gradient():
+    import numpy as np
+
+    from profond import losses
+    from profond.testing import gradcheck
+    rng = np.random.default_rng(2)
+    y_true = rng.uniform(0.5, 2.0, (5, 3)) * rng.choice([-1, 1], (5, 3))
+    y_pred = rng.normal(size=(5, 3))
+    # away from the kinks of |y_true - y_pred| for the finite differences
+    y_pred[np.abs(y_pred - y_true) < 0.05] += 0.2
+    assert gradcheck(lambda p: losses.mean_absolute_percentage_error(y_true, p), y_pred)
+    assert losses.get("mape").name == "mean_absolute_percentage_error"
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    y_true, y_pred = y_true.astype("float32"), y_pred.astype("float32")
+    y_true[0, 0] = 0.0  # the 1e-7 floor
+    ours = losses.MeanAbsolutePercentageError()(y_true, y_pred)
+    theirs = keras.losses.MeanAbsolutePercentageError()(y_true, y_pred)
+    assert float(ours.data) == pytest.approx(float(theirs), rel=1e-5)
