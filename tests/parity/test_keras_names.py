@@ -215,3 +215,25 @@ def test_mean_absolute_percentage_error_loss_agrees_with_keras_and_has_its_gradi
     ours = losses.MeanAbsolutePercentageError()(y_true, y_pred)
     theirs = keras.losses.MeanAbsolutePercentageError()(y_true, y_pred)
     assert float(ours.data) == pytest.approx(float(theirs), rel=1e-5)
+
+
+def test_keras_names_tool_counts_and_lists(capsys):
+    import runpy
+    from pathlib import Path
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    import profond
+
+    tool = runpy.run_path(str(Path(__file__).parents[2] / "tools" / "keras_names.py"),
+                          run_name="keras_names")
+    theirs, have, missing = tool["compare"](keras, profond, "layers")
+    assert sorted(have + missing) == theirs and not set(have) & set(missing)
+    assert {"Dense", "MaxPool2D", "Convolution2D"} <= set(have)
+    _, have_utils, _ = tool["compare"](keras, profond, "utils")
+    assert set(UTILS) <= set(have_utils)
+    assert tool["main"](["--missing"]) == 0
+    out = capsys.readouterr().out
+    assert "| keras.ops.nn " in out and "total (7 namespaces)" in out
+    total = [line for line in out.splitlines() if "total (7 namespaces)" in line][0]
+    assert int(total.split("|")[3]) >= 256  # the count of this work: it only grows
