@@ -69,7 +69,7 @@ val_features /= std
 ## Build a binary classification model
 """
 
-import profond as keras
+import profond as keras  # noqa: E402 (where the example imports it)
 
 model = keras.Sequential(
     [

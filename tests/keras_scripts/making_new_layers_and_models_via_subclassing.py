@@ -15,6 +15,7 @@ below the ops). At the end, the
 layers train in a functional model on 64 constant samples for 3 epochs.
 """
 
+import numpy as np
 import profond as keras
 from profond import ops
 
@@ -190,6 +191,4 @@ x = CustomDropout(0.5)(x)
 outputs = MLPBlock()(x)
 model = keras.Model(inputs, outputs)
 model.compile(optimizer="adam", loss="mse")
-import numpy as np
-
 history = model.fit(np.ones((64, 64)), np.zeros((64, 1)), epochs=3, verbose=0)

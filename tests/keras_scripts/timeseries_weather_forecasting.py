@@ -26,9 +26,9 @@ import profond as keras
 _rng = np.random.default_rng(6)
 _t = np.arange(1500)
 _temperature = 10 + 8 * np.sin(2 * np.pi * _t / 144) + _rng.normal(0, 0.5, _t.size)
+_others = [a * _temperature + _rng.normal(0, 1, _t.size) for a in (0.8, 0.3, -0.4, 1.2, 0.1)]
 _raw = np.stack([1000 - 0.5 * _temperature + _rng.normal(0, 1, _t.size), _temperature]
-                + [a * _temperature + _rng.normal(0, 1, _t.size) for a in (0.8, 0.3, -0.4, 1.2, 0.1)],
-                axis=1)
+                + _others, axis=1)
 
 split_fraction = 0.715
 train_split = int(split_fraction * int(_raw.shape[0]))
