@@ -40,7 +40,8 @@ FLOORS = [
     # are here because History's plot() and diagnose() call them.
     ["models", "callbacks", "distribution", "plotting", "diagnosis"],
     # 8. what uses models: data imports training's class weighting; lr_finder trains a model
-    ["data", "datasets", "pruning", "utils", "sklearn", "lr_finder"],
+    # (preprocessing: Keras's older path to some of utils)
+    ["data", "datasets", "pruning", "utils", "preprocessing", "sklearn", "lr_finder"],
     # 9. the command, the recipes, the labs, and the package's face, which imports the floors
     # under it (the top floor may use it: it imports none of them)
     ["cli", "recipe", "labs", ""],

@@ -38,7 +38,8 @@ from profond.ops.loss_reduction import (
     reduce_weighted,
 )
 
-__all__ = ["Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError", "Huber",
+__all__ = ["Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError",
+           "MeanAbsolutePercentageError", "mean_absolute_percentage_error", "Huber",
            "LogCosh", "BinaryCrossentropy", "CategoricalCrossentropy",
            "SparseCategoricalCrossentropy", "mean_squared_error", "mean_absolute_error", "huber",
            "log_cosh", "binary_crossentropy", "categorical_crossentropy",
@@ -96,6 +97,15 @@ def mean_absolute_error(y_true, y_pred):
     """Per-sample ``mean(|y_true - y_pred|)`` over the last axis."""
     y_pred = as_tensor(y_pred)
     return ops.mean(ops.abs(y_pred - _align(y_true, y_pred, "mean_absolute_error")), axis=-1)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """Per-sample ``100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7))`` over the last axis
+    (Keras's; the floor keeps zero targets finite)."""
+    y_pred = as_tensor(y_pred)
+    y_true = as_tensor(_align(y_true, y_pred, "mean_absolute_percentage_error"))
+    scale = ops.maximum(ops.abs(y_true), EPSILON)
+    return 100.0 * ops.mean(ops.abs(y_pred - y_true) / scale, axis=-1)
 
 
 def huber(y_true, y_pred, delta: float = 1.0):
@@ -365,6 +375,13 @@ class MeanAbsoluteError(LossFunctionWrapper):
         super().__init__(mean_absolute_error, name=name, reduction=reduction)
 
 
+class MeanAbsolutePercentageError(LossFunctionWrapper):
+    """Mean of absolute errors relative to the targets, in percent."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error"):
+        super().__init__(mean_absolute_percentage_error, name=name, reduction=reduction)
+
+
 class Huber(LossFunctionWrapper):
     """Huber loss (Huber, 1964): quadratic within ``delta``, linear beyond."""
 
@@ -472,15 +489,19 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 _TABLE = {
     "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
     "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "mape": MeanAbsolutePercentageError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
     "huber": Huber, "huber_loss": Huber, "log_cosh": LogCosh, "logcosh": LogCosh,
     "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
 }
-_CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError, Huber, LogCosh,
+_CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError,
+                                    MeanAbsolutePercentageError, Huber, LogCosh,
                                     BinaryCrossentropy, CategoricalCrossentropy,
                                     SparseCategoricalCrossentropy)}
-_FUNCTIONS = {f.__name__: f for f in (mean_squared_error, mean_absolute_error, huber, log_cosh,
+_FUNCTIONS = {f.__name__: f for f in (mean_squared_error, mean_absolute_error,
+                                      mean_absolute_percentage_error, huber, log_cosh,
                                       binary_crossentropy, categorical_crossentropy,
                                       sparse_categorical_crossentropy)}
 _MODULE_OBJECTS = {**_CLASSES, **_TABLE, "LossFunctionWrapper": LossFunctionWrapper}

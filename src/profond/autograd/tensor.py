@@ -220,6 +220,16 @@ class Variable(Tensor):
                              f"'{self.path}' of shape {self.data.shape}.")
         self.data[...] = value
 
+    def assign_add(self, value) -> None:
+        """Add ``value`` to this variable in place (Keras's ``Variable.assign_add``)."""
+        value = value.data if isinstance(value, Tensor) else value
+        self.assign(self.data + self.xp.asarray(value, dtype=self.data.dtype))
+
+    def assign_sub(self, value) -> None:
+        """Subtract ``value`` from this variable in place (Keras's ``Variable.assign_sub``)."""
+        value = value.data if isinstance(value, Tensor) else value
+        self.assign(self.data - self.xp.asarray(value, dtype=self.data.dtype))
+
     def __repr__(self) -> str:
         return f"<Variable {self.path} shape={self.data.shape} dtype={self.data.dtype}>"
 

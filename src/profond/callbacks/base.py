@@ -138,6 +138,11 @@ def _overrides(cb, hook):
                for n in names)
 
 
+def _logs(logs):
+    # Keras hands every hook a dict, never None: user callbacks call logs.keys() or logs.get().
+    return {} if logs is None else logs
+
+
 def _keys(callbacks):
     """``"ClassName:k"`` for the k-th callback of its class: a key that survives callbacks of
     other classes being added or removed between a run and its resumption."""
@@ -236,7 +241,7 @@ class CallbackList:
             fn(*args)
 
     def on_train_begin(self, logs=None):
-        self._call("on_train_begin", logs)
+        self._call("on_train_begin", _logs(logs))
         # A run being resumed gets its callbacks' states back now: after on_train_begin,
         # which resets them, and before anything of the first epoch.
         pending = None
@@ -254,24 +259,46 @@ class CallbackList:
         if pending is not None:
             self.resume(pending)
 
-    def on_train_end(self, logs=None): self._call("on_train_end", logs)
-    def on_epoch_begin(self, epoch, logs=None): self._call("on_epoch_begin", epoch, logs)
+    def on_train_end(self, logs=None):
+        self._call("on_train_end", _logs(logs))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._call("on_epoch_begin", epoch, _logs(logs))
+
     def on_epoch_end(self, epoch, logs=None):
-        self._call("on_epoch_end", epoch, logs)
+        self._call("on_epoch_end", epoch, _logs(logs))
         for cb in self._writers:
             cb.write_checkpoint()
 
-    def on_train_batch_begin(self, b, logs=None): self._call("on_train_batch_begin", b, logs)
-    def on_train_batch_end(self, b, logs=None): self._call("on_train_batch_end", b, logs)
+    def on_train_batch_begin(self, b, logs=None):
+        self._call("on_train_batch_begin", b, _logs(logs))
+
+    def on_train_batch_end(self, b, logs=None):
+        self._call("on_train_batch_end", b, _logs(logs))
 
     def on_train_batch_gradients(self, batch, gradients, variables):
         self._call("on_train_batch_gradients", batch, gradients, variables)
 
-    def on_test_begin(self, logs=None): self._call("on_test_begin", logs)
-    def on_test_end(self, logs=None): self._call("on_test_end", logs)
-    def on_test_batch_begin(self, b, logs=None): self._call("on_test_batch_begin", b, logs)
-    def on_test_batch_end(self, b, logs=None): self._call("on_test_batch_end", b, logs)
-    def on_predict_begin(self, logs=None): self._call("on_predict_begin", logs)
-    def on_predict_end(self, logs=None): self._call("on_predict_end", logs)
-    def on_predict_batch_begin(self, b, logs=None): self._call("on_predict_batch_begin", b, logs)
-    def on_predict_batch_end(self, b, logs=None): self._call("on_predict_batch_end", b, logs)
+    def on_test_begin(self, logs=None):
+        self._call("on_test_begin", _logs(logs))
+
+    def on_test_end(self, logs=None):
+        self._call("on_test_end", _logs(logs))
+
+    def on_test_batch_begin(self, b, logs=None):
+        self._call("on_test_batch_begin", b, _logs(logs))
+
+    def on_test_batch_end(self, b, logs=None):
+        self._call("on_test_batch_end", b, _logs(logs))
+
+    def on_predict_begin(self, logs=None):
+        self._call("on_predict_begin", _logs(logs))
+
+    def on_predict_end(self, logs=None):
+        self._call("on_predict_end", _logs(logs))
+
+    def on_predict_batch_begin(self, b, logs=None):
+        self._call("on_predict_batch_begin", b, _logs(logs))
+
+    def on_predict_batch_end(self, b, logs=None):
+        self._call("on_predict_batch_end", b, _logs(logs))

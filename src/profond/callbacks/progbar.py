@@ -63,6 +63,7 @@ class ProgressBar(Callback):
         self._bar = None
         self._seen = 0
         self._t0 = 0.0
+        self._in_fit = False
 
     def _use_bar(self):
         stream = self.stream or sys.stderr
@@ -118,15 +119,25 @@ class ProgressBar(Callback):
             print(f"Epoch {epoch + 1}/{self.params.get('epochs')} - {elapsed:.1f}s - "
                   f"{_fmt(logs or {})}", file=stream, flush=True)
 
+    # fit's validation runs the test hooks too: its figures go on the epoch's line instead.
+    def on_train_begin(self, logs=None):
+        self._in_fit = True
+
+    def on_train_end(self, logs=None):
+        self._in_fit = False
+
     # evaluate(): one line at the end, as Keras prints its evaluation progress.
     def on_test_begin(self, logs=None):
-        self._t0 = time.perf_counter()
-        self._seen = 0
+        if not self._in_fit:
+            self._t0 = time.perf_counter()
+            self._seen = 0
 
     def on_test_batch_end(self, batch, logs=None):
         self._seen += 1
 
     def on_test_end(self, logs=None):
+        if self._in_fit:
+            return
         elapsed = time.perf_counter() - self._t0
         print(f"{self._seen}/{self._seen} - {elapsed:.1f}s - {_fmt(logs or {})}",
               file=self.stream or sys.stderr, flush=True)

@@ -157,3 +157,9 @@ def load_fashion_mnist(path=None):
                              f"{int(y.max())}, outside 0..9; the file is corrupted.")
     return ((arrays["x_train"], arrays["y_train"].astype(np.int64)),
             (arrays["x_test"], arrays["y_test"].astype(np.int64)))
+
+
+# Keras's path: keras.datasets.fashion_mnist.load_data() returns the same two pairs (Keras
+# downloads the files; profond reads them from disk, and gives int64 labels where Keras's are
+# uint8).
+load_data = load_fashion_mnist

@@ -16,7 +16,10 @@ Examples
 
 from __future__ import annotations
 
-from profond import saving
+from profond import backend, saving
+# Keras's metrics module offers the loss functions under their own names (the same objects)
+from profond.losses import (binary_crossentropy, categorical_crossentropy, huber, log_cosh,
+                            sparse_categorical_crossentropy)
 from profond.metrics.base import Mean, MeanMetricWrapper, Metric
 from profond.metrics.confusion import (AUC, FalseNegatives, FalsePositives, Precision, Recall,
                                        TrueNegatives, TruePositives)
@@ -25,7 +28,8 @@ __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
            "CategoricalAccuracy", "SparseCategoricalAccuracy", "MeanAbsoluteError",
            "MeanSquaredError", "Precision", "Recall", "AUC", "TruePositives", "FalsePositives",
            "TrueNegatives", "FalseNegatives", "get", "serialize", "deserialize", "register",
-           "resolve_accuracy"]
+           "resolve_accuracy", "MeanAbsolutePercentageError", "binary_crossentropy",
+           "categorical_crossentropy", "sparse_categorical_crossentropy", "huber", "log_cosh"]
 
 
 def _squeeze_labels(y_true, y_pred):
@@ -72,6 +76,15 @@ def mean_squared_error(y_true, y_pred):
     return (d * d).mean(axis=-1)
 
 
+def mean_absolute_percentage_error(y_true, y_pred):
+    """``100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7))`` over the last axis (Keras's)."""
+    if y_true.ndim == y_pred.ndim - 1:
+        y_true = y_true[..., None]
+    xp = backend.get_array_module(y_pred)
+    ratio = abs(y_true - y_pred) / xp.maximum(abs(y_true), 1e-7)
+    return 100.0 * ratio.mean(axis=-1)
+
+
 def _wrapper(fn, default_name):
     class _M(MeanMetricWrapper):
         def __init__(self, name=default_name):
@@ -90,6 +103,9 @@ MeanAbsoluteError = _wrapper(mean_absolute_error, "mean_absolute_error")
 MeanAbsoluteError.__name__ = "MeanAbsoluteError"
 MeanSquaredError = _wrapper(mean_squared_error, "mean_squared_error")
 MeanSquaredError.__name__ = "MeanSquaredError"
+MeanAbsolutePercentageError = _wrapper(mean_absolute_percentage_error,
+                                       "mean_absolute_percentage_error")
+MeanAbsolutePercentageError.__name__ = "MeanAbsolutePercentageError"
 
 
 class BinaryAccuracy(MeanMetricWrapper):
@@ -108,6 +124,8 @@ _TABLE = {
     "categorical_accuracy": CategoricalAccuracy, "binary_accuracy": BinaryAccuracy,
     "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
     "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
+    "mape": MeanAbsolutePercentageError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
     "precision": Precision, "recall": Recall, "auc": AUC, "true_positives": TruePositives,
     "false_positives": FalsePositives, "true_negatives": TrueNegatives,
     "false_negatives": FalseNegatives,
@@ -184,7 +202,8 @@ def register(name: str, obj) -> None:
 _MODULE_OBJECTS = {**{c.__name__: c for c in (Metric, Mean, MeanMetricWrapper, Accuracy,
                                               BinaryAccuracy, CategoricalAccuracy,
                                               SparseCategoricalAccuracy, MeanAbsoluteError,
-                                              MeanSquaredError, Precision, Recall, AUC,
+                                              MeanSquaredError, MeanAbsolutePercentageError,
+                                              Precision, Recall, AUC,
                                               TruePositives, FalsePositives, TrueNegatives,
                                               FalseNegatives)}, **_TABLE}
 _NAMES = {**_TABLE, **{name: obj for name, obj in _MODULE_OBJECTS.items()

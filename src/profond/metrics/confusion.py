@@ -190,8 +190,8 @@ class _ConfusionMetric(Metric):
         self.init_thresholds = thresholds
         default = NEG_INF if self.top_k is not None else self._default_threshold
         self.thresholds = _thresholds(thresholds, default, owner)
-        self.dtype = dtype
-        super().__init__(name=name)
+        super().__init__(name=name, dtype=dtype)
+        self.reset_state()
 
     def reset_state(self):
         self.counts = None
@@ -340,8 +340,8 @@ class AUC(Metric):
         self.label_weights = None if label_weights is None else \
             [float(v) for v in label_weights]
         self.from_logits = bool(from_logits)
-        self.dtype = dtype
-        super().__init__(name=name or "auc")
+        super().__init__(name=name or "auc", dtype=dtype)
+        self.reset_state()
 
     def reset_state(self):
         self.counts = None

@@ -370,7 +370,10 @@ class Model(Layer):
             logs = {"loss": loss_sum / max(seen, 1), **self.compiled_metrics.results()}
             if data.validation is not None and \
                     (epoch + 1 - initial_epoch) % validation_freq == 0:
-                val = self._evaluate_batches(data.validation)
+                # As Keras, validation is an evaluation: the test hooks of fit's callbacks run.
+                callback_list.on_test_begin()
+                val = self._evaluate_batches(data.validation, callback_list)
+                callback_list.on_test_end(val)
                 logs.update({f"val_{k}": v for k, v in val.items()})
             callback_list.on_epoch_end(epoch, logs)
             if data.from_source and batches.exhausted and epoch + 1 < epochs:
@@ -389,6 +392,7 @@ class Model(Layer):
         self.compiled_metrics.reset()
         loss_sum = 0.0
         seen = 0
+        batch_logs = callback_list is not None and callback_list.has("on_test_batch_end")
         with no_grad():
             for step, (xb, yb, swb) in enumerate(batches):
                 if callback_list is not None:
@@ -398,8 +402,9 @@ class Model(Layer):
                 loss_sum += float(loss.data) * n
                 seen += n
                 self.compiled_metrics.update(yb, y_pred, swb)
-                if callback_list is not None:
-                    callback_list.on_test_batch_end(step, {"loss": loss_sum / seen})
+                if batch_logs:  # the running loss and metrics, as Keras's batch logs
+                    callback_list.on_test_batch_end(
+                        step, {"loss": loss_sum / seen, **self.compiled_metrics.results()})
         return {"loss": loss_sum / max(seen, 1), **self.compiled_metrics.results()}
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
@@ -447,7 +452,7 @@ class Model(Layer):
                 callback_list.on_predict_batch_begin(step)
                 out = self(_tensorize(xb), training=False)
                 outputs.append(out)
-                callback_list.on_predict_batch_end(step)
+                callback_list.on_predict_batch_end(step, {"outputs": out})
         callback_list.on_predict_end()
         merged = [backend.to_numpy(backend.get_array_module(parts[0]).concatenate(parts))
                   for parts in zip(*([t.data for t in flatten(o)] for o in outputs))]

@@ -25,6 +25,8 @@ from profond.ops.conv import conv1d, conv2d
 from profond.ops.conv_depthwise import depthwise_conv1d, depthwise_conv2d
 from profond.ops.conv_nd import (conv1d_transpose, conv2d_transpose, conv3d, conv3d_transpose,
                                  conv_transpose)
+from profond.ops.creation import (convert_to_numpy, convert_to_tensor, ones, ones_like, zeros,
+                                  zeros_like)
 from profond.ops.crossentropy import sigmoid_cross_entropy, softmax_cross_entropy
 from profond.ops.dropout import dropout
 from profond.ops.einsum import einsum
@@ -69,4 +71,5 @@ __all__ = [
     "conv3d", "conv_transpose", "conv1d_transpose", "conv2d_transpose", "conv3d_transpose",
     "depthwise_conv1d",
     "depthwise_conv2d", "max_pool3d", "avg_pool3d", "adaptive_average_pool", "adaptive_max_pool",
+    "zeros", "ones", "zeros_like", "ones_like", "convert_to_tensor", "convert_to_numpy",
 ]

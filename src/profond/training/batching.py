@@ -263,6 +263,8 @@ class GeneratorBatches:
         """The source's batches for one pass (the stream itself for an iterator)."""
         if self._stream is not None:
             return self._stream
+        if hasattr(self.source, "on_epoch_begin"):  # Keras's PyDataset hook
+            self.source.on_epoch_begin()
         if self._is_sequence:
             return (self.source[i] for i in range(len(self.source)))
         return iter(self.source)

@@ -32,12 +32,15 @@ from profond.utils.dataset import (
     unpack_x_y_sample_weight,
 )
 from profond.utils.numerical import normalize, pad_sequences, to_categorical
+from profond.utils.py_dataset import PyDataset
+
+Sequence = PyDataset  # Keras's older name: keras.utils.Sequence is keras.utils.PyDataset
 
 __all__ = ["to_categorical", "normalize", "pad_sequences", "set_random_seed", "split_dataset",
            "timeseries_dataset_from_array", "CustomObjectScope", "custom_object_scope",
            "deserialize_keras_object", "get_custom_objects", "get_registered_name",
            "get_registered_object", "register_keras_serializable", "serialize_keras_object",
-           "pack_x_y_sample_weight", "unpack_x_y_sample_weight"]
+           "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "PyDataset", "Sequence"]
 
 
 def set_random_seed(seed):
