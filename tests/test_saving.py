@@ -366,6 +366,7 @@ LAYER_ARGS = {
     "Softmax": ((), (None, 3)),
     "LayerNormalization": ((), (None, 4, 3)), "RMSNormalization": ((), (None, 4, 3)),
     "UnitNormalization": ((), (None, 3)), "GroupNormalization": ((2,), (None, 4, 6)),
+    "Hashing": ((3,), None),
 }
 
 

@@ -10,6 +10,7 @@ from profond.layers.base import Input, InputLayer, KerasTensor, Layer
 from profond.layers.conv import Conv1D, Conv2D
 from profond.layers.core import Activation, Dense
 from profond.layers.embedding import Embedding
+from profond.layers.hashing import Hashing
 from profond.layers.masking import Masking
 from profond.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
                                     Subtract, add, average, concatenate, dot, maximum, minimum,
@@ -42,7 +43,7 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            "UpSampling2D", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
            "BatchNormalization", "Normalization", "LayerNormalization", "RMSNormalization",
            "UnitNormalization", "GroupNormalization",
-           "SimpleRNN", "GRU", "LSTM", "Bidirectional", "TimeDistributed", "Embedding", "Masking",
+           "SimpleRNN", "GRU", "LSTM", "Bidirectional", "TimeDistributed", "Embedding", "Masking", "Hashing",
            "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
            "KerasTensor",
            # merging (functional models' skip connections and joins)
