@@ -43,7 +43,8 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            "UpSampling2D", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
            "BatchNormalization", "Normalization", "LayerNormalization", "RMSNormalization",
            "UnitNormalization", "GroupNormalization",
-           "SimpleRNN", "GRU", "LSTM", "Bidirectional", "TimeDistributed", "Embedding", "Masking", "Hashing",
+           "SimpleRNN", "GRU", "LSTM", "Bidirectional", "TimeDistributed", "Embedding", "Masking",
+           "Hashing",
            "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
            "KerasTensor",
            # merging (functional models' skip connections and joins)

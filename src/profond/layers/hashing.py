@@ -196,9 +196,9 @@ class Hashing(Layer):
 
     def call(self, inputs):
         ids = self.bins(inputs)
-        if self.output_mode == "int":
-            return Tensor(backend.asarray(ids.astype(self.dtype)))
-        return Tensor(backend.asarray(_encode(ids, self.output_mode, self.num_bins, self.dtype)))
+        out = ids if self.output_mode == "int" else \
+            _encode(ids, self.output_mode, self.num_bins, self.dtype)
+        return Tensor(out, dtype=self.dtype)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
