@@ -304,6 +304,22 @@ def test_in_a_functional_model_on_integer_features():
                                   Hashing(8, output_mode="count")(x).numpy())
 
 
+def test_trains_saves_and_loads_in_a_sequential_model(tmp_path):
+    import profond
+    from profond.models import Sequential
+
+    x = np.random.default_rng(0).integers(0, 50, size=(64, 1))
+    y = (x[:, 0] % 2).astype("float32")
+    model = Sequential([layers.Input(shape=(1,), dtype="int64"),
+                        Hashing(16, output_mode="one_hot", salt=5), layers.Dense(1)])
+    model.compile("adam", "mse")
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.safetensors")
+    loaded = profond.load_model(tmp_path / "m.safetensors")
+    assert loaded.layers[0].get_config() == model.layers[0].get_config()
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
 # --- config ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kwargs", [{}, {"salt": 7, "mask_value": "pad"},
                                     {"salt": [1, -2], "output_mode": "multi_hot"},
@@ -323,7 +339,7 @@ def test_config_round_trip(kwargs):
 
 
 def test_keras_config_loads():
-    # the config Keras 3.15.1 writes for Hashing(num_bins=3, salt=133) (its dtype as a policy)
+    # the fields Keras 3.15.1 writes for Hashing(num_bins=3, salt=133), its dtype as a name
     keras_config = {"name": "hashing", "trainable": True, "dtype": "int64", "num_bins": 3,
                     "salt": [133, 133], "mask_value": None, "output_mode": "int",
                     "sparse": False}

@@ -28,10 +28,8 @@ _INT64 = (-(1 << 63), (1 << 63) - 1)
 
 def _encode(ids, mode, depth, dtype):
     """Bin ids in ``[0, depth)`` as one-hot vectors (a new last axis; a last axis of size 1
-    replaced), or multi-hot or count vectors over the last axis (a rank-1 input is one sample).
-
-    The merger of issue 15 may route this through ``categorical.encode_categorical``, which
-    computes the same, but for a scalar's one-hot (there of shape ``(1, depth)``)."""
+    replaced), or multi-hot or count vectors over the last axis (a rank-1 input is one sample);
+    a scalar's one-hot is one vector."""
     if mode == "one_hot":
         if ids.ndim > 1 and ids.shape[-1] == 1:
             ids = ids[..., 0]
@@ -95,14 +93,13 @@ class Hashing(Layer):
     sparse : False
         Keras's sparse outputs need TensorFlow; profond's are dense.
 
-    Input shape
-    -----------
-    Strings, bytes or integers (or floats) of any shape: a scalar, nested lists, or an array.
-
-    Output shape
-    ------------
-    ``"int"``: the input's shape. ``"one_hot"``: ``(..., num_bins)`` as said above.
-    ``"multi_hot"``, ``"count"``: ``input_shape[:-1] + (num_bins,)``.
+    Notes
+    -----
+    Inputs are strings, bytes or integers (or floats) of any shape: a scalar, nested lists, an
+    array or a tensor. The output has the input's shape for ``"int"``; ``(..., num_bins)`` for
+    ``"one_hot"`` as said above; ``input_shape[:-1] + (num_bins,)`` for ``"multi_hot"`` and
+    ``"count"``. The layer runs on the host (hashing is no array operation): on a GPU its output
+    is copied to the device.
 
     Examples
     --------
@@ -161,9 +158,13 @@ class Hashing(Layer):
         # through the graph as for any layer.
         if is_symbolic(inputs):
             return super().__call__(inputs, *args, **kwargs)
-        return self.call(inputs)
+        values = self._host(inputs)
+        if not self.built:
+            self._build_input_shape = values.shape
+            self.built = True
+        return self.call(values)
 
-    def bins(self, inputs):
+    def _bins(self, inputs):
         """The bin of every value of ``inputs`` (int64, the inputs' shape)."""
         values = self._host(inputs)
         flat = values.reshape(-1).tolist()
@@ -195,7 +196,7 @@ class Hashing(Layer):
         return np.asarray(inputs, dtype=object) if values.dtype.kind in "SU" else values
 
     def call(self, inputs):
-        ids = self.bins(inputs)
+        ids = self._bins(inputs)
         out = ids if self.output_mode == "int" else \
             _encode(ids, self.output_mode, self.num_bins, self.dtype)
         return Tensor(out, dtype=self.dtype)
