@@ -290,6 +290,8 @@ def test_int_dtype_follows_the_layer():
     with pytest.raises(ValueError, match=r"'dtype' parameter of Hashing must be 'int32' or "
                                          r"'int64' with output_mode='int'. Got 'float32'"):
         Hashing(5, dtype="float32")
+    with pytest.raises(ValueError, match=r"'dtype' parameter of Hashing must be a dtype name"):
+        Hashing(5, dtype=3.5)
 
 
 # --- symbolic calls ----------------------------------------------------------------------------
@@ -330,21 +332,28 @@ def test_config_round_trip(kwargs):
     assert {k: config[k] for k in ("num_bins", "mask_value", "output_mode", "sparse")} == {
         "num_bins": 9, "mask_value": kwargs.get("mask_value"),
         "output_mode": kwargs.get("output_mode", "int"), "sparse": False}
-    assert config["dtype"] == ("int64" if "output_mode" not in kwargs else "float32")
+    if "output_mode" not in kwargs:
+        assert config["dtype"] == "int64"
     clone = saving.deserialize_keras_object(
         json.loads(json.dumps(saving.serialize_keras_object(layer))))
     assert clone.get_config() == config
     words = ["a", "pad", "b", "c"]
-    np.testing.assert_array_equal(clone(words).numpy(), layer(words).numpy())
+    out = clone(words).numpy()
+    assert out.dtype == (np.int64 if "output_mode" not in kwargs else np.float32)
+    np.testing.assert_array_equal(out, layer(words).numpy())
 
 
 def test_keras_config_loads():
-    # the fields Keras 3.15.1 writes for Hashing(num_bins=3, salt=133), its dtype as a name
-    keras_config = {"name": "hashing", "trainable": True, "dtype": "int64", "num_bins": 3,
+    # the config Keras 3.15.1 writes for Hashing(num_bins=3, salt=133)
+    policy = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "int64"},
+              "registered_name": None}
+    keras_config = {"name": "hashing", "trainable": True, "dtype": policy, "num_bins": 3,
                     "salt": [133, 133], "mask_value": None, "output_mode": "int",
                     "sparse": False}
     layer = Hashing.from_config(keras_config)
-    assert layer(KERAS_INPUT).numpy().ravel().tolist() == [0, 0, 2, 1, 0]
+    out = layer(KERAS_INPUT).numpy()
+    assert out.ravel().tolist() == [0, 0, 2, 1, 0] and out.dtype == np.int64
+    assert layer.get_config()["salt"] == [133, 133]
 
 
 # --- errors ------------------------------------------------------------------------------------

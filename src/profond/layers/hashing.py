@@ -42,6 +42,16 @@ def _encode(ids, mode, depth, dtype):
     return hot.sum(axis=-2, dtype=dtype)
 
 
+def _dtype_name(dtype):
+    """The dtype name of a name, a NumPy dtype, or the dict Keras writes for a dtype policy."""
+    name = dtype.get("config", {}).get("name") if isinstance(dtype, dict) else dtype
+    try:
+        return np.dtype(name).name
+    except TypeError:
+        raise ValueError("The 'dtype' parameter of Hashing must be a dtype name or a dtype "
+                         f"policy. Got {dtype!r} instead.") from None
+
+
 def _token(value):
     """The bytes TensorFlow hashes for one value, or None for a value it cannot take."""
     if isinstance(value, bytes):
@@ -119,12 +129,18 @@ class Hashing(Layer):
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False,
                  **kwargs):
         output_mode = check_choice(output_mode, "output_mode", "Hashing", _MODES)
-        if kwargs.get("dtype") is None:
-            kwargs["dtype"] = "int64" if output_mode == "int" else backend.floatx()
-        super().__init__(**kwargs)
-        if output_mode == "int" and self.dtype not in ("int32", "int64"):
-            raise ValueError("The 'dtype' parameter of Hashing must be 'int32' or 'int64' with "
-                             f"output_mode='int'. Got {kwargs['dtype']!r} instead.")
+        dtype = kwargs.pop("dtype", None)
+        if output_mode == "int":
+            # Integer bins: a layer's own dtype is a float one (its weights'), so the bins' dtype
+            # is kept here and written in the config as Keras writes it.
+            self._int_dtype = _dtype_name(dtype or "int64")
+            if self._int_dtype not in ("int32", "int64"):
+                raise ValueError("The 'dtype' parameter of Hashing must be 'int32' or 'int64' "
+                                 f"with output_mode='int'. Got {dtype!r} instead.")
+            super().__init__(**kwargs)
+        else:
+            self._int_dtype = None
+            super().__init__(dtype=dtype or backend.floatx(), **kwargs)
         if mask_value is not None and _token(mask_value) is None:
             raise ValueError("The 'mask_value' parameter of Hashing must be a string, bytes, "
                              f"an int or None. Got {mask_value!r} instead.")
@@ -197,9 +213,10 @@ class Hashing(Layer):
 
     def call(self, inputs):
         ids = self._bins(inputs)
-        out = ids if self.output_mode == "int" else \
-            _encode(ids, self.output_mode, self.num_bins, self.dtype)
-        return Tensor(out, dtype=self.dtype)
+        if self._int_dtype is not None:
+            return Tensor(ids, dtype=self._int_dtype)
+        dtype = self.dtype or backend.floatx()
+        return Tensor(_encode(ids, self.output_mode, self.num_bins, dtype), dtype=dtype)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
@@ -210,6 +227,9 @@ class Hashing(Layer):
         return input_shape[:-1] + (self.num_bins,)
 
     def get_config(self):
-        return {**super().get_config(), "num_bins": self.num_bins, "salt": self.salt,
+        config = super().get_config()
+        if self._int_dtype is not None:
+            config["dtype"] = self._int_dtype
+        return {**config, "num_bins": self.num_bins, "salt": self.salt,
                 "mask_value": self.mask_value, "output_mode": self.output_mode,
                 "sparse": self.sparse}
