@@ -25,6 +25,7 @@ _CONTAINERS = {"Functional", "Model", "Sequential", "InputLayer"}
 _NOT_CALLED_ALONE = {
     # ids, lookups and vocabularies: integer ids or counts, no float computation to check
     "CategoryEncoding", "Discretization", "IntegerLookup", "StringLookup", "TextVectorization",
+    "Hashing",
     # cells take (inputs, states): checked inside RNN
     "SimpleRNNCell", "GRUCell", "LSTMCell", "StackedRNNCells", "ConvLSTMCell",
     # takes (query, value): checked by its own test below

@@ -384,6 +384,7 @@ LAYER_ARGS = {
     "AdaptiveAveragePooling3D": ((2,), (None, 3, 3, 3, 2)),
     "AdaptiveMaxPooling1D": ((2,), (None, 5, 2)), "AdaptiveMaxPooling2D": ((2,), (None, 5, 5, 2)),
     "AdaptiveMaxPooling3D": ((2,), (None, 3, 3, 3, 2)),
+    "Hashing": ((3,), None),
 }
 
 LAYER_ARGS.update({  # the layer catalogue of issue 15

@@ -41,7 +41,7 @@ Merging: ``Add``, ``Subtract``, ``Multiply``, ``Average``, ``Maximum``, ``Minimu
 Activations as layers: ``ReLU``, ``LeakyReLU``, ``PReLU``, ``ELU``, ``Softmax``.
 
 Preprocessing: ``Normalization``, ``Rescaling``, ``Resizing``, ``CenterCrop``,
-``CategoryEncoding``, ``Discretization``, ``StringLookup``, ``IntegerLookup``,
+``CategoryEncoding``, ``Discretization``, ``Hashing``, ``StringLookup``, ``IntegerLookup``,
 ``TextVectorization``; augmentation (training only): ``RandomFlip``, ``RandomCrop``,
 ``RandomContrast``, ``RandomTranslation``, ``RandomRotation``, ``RandomZoom``.
 """
@@ -63,6 +63,7 @@ from profond.layers.conv_transpose import (Conv1DTranspose, Conv2DTranspose, Con
 from profond.layers.core import Activation, Dense, Identity
 from profond.layers.einsum_dense import EinsumDense
 from profond.layers.embedding import Embedding
+from profond.layers.hashing import Hashing
 from profond.layers.image_preprocessing import CenterCrop, Rescaling, Resizing
 from profond.layers.lambda_layer import Lambda
 from profond.layers.lookup import IntegerLookup, StringLookup
@@ -110,6 +111,7 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "get", "regist
            "BatchNormalization", "Normalization", "LayerNormalization", "RMSNormalization",
            "UnitNormalization", "GroupNormalization",
            "SimpleRNN", "GRU", "LSTM", "Bidirectional", "TimeDistributed", "Embedding", "Masking",
+           "Hashing",
            "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
            "KerasTensor", "Attention", "AdditiveAttention", "MultiHeadAttention",
            # reshaping, padding, cropping, up-sampling
