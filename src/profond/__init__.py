@@ -24,7 +24,7 @@ from profond.models import Model, Sequential
 from profond.io.model_file import load_model
 from profond.lr_finder import find_learning_rate
 from profond import pruning
-from profond import data, datasets
+from profond import data, datasets, distribution
 
 __version__ = "0.1.0"
 
@@ -32,4 +32,5 @@ __all__ = ["Tensor", "Variable", "tensor", "no_grad", "enable_grad", "is_grad_en
            "set_grad_enabled", "backend", "random", "ops", "saving", "activations", "callbacks",
            "constraints", "initializers", "layers", "losses", "metrics", "optimizers",
            "regularizers", "schedules", "Input", "Model", "Sequential",
-           "load_model", "find_learning_rate", "pruning", "data", "datasets", "__version__"]
+           "load_model", "find_learning_rate", "pruning", "data", "datasets", "distribution",
+           "__version__"]
