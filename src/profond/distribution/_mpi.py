@@ -129,6 +129,7 @@ def abort(message: str) -> None:  # pragma: no cover - ends the process
     sys.stderr.write(f"profond.distribution: {message}; ending every rank (MPI_Abort).\n")
     sys.stderr.flush()
     _state["comm"].Abort(1)
+    os._exit(1)  # MPI_Abort may return before mpiexec ends this process: leave now
 
 
 def wait(request, what: str, timeout) -> None:
