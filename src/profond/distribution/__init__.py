@@ -21,12 +21,12 @@ How a rank that dies stops the others is in :mod:`profond.distribution._mpi`.
 from __future__ import annotations
 
 from profond.distribution import _mpi
-from profond.distribution._mpi import is_primary, rank, size
+from profond.distribution._mpi import abort, is_primary, rank, size
 from profond.distribution.data_parallel import DataParallel
 from profond.distribution.sweep import map
 
 __all__ = ["DataParallel", "set_distribution", "distribution", "rank", "size", "is_primary",
-           "map"]
+           "map", "abort"]
 
 _state = {"distribution": None}
 

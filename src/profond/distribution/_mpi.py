@@ -125,9 +125,12 @@ def _abort_on_uncaught_exception(comm) -> None:
 
 
 def abort(message: str) -> None:  # pragma: no cover - ends the process
-    """Print ``message`` and end every rank (``MPI_Abort``)."""
+    """Print ``message`` and end every rank (``MPI_Abort``; this process alone, with status 1,
+    when it is not one of several ranks)."""
     sys.stderr.write(f"profond.distribution: {message}; ending every rank (MPI_Abort).\n")
     sys.stderr.flush()
+    if communicator() is None:
+        sys.exit(1)
     _state["comm"].Abort(1)
     os._exit(1)  # MPI_Abort may return before mpiexec ends this process: leave now
 
