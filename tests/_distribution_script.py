@@ -3,7 +3,7 @@ one process to compare): ``python _distribution_script.py MODE FOLDER EPOCHS``.
 
 Modes: ``train`` (to EPOCHS, checkpointing into FOLDER; ``dropout`` adds a Dropout layer),
 ``resume`` (from FOLDER's newest checkpoint to EPOCHS), ``die`` (rank 1 raises in its third
-epoch), ``leave`` (rank 1 exits quietly in its third epoch: the timeout, 5 s, stops rank 0), ``map`` (a sweep spread over the ranks). Rank 0 writes ``FOLDER/../result-MODE.npz``:
+epoch), ``leave`` (rank 1 exits quietly in its third epoch: the timeout, 5 s, stops rank 0), ``map`` (a sweep spread over the ranks, and a small width-vs-depth lab). Rank 0 writes ``FOLDER/../result-MODE.npz``:
 every rank's final weights, and what each rank wrote in FOLDER (recorded with an audit hook).
 """
 
@@ -68,6 +68,14 @@ def sweep_point(width):
     return model.fit(x, y, batch_size=16, epochs=2, verbose=0).history["loss"][-1]
 
 
+def small_lab():
+    """The width-vs-depth lab on a small grid (its runs spread with distribution.map)."""
+    from profond.labs import width_vs_depth
+
+    return width_vs_depth.run(quick=True, seeds=1, n=200, epochs=2, repeats=1, widths=(4, 8),
+                              depths=(1, 2))
+
+
 def _record_writes(folder):
     """Every write-mode open, rename, removal or new folder under ``folder``."""
     folder = os.path.abspath(folder)
@@ -98,7 +106,8 @@ def main(mode, folder, epochs):
     writes = _record_writes(folder)
     if mode == "map":
         widths = [2, 3, 5, 8, 13]
-        result = {"losses": np.array(distribution.map(sweep_point, widths))}
+        result = {"losses": np.array(distribution.map(sweep_point, widths)),
+                  "grid": np.asarray(small_lab()["data"]["grid"])}
     else:
         if mode in ("die", "leave"):
             def fail(epoch, logs):

@@ -252,8 +252,25 @@ def test_a_rank_that_leaves_quietly_stops_the_other_after_the_timeout(tmp_path):
 def test_map_over_two_ranks_gives_the_serial_results(tmp_path):
     out = _launch("map", tmp_path / "run", 0)
     assert out.returncode == 0, out.stderr
-    spread = _result(tmp_path / "result-map.npz")["losses"]
+    spread = _result(tmp_path / "result-map.npz")
     script = _script()
     with profond.random.preserved():
         serial = [script.sweep_point(w) for w in (2, 3, 5, 8, 13)]
-    np.testing.assert_array_equal(spread, serial)
+        lab = script.small_lab()
+    np.testing.assert_array_equal(spread["losses"], serial)
+    np.testing.assert_array_equal(spread["grid"], np.asarray(lab["data"]["grid"]))
+
+
+@needs_mpi
+def test_profond_train_under_mpiexec_trains_on_two_ranks_and_rank_0_reports(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(Path(profond.__file__).parents[1]),
+               OMP_NUM_THREADS="1")
+    code = "import sys; from profond.cli.main import main; sys.exit(main())"
+    out = subprocess.run([_mpiexec(), "-n", "2", sys.executable, "-c", code, "train", "--out",
+                          str(tmp_path / "run"), "--epochs", "2", "--quiet"], env=env,
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("run folder:") == 1  # one report, rank 0's
+    assert sorted(os.listdir(tmp_path)) == ["run"]
+    assert {"checkpoint.safetensors", "history.csv", "model.safetensors", "recipe.json",
+            "results.json"} <= set(os.listdir(tmp_path / "run"))

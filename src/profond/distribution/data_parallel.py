@@ -138,6 +138,8 @@ class Replica:
         self._global_count = None
         self._own_state = None
         self._buckets = None
+        weights = model.trainable_weights
+        self._dtype = weights[0].data.dtype if weights else np.dtype("float32")
 
     # --- the start: rank 0's state everywhere --------------------------------------------------
     def start(self, variables) -> None:
@@ -183,9 +185,7 @@ class Replica:
             counts = np.array([n], dtype=np.float64)
             _mpi.allreduce_sum(counts, "the sum of the batch sizes", self.timeout)
             total = counts[0]
-        dtype = self.model.trainable_weights[0].data.dtype if self.model.trainable_weights \
-            else np.float32
-        self.loss_seed = np.asarray(n / total, dtype=dtype)
+        self.loss_seed = np.asarray(n / total, dtype=self._dtype)
         rng = prandom.generator()
         shared = rng.bit_generator.state
         rng.bit_generator.state = self._own_state
