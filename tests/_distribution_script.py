@@ -1,10 +1,12 @@
 """Data-parallel runs that test_distribution.py launches with ``mpiexec -n 2`` (and runs in
 one process to compare): ``python _distribution_script.py MODE FOLDER EPOCHS``.
 
-Modes: ``train`` (to EPOCHS, checkpointing into FOLDER; ``dropout`` adds a Dropout layer),
-``resume`` (from FOLDER's newest checkpoint to EPOCHS), ``die`` (rank 1 raises in its third
-epoch), ``leave`` (rank 1 exits quietly in its third epoch: the timeout, 5 s, stops rank 0), ``map`` (a sweep spread over the ranks, and a small width-vs-depth lab). Rank 0 writes ``FOLDER/../result-MODE.npz``:
-every rank's final weights, and what each rank wrote in FOLDER (recorded with an audit hook).
+Modes: ``train`` (to EPOCHS, checkpointing into FOLDER; ``train-dropout`` adds a Dropout
+layer), ``resume`` (from FOLDER's newest checkpoint to EPOCHS), ``die`` (rank 1 raises in its
+third epoch), ``leave`` (rank 1 exits quietly in its third epoch: the timeout, 5 s, stops rank
+0), ``map`` (a sweep spread over the ranks, a small width-vs-depth lab, then a fit on each
+rank's own half of the data). Rank 0 writes ``FOLDER/../result-MODE.npz``: every rank's final
+weights, and what each rank wrote in FOLDER (recorded with an audit hook).
 """
 
 import os
@@ -108,6 +110,16 @@ def main(mode, folder, epochs):
         widths = [2, 3, 5, 8, 13]
         result = {"losses": np.array(distribution.map(sweep_point, widths)),
                   "grid": np.asarray(small_lab()["data"]["grid"])}
+        # Each rank's own half of the data (auto_shard_dataset=False), 16 rows a step each.
+        distribution.set_distribution(distribution.DataParallel(auto_shard_dataset=False))
+        profond.random.seed(11)
+        x, y, _, _ = data()
+        half = slice(comm.Get_rank() * 84, (comm.Get_rank() + 1) * 84)
+        model = build()
+        model.fit(x[half], y[half], batch_size=16, epochs=2, verbose=0)
+        every = comm.gather(model.get_weights(), root=0)
+        result.update({f"w{r}_{i}": w for r, ws in enumerate(every or [])
+                       for i, w in enumerate(ws)})
     else:
         if mode in ("die", "leave"):
             def fail(epoch, logs):

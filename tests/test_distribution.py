@@ -249,7 +249,7 @@ def test_a_rank_that_leaves_quietly_stops_the_other_after_the_timeout(tmp_path):
 
 
 @needs_mpi
-def test_map_over_two_ranks_gives_the_serial_results(tmp_path):
+def test_map_over_two_ranks_gives_the_serial_results_and_own_data_trains(tmp_path):
     out = _launch("map", tmp_path / "run", 0)
     assert out.returncode == 0, out.stderr
     spread = _result(tmp_path / "result-map.npz")
@@ -259,6 +259,9 @@ def test_map_over_two_ranks_gives_the_serial_results(tmp_path):
         lab = script.small_lab()
     np.testing.assert_array_equal(spread["losses"], serial)
     np.testing.assert_array_equal(spread["grid"], np.asarray(lab["data"]["grid"]))
+    # Each rank's own data (auto_shard_dataset=False): the ranks still hold one model.
+    for a, b in zip(_weights(spread, 0), _weights(spread, 1)):
+        np.testing.assert_array_equal(a, b)
 
 
 @needs_mpi

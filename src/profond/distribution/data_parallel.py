@@ -122,10 +122,10 @@ class DataParallel:
 class Replica:
     """One rank's side of a data-parallel ``fit``: the hooks ``Model.fit`` calls.
 
-    ``start()`` once training begins; ``shard(batches)`` around the training and validation
-    batches; ``step(x)`` (or ``wrap_step``) around each training step (inside it,
-    ``loss_seed`` starts the backward pass); ``sum_gradients(grads)`` before the optimizer; ``reduce_logs(logs, n)``
-    for the logs callbacks see.
+    ``start(variables)`` once training begins; ``shard(batches)`` around the training and
+    validation batches; ``step(x)`` (or ``wrap_step``) around each training step (inside it,
+    ``loss_seed`` starts the backward pass); ``sum_gradients(grads)`` before the optimizer;
+    ``reduce_logs(logs, n)`` for the logs callbacks see.
     """
 
     def __init__(self, strategy: DataParallel, model):
@@ -143,7 +143,8 @@ class Replica:
 
     # --- the start: rank 0's state everywhere --------------------------------------------------
     def start(self, variables) -> None:
-        """Give every rank rank 0's weights, optimizer state and random generator."""
+        """Give every rank rank 0's weights, optimizer state (for ``variables``, the trainable
+        variables in the optimizer's order) and random generator."""
         model = self.model
         weights = model.get_weights()
         if weights:
@@ -164,7 +165,22 @@ class Replica:
     # --- batches -----------------------------------------------------------------------------
     def shard(self, batches, training: bool = True):
         """This rank's part of each batch of ``batches`` (an epoch per iteration)."""
-        return None if batches is None else _Shards(self, batches, training)
+        if batches is None:
+            return None
+        try:
+            steps = len(batches)
+        except TypeError:  # a generator's: unknown
+            steps = None
+        if training and not self.auto_shard and steps is not None:
+            # Each rank's own data: as many steps everywhere, or ranks would wait forever.
+            counts = np.array([steps, steps ** 2], dtype=np.float64)
+            _mpi.allreduce_sum(counts, "the count of each rank's batches", self.timeout)
+            if counts[0] ** 2 != self.size * counts[1]:
+                raise ValueError(f"The 'x' parameter of fit must give every rank as many "
+                                 f"batches per epoch with DataParallel(auto_shard_dataset="
+                                 f"False). Got {steps} batches on rank {self.rank} and "
+                                 f"{counts[0] / self.size:g} on average instead.")
+        return _Shards(self, batches, training)
 
     def _begin_epoch(self) -> None:
         """Seed this rank's stream for the epoch's steps: from the shared generator's state

@@ -11,7 +11,6 @@ not depend on which points ran before it on the same rank.
 
 from __future__ import annotations
 
-import builtins
 import pickle
 
 import numpy as np
@@ -52,15 +51,15 @@ def map(fn, grid, timeout=None) -> list:  # noqa: A001 - the name the issue asks
     here, count = _mpi.rank(), _mpi.size()
     mine = {}
     with _mpi.training_alone():
-        for i in builtins.range(here, len(points), count):
+        for i in range(here, len(points), count):
             with prandom.preserved():
                 mine[i] = fn(points[i])
     if count == 1:
-        return [mine[i] for i in builtins.range(len(points))]
+        return [mine[i] for i in range(len(points))]
     results = {}
     for part in _allgather_objects(mine, timeout):
         results.update(part)
-    return [results[i] for i in builtins.range(len(points))]
+    return [results[i] for i in range(len(points))]
 
 
 def _allgather_objects(obj, timeout) -> list:
