@@ -8,18 +8,19 @@ Three configurations, each in fresh processes, alternating within each round:
 - ``2 ranks x 1 thread``: ``mpiexec -n 2``, ``DataParallel``, each rank half of each batch;
 - ``1 rank x 2 threads``: the same cores used by BLAS's threads instead.
 
-Each run times ``--epochs`` epochs of the network over ``--samples`` samples (after one warm-up
-epoch over a tenth of them) and reports the median; each worker also times one in-place
-``Allreduce`` of the network's gradients (its parameter count in float32), the communication
-one step adds.
+Each run times ``--epochs`` epochs of the network over ``--mlp-samples`` or ``--samples``
+samples (after one warm-up epoch over a tenth of them) and reports the median; each worker
+also times one in-place ``Allreduce`` of the network's gradients (its parameter count in
+float32), the communication one step adds.
 
-Then ``--model``-style output: per network (MLP, CNN, and bench/rnn.py's LSTM and GRU), the
+Then the model: per network (MLP, CNN, and bench/rnn.py's LSTM and GRU), the
 compute per sample measured on one thread, the bytes allreduced per step, and the ring
 all-reduce cost ``2 (N - 1) / N * bytes / bandwidth + 2 (N - 1) * latency`` at 10 Gb/s (TCP,
 30 us a message) and 100 Gb/s (InfiniBand, 2 us), with the N at which a step's communication
 overtakes its compute.
 
-Run: python bench/distributed.py [--samples 12000] [--epochs 3] [--rounds 2]
+Run: python bench/distributed.py [--mlp-samples 60000] [--samples 6400] [--epochs 3]
+[--rounds 2]
 (needs mpi4py and mpiexec: pip install 'profond[mpi]').
 """
 
@@ -168,31 +169,36 @@ def model_table(measured) -> list:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--samples", type=int, default=12_000)
+    parser.add_argument("--samples", type=int, default=6_400,
+                        help="samples per epoch of the CNN (and a quarter of it for the RNNs)")
+    parser.add_argument("--mlp-samples", type=int, default=60_000,
+                        help="samples per epoch of the MLP (bench/mlp.py's 60,000)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--networks", nargs="+", default=["mlp", "cnn"])
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.worker, args.samples, args.epochs)
-    print(f"epoch over {args.samples:,} samples, median of {args.epochs} epochs x "
-          f"{args.rounds} rounds; {os.cpu_count()} cores on this machine")
+    print(f"median of {args.epochs} epochs x {args.rounds} rounds; {os.cpu_count()} cores on "
+          "this machine")
     results = {}
     for name in args.networks:
+        samples = args.mlp_samples if name == "mlp" else args.samples
         for _ in range(args.rounds):
             for label, ranks, threads in CONFIGS:
                 results.setdefault((name, label), []).append(
-                    launch(name, ranks, threads, args.samples, args.epochs))
+                    launch(name, ranks, threads, samples, args.epochs))
         base = statistics.median(r["epoch_s"] for r in results[(name, CONFIGS[0][0])])
-        print(f"\n{name}: {results[(name, CONFIGS[0][0])][0]['params']:,} parameters, batch "
-              f"{results[(name, CONFIGS[0][0])][0]['batch']}")
+        first = results[(name, CONFIGS[0][0])][0]
+        print(f"\n{name}: {first['params']:,} parameters, batch {first['batch']}, one epoch over "
+              f"{samples:,} samples")
         for label, ranks, _ in CONFIGS:
             runs = results[(name, label)]
             t = statistics.median(r["epoch_s"] for r in runs)
             extra = ""
             if ranks > 1:
                 ar = statistics.median(r["allreduce_s"] for r in runs)
-                steps = -(-args.samples // runs[0]["batch"])
+                steps = -(-samples // runs[0]["batch"])
                 extra = (f"  (one gradient Allreduce {1e3 * ar:.2f} ms, {steps} a epoch: "
                          f"{ar * steps:.2f} s)")
             print(f"  {label:20s} {t:7.2f} s  speed-up {base / t:4.2f}{extra}")
