@@ -41,10 +41,10 @@ def set_distribution(value) -> None:
     Examples
     --------
     >>> from profond import distribution
-    >>> distribution.set_distribution("data")
+    >>> distribution.set_distribution("data")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: The 'value' parameter of set_distribution must be a DataParallel or None. Got 'data' instead.
+    ValueError: The 'value' parameter of set_distribution must be a DataParallel or None. ...
     """
     if value is not None and not isinstance(value, DataParallel):
         raise ValueError("The 'value' parameter of set_distribution must be a DataParallel or "

@@ -95,7 +95,8 @@ def is_primary() -> bool:
 
 
 def alone() -> bool:
-    """Whether this rank trains by itself now (inside a point of :func:`profond.distribution.map`)."""
+    """Whether this rank trains by itself now (inside a point of
+    :func:`profond.distribution.map`)."""
     return _state["alone"]
 
 

@@ -305,5 +305,6 @@ class _Shards:
                                  "what is left of the data: choose a batch_size that leaves "
                                  "at least one sample per rank, or none).")
             replica._global_count = n
-            yield tuple(None if part is None else map_structure(lambda a: a[lo:hi], part)
+            rows = slice(lo, hi)
+            yield tuple(None if part is None else map_structure(lambda a, r=rows: a[r], part)
                         for part in batch)

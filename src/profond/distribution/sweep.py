@@ -21,7 +21,7 @@ from profond.distribution import _mpi
 __all__ = ["map"]
 
 
-def map(fn, grid, timeout=None) -> list:  # noqa: A001 - the name the issue asks for
+def map(fn, grid, timeout=None) -> list:  # Keras-style module function; shadows the builtin here
     """``[fn(point) for point in grid]``, the points spread over the MPI ranks.
 
     Parameters

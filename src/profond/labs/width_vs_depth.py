@@ -74,8 +74,8 @@ def run(quick: bool = False, seed: int = 0, n: int | None = None, epochs: int | 
             # Every (network, seed) run at once: under mpiexec, spread over the ranks.
             pairs = [(label, hidden, s) for label, hidden in (("wide", WIDE), ("deep", DEEP))
                      for s in range(repeats)]
-            done = distribution.map(lambda p: train_mse(p[1], x, y, x_te, y_te, epochs,
-                                                        batch_size, 1000 * seed + p[2]), pairs)
+            done = distribution.map(lambda p, y=y, y_te=y_te: train_mse(
+                p[1], x, y, x_te, y_te, epochs, batch_size, 1000 * seed + p[2]), pairs)
             for label, hidden in (("wide", WIDE), ("deep", DEEP)):
                 runs = [r for p, r in zip(pairs, done) if p[0] == label]
                 entry[label] = {"hidden": list(hidden), "params": runs[0][1],
