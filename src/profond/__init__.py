@@ -25,7 +25,7 @@ from profond.models import Model, Sequential
 from profond.io.model_file import load_model
 from profond.lr_finder import find_learning_rate
 from profond import pruning
-from profond import data, datasets, utils, preprocessing
+from profond import data, datasets, distribution, preprocessing, utils
 
 __version__ = "0.1.0"
 
@@ -34,4 +34,4 @@ __all__ = ["Tensor", "Variable", "tensor", "no_grad", "enable_grad", "is_grad_en
            "activations", "callbacks", "constraints", "initializers", "layers", "losses",
            "metrics", "optimizers", "regularizers", "schedules", "Input", "Model", "Sequential",
            "load_model", "find_learning_rate", "pruning", "data", "datasets", "utils",
-           "preprocessing", "__version__"]
+           "preprocessing", "distribution", "__version__"]

@@ -453,6 +453,7 @@ def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=No
 
     import profond
     from profond import data as pdata
+    from profond import distribution
     from profond._files import atomic_write_text
     from profond._validation import check_int
     from profond.callbacks import ModelCheckpoint, load_checkpoint
@@ -475,8 +476,11 @@ def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=No
     out_dir = os.fspath(out_dir) if out_dir else os.path.join(
         "runs", f"{recipe['name']}-{time.strftime('%Y%m%d-%H%M%S')}")
     checkpoint_path = os.path.join(out_dir, "checkpoint.safetensors")
-    os.makedirs(out_dir, exist_ok=True)
-    atomic_write_text(os.path.join(out_dir, "recipe.json"), json.dumps(recipe, indent=2) + "\n")
+    writes = distribution.is_primary()  # under mpiexec, rank 0 alone writes the run folder
+    if writes:
+        os.makedirs(out_dir, exist_ok=True)
+        atomic_write_text(os.path.join(out_dir, "recipe.json"),
+                          json.dumps(recipe, indent=2) + "\n")
     profond.random.seed(seed)
     d = recipe["data"]
     if d.get("dataset") in _SERIES:
@@ -530,7 +534,8 @@ def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=No
         history.plot(os.path.join(out_dir, "learning_curves.png"), title=recipe["name"])
     except ImportError:  # matplotlib absent: the CSV still holds the curves
         pass
-    model.save(os.path.join(out_dir, "model.safetensors"))
+    if writes:
+        model.save(os.path.join(out_dir, "model.safetensors"))
     # epochs_run counts the whole run; train_seconds times only the epochs this call ran
     # (epochs_this_run, after initial_epoch ones restored from the checkpoint).
     results = {"recipe": recipe["name"], "seed": seed, "epochs_run": len(history.epoch),
@@ -540,5 +545,7 @@ def run_recipe(recipe: dict, out_dir=None, verbose=1, epochs=None, batch_size=No
                "n_train": int(len(x_train)), "n_val": int(len(x_val)),
                "n_test": int(len(x_test)),
                **{f"test_{k}": float(v) for k, v in test.items()}, "out_dir": out_dir}
-    atomic_write_text(os.path.join(out_dir, "results.json"), json.dumps(results, indent=2) + "\n")
+    if writes:
+        atomic_write_text(os.path.join(out_dir, "results.json"),
+                          json.dumps(results, indent=2) + "\n")
     return results

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 
+from profond import distribution
 from profond._files import remove_stale_temporaries
 from profond._validation import check_choice
 from profond.callbacks.checkpoint import CheckpointWriter, read_checkpoint_state, \
@@ -91,7 +92,8 @@ class BackupAndRestore(CheckpointWriter):
 
     def on_train_begin(self, logs=None):
         self._restored = None
-        remove_stale_temporaries(self.backup_path)
+        if distribution.is_primary():  # the only writer (every rank reads the backup)
+            remove_stale_temporaries(self.backup_path)
         if not os.path.exists(self.backup_path):
             return
         from profond.io.model_file import load_model
@@ -129,7 +131,7 @@ class BackupAndRestore(CheckpointWriter):
                    training_state=self.checkpoint_state(epoch, logs))
 
     def on_train_end(self, logs=None):
-        if not self.delete_checkpoint:
+        if not self.delete_checkpoint or not distribution.is_primary():
             return
         if os.path.exists(self.backup_path):
             os.remove(self.backup_path)

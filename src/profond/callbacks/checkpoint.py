@@ -59,6 +59,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from profond import distribution
 from profond import random as prandom
 from profond._files import remove_stale_temporaries
 from profond._validation import check_choice
@@ -187,7 +188,8 @@ class CheckpointWriter(Callback):
             return
         epoch, logs = self._pending
         self._pending = None
-        self._write(epoch, logs)
+        if distribution.is_primary():  # one writer for every rank of a data-parallel run
+            self._write(epoch, logs)
 
     def checkpoint_state(self, epoch, logs) -> dict:
         """:func:`training_state` of this callback's model and callback list."""
@@ -256,7 +258,8 @@ class ModelCheckpoint(CheckpointWriter):
 
     def on_train_begin(self, logs=None):
         # A run killed in the middle of a write leaves its temporary file: clear them.
-        remove_stale_temporaries(re.sub(r"\{[^{}]*\}", "*", self.filepath))
+        if distribution.is_primary():
+            remove_stale_temporaries(re.sub(r"\{[^{}]*\}", "*", self.filepath))
 
     def _improved(self, value) -> bool:
         return value < self.best if self.mode == "min" else value > self.best

@@ -6,6 +6,7 @@ import csv
 import math
 import os
 
+from profond import distribution
 from profond.callbacks.base import Callback
 
 __all__ = ["CSVLogger"]
@@ -98,6 +99,8 @@ class CSVLogger(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        if not distribution.is_primary():  # rank 0 writes for every rank
+            return
         if self._file is None:
             self._open()
         if self.keys is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from profond import distribution
 from profond._files import atomic_write_text
 from profond.callbacks.base import Callback
 
@@ -38,7 +39,10 @@ class History(Callback):
             self.history.setdefault(k, []).append(v)
 
     def to_csv(self, path) -> None:
-        """Write the history as CSV (one row per epoch), atomically."""
+        """Write the history as CSV (one row per epoch), atomically (on rank 0 alone when
+        several MPI processes run: see :func:`profond.distribution.is_primary`)."""
+        if not distribution.is_primary():
+            return
         keys = list(self.history)
         lines = [",".join(["epoch"] + keys)]
         for i, e in enumerate(self.epoch):
@@ -55,7 +59,9 @@ class History(Callback):
         """
         from profond.plotting import plot_history
 
-        return plot_history(self, path=path, title=title)
+        # Under mpiexec, rank 0 alone saves the file (every rank gets the figure).
+        return plot_history(self, path=path if distribution.is_primary() else None,
+                            title=title)
 
     def diagnose(self, **thresholds):
         """Read the learning curves: underfitting, overfitting from epoch k, balanced,

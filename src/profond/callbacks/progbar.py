@@ -14,6 +14,7 @@ import shutil
 import sys
 import time
 
+from profond import distribution
 from profond.callbacks.base import Callback
 
 __all__ = ["ProgressBar"]
@@ -88,7 +89,7 @@ class ProgressBar(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = time.perf_counter()
         self._seen = 0
-        if self._use_bar():
+        if self._use_bar() and distribution.is_primary():
             from tqdm.auto import tqdm
 
             total = self.params.get("steps")
@@ -109,6 +110,8 @@ class ProgressBar(Callback):
     def on_epoch_end(self, epoch, logs=None):
         elapsed = time.perf_counter() - self._t0
         stream = self.stream or sys.stderr
+        if not distribution.is_primary():  # one console for every rank: rank 0's
+            return
         if self._bar is not None:
             self._bar.set_postfix_str("", refresh=False)  # the figures follow, in full
             self._bar.close()
@@ -139,5 +142,7 @@ class ProgressBar(Callback):
         if self._in_fit:
             return
         elapsed = time.perf_counter() - self._t0
+        if not distribution.is_primary():
+            return
         print(f"{self._seen}/{self._seen} - {elapsed:.1f}s - {_fmt(logs or {})}",
               file=self.stream or sys.stderr, flush=True)

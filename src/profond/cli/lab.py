@@ -61,15 +61,18 @@ def _run_all(args) -> int:
     from profond import labs
     from profond.labs.report import write_report
 
+    from profond import distribution
+
     out = args.out or "labs-report"
     names = labs.names()
-    bar = _progress(names)
+    quiet = not distribution.is_primary()  # under mpiexec, rank 0 reports
+    bar = None if quiet else _progress(names)
     iterator = bar if bar is not None else names
     results = []
     for i, name in enumerate(iterator):
         if bar is not None:
             bar.set_postfix_str(name)
-        else:
+        elif not quiet:
             print(f"[{i + 1}/{len(names)}] {name}", flush=True)
         try:
             results.append(labs.run_lab(name, quick=args.quick, seed=args.seed,
@@ -79,6 +82,8 @@ def _run_all(args) -> int:
                             "traceback": traceback.format_exc()})
     if bar is not None:
         bar.close()
+    if quiet:
+        return 1 if any("error" in r for r in results) else 0
     path = write_report(results, out, embed=not args.no_embed)
     for r in results:
         status = "error" if "error" in r else ("holds" if r["holds"] else "DOES NOT HOLD")
@@ -104,6 +109,10 @@ def run(args) -> int:
     module = labs.get(args.name)
     out = args.out or os.path.join("labs", module.NAME)
     result = labs.run_lab(module.NAME, quick=args.quick, seed=args.seed, out_dir=out)
+    from profond import distribution
+
+    if not distribution.is_primary():  # under mpiexec, rank 0 reports
+        return 0
     print(f"{result['title']} ({result['seconds']:.1f} s)")
     print(f"claim: {result['claim']}")
     cols = result["table"]["columns"]

@@ -77,6 +77,10 @@ def main(argv=None) -> int:
         return 130
     except Exception as err:  # noqa: BLE001 - a CLI user gets one line, never a traceback
         print(f"profond {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        from profond import distribution
+
+        if distribution.size() > 1:  # under mpiexec: the other ranks must not wait for this one
+            distribution.abort(f"rank {distribution.rank()} of profond {args.command} failed")
         return USAGE_ERROR
 
 

@@ -84,7 +84,12 @@ def run(args) -> int:
 
     from profond.recipe import load_recipe, run_recipe
 
+    from profond import distribution
+
     check_args(args)
+    # Under mpiexec: the recipe's fit is data-parallel over the ranks, and rank 0 reports.
+    if distribution.size() > 1 and distribution.distribution() is None:
+        distribution.set_distribution(distribution.DataParallel())
     if args.resume:
         return _resume(args)
     source = args.recipe or "default recipe (digits_mlp)"
@@ -138,6 +143,10 @@ def _resume(args) -> int:
 
 
 def _print_results(results) -> int:
+    from profond import distribution
+
+    if not distribution.is_primary():
+        return 0
     metrics = {k: v for k, v in results.items() if k.startswith("test_")}
     shown = "  ".join(f"{k[5:]}={v:.4f}" for k, v in metrics.items())
     print(f"{results['recipe']}: {results['params']:,} parameters, {_epochs_line(results)}")

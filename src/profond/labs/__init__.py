@@ -85,12 +85,13 @@ def run_lab(name: str, quick: bool = False, seed: int = 0, out_dir=None) -> dict
     Returns the lab's result with ``"images"`` added: the PNG paths relative to ``out_dir``
     (empty without ``out_dir``).
     """
+    from profond import distribution
     from profond._files import atomic_write_text
 
     module = get(name)
     result = module.run(quick=quick, seed=seed)
     result["images"] = []
-    if out_dir is not None:
+    if out_dir is not None and distribution.is_primary():  # under mpiexec, rank 0 writes
         out_dir = os.fspath(out_dir)
         os.makedirs(out_dir, exist_ok=True)
         paths = module.plot(result, out_dir)

@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 
+from profond import distribution
 from profond.labs._common import (Stopwatch, above, all_ok, bears_out, fmt, load_digits_split,
                                   make_result, mlp, over_seeds, pyplot, save, seed_everything)
 
@@ -60,15 +61,19 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None):
         finder = find_learning_rate(_model(seed, x_tr.shape[1], 0.01), x_tr, y_tr,
                                     start_lr=1e-5, end_lr=10.0, num_steps=150)
         right = float(finder.suggested_learning_rate or finder.min_loss_learning_rate / 10)
-        runs = {}
-        for label, lr in (("too small", SMALL_LR), ("finder's choice", right),
-                          ("too large", LARGE_LR)):
-            model = _model(seed, x_tr.shape[1], lr)
-            h = model.fit(x_tr, y_tr, epochs=epochs, batch_size=32, verbose=0,
-                          validation_data=(x_te, y_te)).history
-            runs[label] = {"learning_rate": lr, "loss": [float(v) for v in h["loss"]],
-                           "val_accuracy": float(h["val_accuracy"][-1])
-                           if math.isfinite(h["loss"][-1]) else 0.1}
+        rates = (("too small", SMALL_LR), ("finder's choice", right), ("too large", LARGE_LR))
+
+        def train(lr):  # seeded by _model: the same run wherever it runs
+            h = _model(seed, x_tr.shape[1], lr).fit(x_tr, y_tr, epochs=epochs, batch_size=32,
+                                                    verbose=0,
+                                                    validation_data=(x_te, y_te)).history
+            return {"learning_rate": lr, "loss": [float(v) for v in h["loss"]],
+                    "val_accuracy": float(h["val_accuracy"][-1])
+                    if math.isfinite(h["loss"][-1]) else 0.1}
+
+        # The three rates at once: under mpiexec, spread over the ranks.
+        runs = dict(zip([label for label, _ in rates],
+                        distribution.map(train, [lr for _, lr in rates])))
     final = {k: r["loss"][-1] for k, r in runs.items()}
     rows = [[k, fmt(r["learning_rate"]), fmt(r["loss"][0]), fmt(r["loss"][-1]),
              round(r["val_accuracy"], 4)] for k, r in runs.items()]

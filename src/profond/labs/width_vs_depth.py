@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 
+from profond import distribution
 from profond.labs._common import (Stopwatch, above, all_ok, bears_out, fmt, make_result, mlp,
                                   over_seeds, pyplot, save, seed_everything)
 
@@ -70,21 +71,24 @@ def run(quick: bool = False, seed: int = 0, n: int | None = None, epochs: int | 
         for fname, f in FUNCTIONS.items():
             y, y_te = f(x)[:, None].astype(np.float32), f(x_te)[:, None].astype(np.float32)
             entry = {}
+            # Every (network, seed) run at once: under mpiexec, spread over the ranks.
+            pairs = [(label, hidden, s) for label, hidden in (("wide", WIDE), ("deep", DEEP))
+                     for s in range(repeats)]
+            done = distribution.map(lambda p, y=y, y_te=y_te: train_mse(
+                p[1], x, y, x_te, y_te, epochs, batch_size, 1000 * seed + p[2]), pairs)
             for label, hidden in (("wide", WIDE), ("deep", DEEP)):
-                runs = [train_mse(hidden, x, y, x_te, y_te, epochs, batch_size, 1000 * seed + s)
-                        for s in range(repeats)]
+                runs = [r for p, r in zip(pairs, done) if p[0] == label]
                 entry[label] = {"hidden": list(hidden), "params": runs[0][1],
                                 "mse": float(np.mean([r[0] for r in runs])),
                                 "mse_per_seed": [r[0] for r in runs]}
             pair[fname] = entry
         y, y_te = (FUNCTIONS["x·y"](x)[:, None].astype(np.float32),
                    FUNCTIONS["x·y"](x_te)[:, None].astype(np.float32))
-        grid = np.zeros((len(depths), len(widths)))
-        grid_params = np.zeros((len(depths), len(widths)), dtype=int)
-        for i, d in enumerate(depths):
-            for j, w in enumerate(widths):
-                grid[i, j], grid_params[i, j] = train_mse([w] * d, x, y, x_te, y_te, epochs,
-                                                          batch_size, seed)
+        cells = [(d, w) for d in depths for w in widths]
+        done = distribution.map(lambda c: train_mse([c[1]] * c[0], x, y, x_te, y_te, epochs,
+                                                    batch_size, seed), cells)
+        grid = np.array([r[0] for r in done]).reshape(len(depths), len(widths))
+        grid_params = np.array([r[1] for r in done], dtype=int).reshape(grid.shape)
     rows = []
     for fname, entry in pair.items():
         for label in ("wide", "deep"):

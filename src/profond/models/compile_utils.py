@@ -6,7 +6,7 @@ from profond import losses as losses_mod
 from profond import metrics as metrics_mod
 from profond.autograd.tensor import Tensor
 
-__all__ = ["CompiledLoss", "CompiledMetrics", "output_names"]
+__all__ = ["CompiledLoss", "CompiledMetrics", "output_names", "check_metrics"]
 
 
 def output_names(y_pred, names=None) -> list[str] | None:
@@ -280,3 +280,26 @@ class CompiledMetrics:
     @property
     def all(self):
         return [m for ms in (self.metrics or {}).values() for m in ms]
+
+
+def check_metrics(spec, param):
+    """Resolve every metric ``compile`` was given, so that a wrong name fails there and not in
+    the first batch of ``fit``."""
+    from profond import metrics as metrics_mod
+
+    if spec is None:
+        return
+    if isinstance(spec, dict) and "class_name" not in spec:  # one list per output name
+        for value in spec.values():
+            check_metrics(value, param)
+        return
+    for m in spec if isinstance(spec, (list, tuple)) else [spec]:
+        if isinstance(m, (list, tuple)):  # one list per output, by position
+            check_metrics(m, param)
+        elif not (isinstance(m, str) and m.lower() in ("accuracy", "acc")):
+            try:
+                metrics_mod.get(m)
+            except ValueError as err:
+                raise ValueError(f"The '{param}' parameter of compile must hold metric names, "
+                                 f"Metric objects or functions. Got {m!r} instead: {err} "
+                                 "('accuracy' picks the accuracy that fits the loss.)") from None

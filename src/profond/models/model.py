@@ -8,6 +8,7 @@ from __future__ import annotations
 import warnings
 
 from profond import backend
+from profond import distribution as distribution_mod
 from profond import optimizers as optimizers_mod
 from profond._validation import check_int
 from profond.autograd.engine import no_grad
@@ -15,7 +16,7 @@ from profond.autograd.tensor import Tensor
 from profond.callbacks import CallbackList, History, ProgressBar
 from profond.callbacks.divergence import attach_guard
 from profond.layers.base import Layer
-from profond.models.compile_utils import CompiledLoss, CompiledMetrics
+from profond.models.compile_utils import CompiledLoss, CompiledMetrics, check_metrics
 from profond.training import data_adapter
 from profond.training.data_adapter import batch_length
 from profond.training.structure import flatten, map_structure, unflatten
@@ -35,30 +36,7 @@ def _functional_class():
     return saving.builtin_objects("keras.src.models.functional")["Functional"]
 
 
-# --- compile's and fit's argument checks (the rest are in the data adapter and the kinds' get)
-
-def _check_metrics(spec, param):
-    """Resolve every metric ``compile`` was given, so that a wrong name fails there and not in
-    the first batch of ``fit``."""
-    from profond import metrics as metrics_mod
-
-    if spec is None:
-        return
-    if isinstance(spec, dict) and "class_name" not in spec:  # one list per output name
-        for value in spec.values():
-            _check_metrics(value, param)
-        return
-    for m in spec if isinstance(spec, (list, tuple)) else [spec]:
-        if isinstance(m, (list, tuple)):  # one list per output, by position
-            _check_metrics(m, param)
-        elif not (isinstance(m, str) and m.lower() in ("accuracy", "acc")):
-            try:
-                metrics_mod.get(m)
-            except ValueError as err:
-                raise ValueError(f"The '{param}' parameter of compile must hold metric names, "
-                                 f"Metric objects or functions. Got {m!r} instead: {err} "
-                                 "('accuracy' picks the accuracy that fits the loss.)") from None
-
+# --- fit's argument checks (the rest are in the data adapter and the kinds' get)
 
 def _check_fit_arguments(verbose, shuffle, callbacks, validation_freq, validation_batch_size,
                          validation_steps):
@@ -132,6 +110,8 @@ class Model(Layer):
         # pays nothing), and the index in its epoch of the batch being trained on.
         self._gradient_callbacks = None
         self._train_batch = 0
+        # This rank's side of a data-parallel fit (None: training in this process alone).
+        self._replica = None
 
     # --- compile ---------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -158,8 +138,8 @@ class Model(Layer):
         if loss is None:
             raise ValueError("compile() needs a loss, e.g. loss='mse' or "
                              "loss='sparse_categorical_crossentropy'.")
-        _check_metrics(metrics, "metrics")
-        _check_metrics(kwargs.get("weighted_metrics"), "weighted_metrics")
+        check_metrics(metrics, "metrics")
+        check_metrics(kwargs.get("weighted_metrics"), "weighted_metrics")
         self.optimizer = optimizers_mod.get(optimizer)
         self.compiled_loss = CompiledLoss(loss, loss_weights,
                                           output_names=getattr(self, "output_names", None))
@@ -209,10 +189,15 @@ class Model(Layer):
         variables = self._trainable_cache
         for v in variables:
             v.grad = None
-        loss.backward()
+        replica = self._replica
+        # Data-parallel: this rank's share of the global batch weighs its gradients, which
+        # are then summed over the ranks.
+        loss.backward(None if replica is None else replica.loss_seed)
         grads = [v.grad for v in variables]
         for v in variables:  # the optimizer gets the arrays; the variables keep no reference
             v.grad = None
+        if replica is not None:
+            grads = replica.sum_gradients(grads)
         if self._gradient_callbacks is not None:
             self._gradient_callbacks.on_train_batch_gradients(self._train_batch, grads,
                                                               variables)
@@ -327,8 +312,13 @@ class Model(Layer):
         watch_gradients = callback_list.has("on_train_batch_gradients")
         self._gradient_callbacks = callback_list if watch_gradients else None
         self._train_batch = 0
+        strategy = distribution_mod.distribution()
+        replica = None if strategy is None else strategy.replica(self)
         try:
             callback_list.on_train_begin()
+            if replica is not None:  # after a checkpoint's restore: rank 0's state everywhere
+                replica.start(self._trainable_cache)
+                self._replica = replica
             if callback_list.start_epoch is not None:  # a checkpoint's run, resumed
                 initial_epoch = callback_list.start_epoch
             if guard is not None and initial_epoch == 0 < epochs and not data.from_source:
@@ -336,12 +326,16 @@ class Model(Layer):
             logs = self._run_epochs(callback_list, data, initial_epoch, epochs, validation_freq)
         finally:
             self._gradient_callbacks = None
+            self._replica = None
         callback_list.on_train_end(logs)
         return history
 
     def _run_epochs(self, callback_list, data, initial_epoch, epochs, validation_freq):
         """fit's loop: the epochs, each its batches, then validation; returns the last logs."""
-        batches = data.batches
+        replica = self._replica
+        batches = data.batches if replica is None else replica.shard(data.batches)
+        validation = data.validation if replica is None else \
+            replica.shard(data.validation, training=False)
         batch_hooks = callback_list.has("on_train_batch_end") or \
             callback_list.has("on_train_batch_begin")
         watch_gradients = self._gradient_callbacks is not None
@@ -352,6 +346,8 @@ class Model(Layer):
             loss_sum = 0.0
             seen = 0
             train_step, update_metrics = self.train_step, self.compiled_metrics.update
+            if replica is not None:
+                train_step = replica.wrap_step(train_step)
             for step, (xb, yb, swb) in enumerate(batches):
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
@@ -363,16 +359,16 @@ class Model(Layer):
                 seen += n
                 update_metrics(yb, y_pred, swb)
                 if batch_hooks:
-                    logs = {"loss": loss_sum / seen, **self.compiled_metrics.results()}
+                    logs = self._epoch_logs(loss_sum, seen)
                     callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
-            logs = {"loss": loss_sum / max(seen, 1), **self.compiled_metrics.results()}
-            if data.validation is not None and \
+            logs = self._epoch_logs(loss_sum, seen)
+            if validation is not None and \
                     (epoch + 1 - initial_epoch) % validation_freq == 0:
                 # As Keras, validation is an evaluation: the test hooks of fit's callbacks run.
                 callback_list.on_test_begin()
-                val = self._evaluate_batches(data.validation, callback_list)
+                val = self._evaluate_batches(validation, callback_list)
                 callback_list.on_test_end(val)
                 logs.update({f"val_{k}": v for k, v in val.items()})
             callback_list.on_epoch_end(epoch, logs)
@@ -385,6 +381,11 @@ class Model(Layer):
             if self.stop_training:
                 break
         return logs
+
+    def _epoch_logs(self, loss_sum, seen) -> dict:
+        """The mean loss and the metrics so far (over every rank in data-parallel fit)."""
+        logs = {"loss": loss_sum / max(seen, 1), **self.compiled_metrics.results()}
+        return logs if self._replica is None else self._replica.reduce_logs(logs, seen)
 
     # --- evaluate / predict --------------------------------------------------------------------
     def _evaluate_batches(self, batches, callback_list=None):
@@ -405,7 +406,7 @@ class Model(Layer):
                 if batch_logs:  # the running loss and metrics, as Keras's batch logs
                     callback_list.on_test_batch_end(
                         step, {"loss": loss_sum / seen, **self.compiled_metrics.results()})
-        return {"loss": loss_sum / max(seen, 1), **self.compiled_metrics.results()}
+        return self._epoch_logs(loss_sum, seen)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):

@@ -8,14 +8,76 @@ elementary ops):
     d x   = gamma / sqrt(var + eps) * (g - mean(g) - x_hat * mean(g * x_hat))
 
 Inference normalises with fixed statistics (the layer's moving averages): an affine map.
+
+Synchronised batch normalisation (data-parallel training): inside
+:func:`summed_over_replicas`, each replica holds a part of the batch, and the four sums the
+op needs (of ``x`` and of ``(x - mean)**2`` forward, of ``g`` and ``g * x_hat`` backward) are
+summed over the replicas before use, so every replica normalises with the statistics of the
+whole batch, as one process would. The gradients of ``gamma`` and ``beta`` stay local: the
+optimizer's gradient sum adds them up with the others.
 """
 
 from __future__ import annotations
 
+import contextlib
+
 from profond.autograd.tensor import Tensor
 from profond.autograd.function import as_tensor, make, normalize_axis
 
-__all__ = ["batch_norm_train", "batch_norm_inference"]
+__all__ = ["batch_norm_train", "batch_norm_inference", "summed_over_replicas"]
+
+# The function that sums an array over the replicas in place (None: one process).
+_replicas = {"sum": None}
+
+
+@contextlib.contextmanager
+def summed_over_replicas(sum_in_place):
+    """Within the block, :func:`batch_norm_train` takes its statistics over every replica's
+    part of the batch.
+
+    Parameters
+    ----------
+    sum_in_place : callable
+        ``sum_in_place(buffer)`` replaces a contiguous float64 array with its sum over the
+        replicas (an MPI ``Allreduce``); every replica calls it in the same order.
+
+    Examples
+    --------
+    One replica "summing" with a second that holds the same data gives that data's
+    statistics:
+
+    >>> import numpy as np, profond
+    >>> from profond import ops
+    >>> x = profond.tensor(np.array([[1.0], [3.0]]))
+    >>> def double(buffer):
+    ...     buffer *= 2
+    >>> with ops.normalization.summed_over_replicas(double):
+    ...     _, mean, var = ops.batch_norm_train(x, epsilon=0.0)
+    >>> mean, var
+    (array([2.], dtype=float32), array([1.], dtype=float32))
+    """
+    previous = _replicas["sum"]
+    _replicas["sum"] = sum_in_place
+    try:
+        yield
+    finally:
+        _replicas["sum"] = previous
+
+
+def _global_sums(xp, count, *sums):
+    """``(count, *sums)`` summed over the replicas (float64 on the wire, the sums' dtype
+    after), or as they are with one process."""
+    sum_in_place = _replicas["sum"]
+    if sum_in_place is None:
+        return (count, *sums)
+    buffer = xp.concatenate([xp.asarray([count], dtype="float64")] +
+                            [s.reshape(-1).astype("float64") for s in sums])
+    sum_in_place(buffer)
+    out, start = [int(buffer[0])], 1
+    for s in sums:
+        out.append(buffer[start:start + s.size].reshape(s.shape).astype(s.dtype))
+        start += s.size
+    return tuple(out)
 
 
 def _stats_shape(x, axes):
@@ -57,9 +119,17 @@ def batch_norm_train(x, gamma=None, beta=None, axis=-1, epsilon: float = 1e-3):
     shape = _stats_shape(x, axes)
     xd = x.data
     count = xd.size // max(1, _prod(shape))
-    mean = xd.mean(axis=axes, keepdims=True)
-    xhat = xd - mean
-    var = (xhat * xhat).mean(axis=axes, keepdims=True)
+    synchronised = _replicas["sum"] is not None
+    if synchronised:
+        count, total = _global_sums(x.xp, count, xd.sum(axis=axes, keepdims=True))
+        mean = total / count
+        xhat = xd - mean
+        _, squares = _global_sums(x.xp, 0, (xhat * xhat).sum(axis=axes, keepdims=True))
+        var = squares / count
+    else:
+        mean = xd.mean(axis=axes, keepdims=True)
+        xhat = xd - mean
+        var = (xhat * xhat).mean(axis=axes, keepdims=True)
     inv = 1.0 / x.xp.sqrt(var + epsilon)
     xhat *= inv
     scale = inv if gamma is None else inv * gamma.data.reshape(shape)
@@ -75,8 +145,12 @@ def batch_norm_train(x, gamma=None, beta=None, axis=-1, epsilon: float = 1e-3):
         gxhat = (g * xhat).sum(axis=axes, keepdims=True)
         gx = None
         if x.requires_grad:
-            gx = g - gsum / count
-            gx -= xhat * (gxhat / count)
+            # The input's gradient needs the whole batch's sums; gamma's and beta's are the
+            # local ones (the optimizer's gradient sum adds the replicas' up).
+            gsum_all, gxhat_all = _global_sums(x.xp, 0, gsum, gxhat)[1:] if synchronised \
+                else (gsum, gxhat)
+            gx = g - gsum_all / count
+            gx -= xhat * (gxhat_all / count)
             gx *= scale
         grads = [gx]
         if gamma is not None:
