@@ -38,7 +38,7 @@ REFERENCE = ["autograd", "ops", "layers", "models", "activations", "initializers
              "regularizers", "constraints", "losses", "metrics", "optimizers", "schedules",
              "callbacks", "saving", "training", "io", "data", "datasets", "pruning", "utils",
              "lr_finder", "plotting", "diagnosis", "testing", "random", "backend", "labs",
-             "sklearn"]
+             "sklearn", "distribution"]
 
 
 def _source_hash() -> str:
