@@ -222,3 +222,18 @@ def test_conv_lstm_gradients_and_training():
         layers.ConvLSTM2D(2, 3)(np.ones((2, 3, 4, 4)))
     with pytest.raises(ValueError, match=r"'kernel_size' parameter of ConvLSTMCell .* larger"):
         layers.ConvLSTM2D(2, 5)(np.ones((1, 2, 3, 3, 1)))
+
+
+def test_conv_lstm_layer_equals_its_cell_stepped_with_dropout():
+    # the layer's all-steps input convolution against the cell called step by step
+    x = draw((3, 4, 5, 2)).astype("float32")
+    layer = layers.ConvLSTM1D(2, 3, padding="same", dropout=0.5, recurrent_dropout=0.3, seed=4,
+                              return_sequences=True)
+    twin = layers.ConvLSTM1D(2, 3, padding="same", dropout=0.5, recurrent_dropout=0.3, seed=4,
+                             return_sequences=True)
+    layer.build((None, 4, 5, 2))
+    twin.build((None, 4, 5, 2))
+    twin.set_weights(layer.get_weights())
+    twin._stepped = lambda *a, **k: layers.RNN._stepped(twin, *a, **k)
+    np.testing.assert_allclose(layer(x, training=True).numpy(), twin(x, training=True).numpy(),
+                               rtol=1e-5, atol=1e-6)

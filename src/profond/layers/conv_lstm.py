@@ -108,13 +108,26 @@ class ConvLSTMCell(_Cell):
         shape = (batch_size,) + tuple(self.state_size[0])
         return [Tensor(backend.xp().zeros(shape, dtype=self.kernel.dtype)) for _ in range(2)]
 
+    def input_projection(self, inputs):
+        """The four gates' input convolution of ``inputs`` (any number of maps: ``ConvLSTM``
+        runs it once over every step of the sequence)."""
+        return _CONV[self.rank](inputs, self.kernel, self.bias, strides=self.strides,
+                                padding=self.padding, dilation_rate=self.dilation_rate)
+
     def call(self, inputs, states, training=None):
+        if training:
+            mask = self.get_dropout_mask(inputs)
+            inputs = inputs if mask is None else inputs * mask
+        return self.recurrent_step(self.input_projection(inputs), states, training)
+
+    def recurrent_step(self, projected, states, training=None):
+        """LSTM's update from the step's projected input and the previous states."""
         h, c = states[0], states[1]
-        inputs, h = self._dropped(inputs, h, training)
-        conv = _CONV[self.rank]
-        z = conv(inputs, self.kernel, self.bias, strides=self.strides, padding=self.padding,
-                 dilation_rate=self.dilation_rate)
-        z = z + conv(h, self.recurrent_kernel, None, strides=1, padding="same")
+        if training:
+            mask = self.get_recurrent_dropout_mask(h)
+            h = h if mask is None else h * mask
+        z = projected + _CONV[self.rank](h, self.recurrent_kernel, None, strides=1,
+                                         padding="same")
         zi, zf, zc, zo = ops.split(z, 4, axis=-1)
         act = self.recurrent_activation
         c = act(zf) * c + act(zi) * self.activation(zc)
@@ -171,6 +184,18 @@ class _ConvLSTM(RNN):
     @property
     def _output_size(self):
         return self.cell.filters
+
+    def _stepped(self, inputs, states, mask, training, step=None):
+        # The input convolution of every step at once, over (batch * time) maps, as the fused
+        # recurrent kernels do with their input GEMM; the loop keeps the recurrent one only.
+        cell = self.cell
+        B, T = inputs.shape[:2]
+        if training:  # one input dropout mask per sequence, the same at every step
+            dropped = cell.get_dropout_mask(inputs[:, 0])
+            inputs = inputs if dropped is None else inputs * ops.expand_dims(dropped, 1)
+        projected = cell.input_projection(ops.reshape(inputs, (B * T,) + inputs.shape[2:]))
+        projected = ops.reshape(projected, (B, T) + projected.shape[1:])
+        return super()._stepped(projected, states, mask, training, step=cell.recurrent_step)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)

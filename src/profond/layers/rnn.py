@@ -178,10 +178,13 @@ class RNN(Layer):
                                **cell._fused_arguments())
         return output, list(new)
 
-    def _stepped(self, inputs, states, mask, training):
+    def _stepped(self, inputs, states, mask, training, step=None):
+        """The cell called at each step (``step(inputs[:, t], states, **kwargs)``: the cell's
+        ``__call__`` by default)."""
         T = inputs.shape[1]
-        kwargs = {"training": training} if isinstance(self.cell, Layer) else {}
-        step = self.cell if isinstance(self.cell, Layer) else self.cell.call
+        kwargs = {"training": training} if isinstance(self.cell, Layer) or step else {}
+        if step is None:
+            step = self.cell if isinstance(self.cell, Layer) else self.cell.call
         previous, outputs = None, []
         xp = inputs.xp
         for t in (range(T - 1, -1, -1) if self.go_backwards else range(T)):
