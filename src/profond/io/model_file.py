@@ -1,5 +1,8 @@
 """Whole-model files: architecture, compile settings, weights and optimizer state in ONE file.
 
+``save_model`` and ``load_model`` also take Keras 3's ``.keras`` files, by their suffix (a zip
+holding a ``config.json`` is one whatever its name): see :mod:`profond.io.keras_format`.
+
 The file is a plain `safetensors <https://huggingface.co/docs/safetensors>`_ file:
 
 * tensors ``"{i:04d}/{layer}/{weight}"`` are the weights in Keras's ``get_weights()`` order and
@@ -31,12 +34,13 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 
 import numpy as np
 
 from profond import random as prandom
 from profond import saving
-from profond.io import safetensors_file
+from profond.io import keras_format, safetensors_file
 from profond.io._naming import check_config_round_trips, serialized
 from profond.io.safetensors_file import ModelFileError
 from profond.io.weights_file import stored_variables, weights_to_dict
@@ -163,7 +167,8 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
     model : Model
         A built model; a subclassed model needs ``get_config``/``from_config``.
     filepath : str or path-like
-        Must end in ``.safetensors``.
+        Ends in ``.safetensors`` (profond's file) or ``.keras`` (Keras 3's, which Keras loads;
+        see :mod:`profond.io.keras_format`).
     overwrite : bool, default True
         When False, refuse to replace an existing file.
     training_state : dict, optional
@@ -191,8 +196,14 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
     True
     """
     filepath = os.fspath(filepath)
+    if filepath.endswith(".keras"):
+        if training_state is not None:
+            raise ValueError(f"A Keras .keras file cannot hold a training state; save "
+                             f"checkpoints to resume from as '.safetensors'. Got {filepath!r}.")
+        return keras_format.save_keras(model, filepath, overwrite=overwrite)
     if not filepath.endswith(".safetensors"):
-        raise ValueError(f"The filepath for save must end in '.safetensors'. Got {filepath!r}.")
+        raise ValueError(f"The 'filepath' parameter of save must end in '.safetensors' "
+                         f"(profond's file) or '.keras' (Keras 3's). Got {filepath!r} instead.")
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath!r} exists and overwrite=False.")
     if not model.built:
@@ -233,6 +244,19 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
     safetensors_file.write(filepath, tensors, metadata)
 
 
+def _is_keras_archive(filepath) -> bool:
+    """A ``.keras`` name, or a zip that holds a Keras model's ``config.json``."""
+    if filepath.endswith(".keras"):
+        return True
+    if not os.path.isfile(filepath) or not zipfile.is_zipfile(filepath):
+        return False
+    try:
+        with zipfile.ZipFile(filepath) as archive:
+            return "config.json" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 # --- load --------------------------------------------------------------------------------------
 def _fail(filepath, what):
     raise ModelFileError(f"{filepath!r} is not a valid profond model file: {what}")
@@ -245,6 +269,8 @@ def load_model(filepath, compile=True):
     Parameters
     ----------
     filepath : str or path-like
+        A profond ``.safetensors`` model file, or a Keras 3 ``.keras`` file (written by Keras
+        or by profond; see :mod:`profond.io.keras_format`).
     compile : bool, default True
         Compile the model as it was saved and restore the optimizer's state.
 
@@ -261,6 +287,8 @@ def load_model(filepath, compile=True):
         a class or function that is not registered in this program.
     """
     filepath = os.fspath(filepath)
+    if _is_keras_archive(filepath):
+        return keras_format.load_keras(filepath, compile=compile)
     meta = read_metadata(filepath)
     tensors = safetensors_file.read(filepath)[1]
     weight_keys = sorted(k for k in tensors if not k.startswith(("optimizer/",

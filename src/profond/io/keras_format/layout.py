@@ -105,8 +105,9 @@ def _layer_attributes(layer, is_model):
 
 
 def layer_groups(model) -> list:
-    """``[(group path, layer, [variables])]`` for every layer of ``model``, at the paths Keras
-    gives them (the model itself first, at ``""``).
+    """``[(group path, layer, [variables], name)]`` for every layer of ``model``, at the paths
+    Keras gives them (the model itself first, at ``""``); ``name`` is what Keras writes in the
+    group's ``vars`` attributes (the layer's name, or its cell's).
 
     A layer's variables are filled from ``<path>/vars/<i>`` (``<path>/cell/vars/<i>`` for a
     recurrent layer); a path names the group whose ``vars`` subgroup holds them.
@@ -119,10 +120,11 @@ def layer_groups(model) -> list:
         visited.add(id(obj))
         kind = _model_kind(obj)
         if isinstance(obj, _RECURRENT):
-            out.append((path, obj, []))
-            out.append((_join(path, "cell"), obj, _own_weights(obj)))
+            out.append((path, obj, [], obj.name))
+            out.append((_join(path, "cell"), obj, _own_weights(obj),
+                        f"{snake_case(type(obj).__name__)}_cell"))
             return
-        out.append((path, obj, _own_weights(obj)))
+        out.append((path, obj, _own_weights(obj), obj.name))
         if isinstance(obj, Bidirectional):
             walk(obj.backward_layer, _join(path, "backward_layer"))
             walk(obj.forward_layer, _join(path, "forward_layer"))
