@@ -182,7 +182,11 @@ def apply_optimizer_arrays(optimizer, trainable, arrays) -> None:
         raise ValueError(f"the file holds {len(arrays)} optimizer variables; a "
                          f"{type(optimizer).__name__} of this model has {expected}")
     iterations = int(np.asarray(arrays[0]))
-    learning_rate = float(np.asarray(arrays[1])) if has_lr else None
+    learning_rate = state["learning_rate"]
+    if has_lr and np.float32(learning_rate) != np.float32(np.asarray(arrays[1])):
+        # Keras stores it in float32: the config's own number is kept when it is the same one
+        # (0.01, not 0.009999999776), so a crossing changes no update
+        learning_rate = float(np.asarray(arrays[1]))
     new = [dict(s) for s in slots]
     for (i, name), array in zip(order, arrays[1 + has_lr:]):
         if tuple(array.shape) != tuple(new[i][name].shape):
