@@ -18,6 +18,7 @@ import numpy as np
 
 from profond import backend
 from profond._validation import require
+from profond.io.foreign import describe
 from profond.io.keras_format.layout import layer_groups, optimizer_slot_order
 
 __all__ = ["h5py", "write_h5_bytes", "read_weights", "read_optimizer_arrays", "has_keras_weights",
@@ -214,22 +215,25 @@ def load_weights_h5(model, filepath) -> None:
     all or nothing."""
     h5 = h5py()
     filepath = os.fspath(filepath)
+    if not os.path.isfile(filepath):
+        raise FileNotFoundError(f"No file at {filepath!r}.")
     if zipfile.is_zipfile(filepath):
         with zipfile.ZipFile(filepath) as archive:
             if "model.weights.h5" not in archive.namelist():
-                raise ValueError(f"{filepath!r} is a zip archive without model.weights.h5, not "
-                                 "a Keras .keras file.")
+                raise ValueError(describe(filepath) or f"{filepath!r} is a zip archive without "
+                                 "model.weights.h5, not a Keras .keras file.")
             source = io.BytesIO(archive.read("model.weights.h5"))
     else:
         source = filepath
     try:
         f = h5.File(source, "r")
     except OSError as err:
-        raise ValueError(f"{filepath!r} is not a readable HDF5 file ({err}).") from None
+        raise ValueError(describe(filepath) or f"{filepath!r} is neither a Keras .weights.h5 "
+                         f"file nor a .keras file (h5py: {err}).") from None
     with f:
         if not has_keras_weights(f):
-            raise ValueError(f"{filepath!r} is an HDF5 file without Keras weights (no 'vars' or "
-                             f"'layers' group; it holds {sorted(f.keys())[:5]}).")
+            raise ValueError(describe(filepath) if source is filepath else
+                             f"{filepath!r} holds an HDF5 file without Keras weights.")
         try:
             pairs = read_weights(f, model)
         except ValueError as err:

@@ -21,6 +21,7 @@ from profond import random as prandom
 from profond import saving
 from profond._files import atomic_write_bytes
 from profond.io._naming import check_config_round_trips, serialized
+from profond.io.foreign import describe
 from profond.io.keras_format import h5_weights
 from profond.io.keras_format.config_translation import KerasFileError, to_keras, to_profond
 
@@ -38,14 +39,19 @@ def _fail(filepath, what):
 def read_archive(filepath) -> tuple[dict, bytes | None]:
     """``(config, weights)``: a ``.keras`` file's ``config.json`` decoded and the bytes of its
     ``model.weights.h5`` (None when it has none). Nothing is extracted to disk."""
+    if not os.path.isfile(filepath):
+        raise FileNotFoundError(f"No file at {filepath!r}.")
     try:
         archive = zipfile.ZipFile(filepath)
     except zipfile.BadZipFile:
-        _fail(filepath, "it is not a zip archive (truncated or of another format?).")
+        raise KerasFileError(describe(filepath) or f"{filepath!r} is not a Keras .keras file: "
+                             "it is not a zip archive (truncated or of another format?).") \
+            from None
     with archive:
         names = set(archive.namelist())
         if "config.json" not in names:
-            _fail(filepath, f"it has no config.json (it holds {sorted(names)[:5]}).")
+            raise KerasFileError(describe(filepath) or f"{filepath!r} is not a Keras .keras "
+                                 f"file: it has no config.json.")
         if archive.getinfo("config.json").file_size > _MAX_JSON:
             _fail(filepath, "its config.json is larger than 64 MiB.")
         try:
