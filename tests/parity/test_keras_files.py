@@ -248,3 +248,69 @@ def test_compile_settings_cross(tmp_path):
     assert float(k_model.optimizer.learning_rate) == pytest.approx(0.01)
     back = profond.load_model(tmp_path / "m.keras")
     assert back.get_compile_config()["loss"] == "mse"
+
+
+def _registered_tower(lib):
+    """The same registered subclassed model in both libraries (each registry its own class)."""
+    L = lib.layers
+    base = keras.Model if lib is keras else profond.Model
+    register = keras.saving.register_keras_serializable if lib is keras else \
+        profond.saving.register_keras_serializable
+
+    @register(package="files_parity", name="Tower")
+    class Tower(base):
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.hidden = L.Dense(units, activation="relu")
+            self.head = L.Dense(2)
+
+        def call(self, x):
+            return self.head(self.hidden(x))
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    return Tower
+
+
+@pytest.mark.parametrize("writer", ["keras", "profond"])
+def test_a_registered_subclassed_model_crosses_as_a_keras_file(tmp_path, writer):
+    towers = {"keras": _registered_tower(keras), "profond": _registered_tower(profond)}
+    model = towers[writer](units=4)
+    x = _inputs((5,), None)
+    model(x)
+    _scramble(model, seed=6)
+    model.save(tmp_path / "t.keras")
+    loaded = keras.saving.load_model(tmp_path / "t.keras") if writer == "profond" else \
+        profond.load_model(tmp_path / "t.keras")
+    assert loaded.units == 4
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               **TOL)
+
+
+def test_a_learning_rate_schedule_crosses_and_training_continues(tmp_path):
+    x, y = _data()
+
+    def build(lib):
+        L = lib.layers
+        model = lib.Sequential([L.Input((4,)), L.Dense(3, activation="tanh"), L.Dense(1)])
+        model.compile(optimizer=lib.optimizers.Adam(lib.optimizers.schedules.ExponentialDecay(
+            0.05, decay_steps=3, decay_rate=0.5)), loss="mse")
+        return model
+
+    p_model = build(profond)
+    p_model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    p_model.save(tmp_path / "p.keras")
+    k_model = keras.saving.load_model(tmp_path / "p.keras")
+    k_model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    p_model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(p_model.get_weights(), k_model.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+    k_model.save(tmp_path / "k.keras")
+    back = profond.load_model(tmp_path / "k.keras")
+    assert back.optimizer.iterations == 12
+    k_model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    back.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(back.get_weights(), k_model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
