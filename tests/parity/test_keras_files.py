@@ -314,3 +314,22 @@ def test_a_learning_rate_schedule_crosses_and_training_continues(tmp_path):
     back.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
     for a, b in zip(back.get_weights(), k_model.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_a_weights_file_carries_a_compiled_models_optimizer_as_in_keras(tmp_path):
+    x, y = _data()
+    k_model = _regression(keras, "adam")
+    k_model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    k_model.save_weights(tmp_path / "k.weights.h5")
+    p_model = _regression(profond, "adam")
+    p_model.load_weights(tmp_path / "k.weights.h5")
+    assert p_model.optimizer.iterations == 4
+    k_model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    p_model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(p_model.get_weights(), k_model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    p_model.save_weights(tmp_path / "p.weights.h5")
+    fresh = _regression(keras, "adam")
+    fresh.optimizer.build(fresh.trainable_variables)  # Keras loads only into a built optimizer
+    fresh.load_weights(tmp_path / "p.weights.h5")
+    assert int(fresh.optimizer.iterations) == 8

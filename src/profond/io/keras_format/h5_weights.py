@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import warnings
 import zipfile
 
 import numpy as np
@@ -149,19 +150,20 @@ def _learning_rate_is_a_variable(optimizer) -> bool:
 
 
 def optimizer_arrays(optimizer, trainable) -> list | None:
-    """The optimizer's variables as Keras stores them, or None before its first update
-    (Keras then has no state to load either)."""
+    """The optimizer's variables as Keras stores them: before its first update, the step count
+    and learning rate alone (as Keras writes an optimizer it has not built)."""
     state = optimizer.get_state()
     index = {id(v): i for i, v in enumerate(optimizer.variables)}
+    head = [np.asarray(state["iterations"], dtype=np.int64)]
+    if _learning_rate_is_a_variable(optimizer):
+        head.append(np.asarray(state["learning_rate"], dtype=np.float32))
     if not index:
-        return None
+        return head
     if any(id(v) not in index for v in trainable) or len(index) != len(trainable):
         raise ValueError("The optimizer holds state for variables that are not the model's "
                          "trainable weights; it cannot be saved with the model.")
     slots = [state["slots"][index[id(v)]] for v in trainable]
-    out = [np.asarray(state["iterations"], dtype=np.int64)]
-    if _learning_rate_is_a_variable(optimizer):
-        out.append(np.asarray(state["learning_rate"], dtype=np.float32))
+    out = head
     out.extend(np.asarray(slots[i][name]) for i, name in optimizer_slot_order(optimizer, slots))
     if type(optimizer).__name__ == "Nadam":
         out.append(_nadam_u_product(optimizer, int(state["iterations"])))
@@ -171,12 +173,14 @@ def optimizer_arrays(optimizer, trainable) -> list | None:
 def apply_optimizer_arrays(optimizer, trainable, arrays) -> None:
     """Restore a built-or-not optimizer's state from Keras's variables (see
     :func:`optimizer_arrays`); nothing changes when ``arrays`` do not fit."""
+    has_lr = _learning_rate_is_a_variable(optimizer)
+    if len(arrays) == 1 + has_lr and int(np.asarray(arrays[0])) == 0:
+        return  # an optimizer saved before its first update: no state yet
     optimizer.build(trainable)
     state = optimizer.get_state()
     index = {id(v): i for i, v in enumerate(optimizer.variables)}
     slots = [state["slots"][index[id(v)]] for v in trainable]
     order = optimizer_slot_order(optimizer, slots)
-    has_lr = _learning_rate_is_a_variable(optimizer)
     extra = 1 if type(optimizer).__name__ == "Nadam" else 0
     expected = 1 + has_lr + len(order) + extra
     if len(arrays) != expected:
@@ -204,15 +208,19 @@ def apply_optimizer_arrays(optimizer, trainable, arrays) -> None:
 # --- .weights.h5 files ---------------------------------------------------------------------------
 def save_weights_h5(model, filepath) -> None:
     """Write ``model``'s weights as Keras 3's ``.weights.h5`` (atomically), which a Keras model
-    of the same architecture loads with ``load_weights``."""
+    of the same architecture loads with ``load_weights``. As Keras does, a compiled model's
+    optimizer variables are written too."""
     from profond._files import atomic_write_bytes
 
-    atomic_write_bytes(filepath, write_h5_bytes(model))
+    optimizer = getattr(model, "optimizer", None)
+    arrays = None if optimizer is None else optimizer_arrays(optimizer, model.trainable_weights)
+    atomic_write_bytes(filepath, write_h5_bytes(model, arrays, getattr(optimizer, "name", None)))
 
 
 def load_weights_h5(model, filepath) -> None:
     """Load a Keras 3 ``.weights.h5`` file (or a ``.keras`` file's weights) into ``model``,
-    all or nothing."""
+    all or nothing. As Keras does, a compiled model's optimizer takes the file's optimizer
+    variables when they fit it."""
     h5 = h5py()
     filepath = os.fspath(filepath)
     if not os.path.isfile(filepath):
@@ -236,7 +244,15 @@ def load_weights_h5(model, filepath) -> None:
                              f"{filepath!r} holds an HDF5 file without Keras weights.")
         try:
             pairs = read_weights(f, model)
+            arrays = read_optimizer_arrays(f)
         except ValueError as err:
             raise ValueError(f"{filepath!r} does not fit model '{model.name}': {err}.") from None
     for var, array in pairs:
         var.assign(array.astype(var.dtype, copy=False))
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and arrays:
+        try:
+            apply_optimizer_arrays(optimizer, model.trainable_weights, arrays)
+        except ValueError as err:
+            warnings.warn(f"{filepath!r}: the optimizer's variables were not loaded ({err}); "
+                          "the weights were.", stacklevel=3)
