@@ -205,3 +205,26 @@ def test_model_checkpoint_writes_keras_files(tmp_path):
     with pytest.raises(ValueError, match="must end in '.safetensors' or '.keras' with "
                                          "save_weights_only=False"):
         ModelCheckpoint(str(tmp_path / "m.weights.h5"))
+
+
+def test_what_only_profond_has_is_refused_when_saving_for_keras(tmp_path):
+    pytest.importorskip("h5py")
+    model = profond.Sequential([layers.Input((3,)), layers.Dense(2, activation="step")])
+    with pytest.raises(ValueError, match="Cannot save layer 'dense.*' as a Keras file: it uses "
+                                         "'step', which is profond's own"):
+        model.save(tmp_path / "m.keras")
+    model = profond.Sequential([layers.Input((3,)), layers.Dense(2)])
+    model.compile(optimizer=profond.optimizers.SGD(schedules.StepDecay(0.1, drop=0.5, every=2, unit="step")),
+                  loss="mse")
+    with pytest.raises(ValueError, match="'StepDecay', which is profond's own"):
+        model.save(tmp_path / "m.keras")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_object_a_layer_holds_is_named_with_the_layer(tmp_path):
+    path = _archive(tmp_path / "m.keras", _sequential(_dense(
+        name="head", kernel_initializer={"module": "keras.initializers", "class_name": "STFT",
+                                         "config": {}, "registered_name": None})))
+    with pytest.raises(KerasFileError, match=r"the STFT \(module 'keras.initializers'\), in "
+                                             "the layer 'head', is not something profond has"):
+        profond.load_model(path)

@@ -46,6 +46,10 @@ _INERT = {"ema_momentum": lambda config: not config.get("use_ema"),
 # Arguments of profond's config that Keras's class of the same name does not take, with the
 # value at which leaving them out changes nothing (Keras's SpatialDropout takes no trainable).
 _KERAS_LACKS = {"SpatialDropout1D": {"trainable": True}, "SpatialDropout2D": {"trainable": True}}
+# What profond has and Keras 3 lacks: a file naming them would not load in Keras.
+_PROFOND_ONLY = {"keras.activations": {"step", "step_ste"},
+                 "keras.optimizers.schedules": {"StepDecay"}}
+_ACTIVATION_KEYS = ("activation", "recurrent_activation")
 _MODEL_KEYS = ("layers", "input_layers", "output_layers", "build_input_shape")
 
 
@@ -102,16 +106,24 @@ def _accepted_arguments(cls) -> set:
     return names
 
 
-def _owner(spec):
+def _owner(spec, within=None):
+    """``"the layer 'dense' (Dense, module 'keras.layers')"``, or, for an object a layer
+    holds, ``"the function 'gelu' (module ...), in the layer 'dense',"``."""
     inner = spec.get("config")
-    name = inner.get("name") if isinstance(inner, dict) else None
-    what = "layer" if isinstance(name, str) else "object"
-    shown = f" '{name}'" if isinstance(name, str) else ""
-    return f"the {what}{shown} ({spec.get('class_name')}, module {spec.get('module')!r})"
+    module = spec.get("module")
+    if spec.get("class_name") == "function" and isinstance(inner, str):
+        what = f"the function {inner!r} (module {module!r})"
+    elif isinstance(inner, dict) and isinstance(inner.get("name"), str) and "trainable" in inner:
+        return f"the layer '{inner['name']}' ({spec.get('class_name')}, module {module!r})"
+    else:
+        what = f"the {spec.get('class_name')} (module {module!r})"
+    return f"{what}, in {within}," if within else what
 
 
-def to_profond(spec, filepath):
+def to_profond(spec, filepath, within=None):
     """``spec`` (a dict of a Keras ``config.json``) with Keras's forms translated to profond's.
+
+    ``within`` names the layer being translated, for messages about what it holds.
 
     Raises
     ------
@@ -120,23 +132,24 @@ def to_profond(spec, filepath):
         a lambda, or an argument profond does not have, at a value that does something.
     """
     if isinstance(spec, list):
-        return [to_profond(v, filepath) for v in spec]
+        return [to_profond(v, filepath, within) for v in spec]
     if not isinstance(spec, dict):
         return spec
     if not isinstance(spec.get("class_name"), str):
-        return {k: to_profond(v, filepath) for k, v in spec.items()}
+        return {k: to_profond(v, filepath, within) for k, v in spec.items()}
     if spec["class_name"] in ("__numpy__", "__keras_tensor__"):
         return spec
     if spec["class_name"] == "__lambda__" or spec["class_name"] == "Lambda":
-        raise KerasFileError(f"{filepath!r}: {_owner(spec)} holds Python code (a lambda); "
-                             "profond never runs code from a file. Rebuild that part in "
+        raise KerasFileError(f"{filepath!r}: {_owner(spec, within)} holds Python code (a "
+                             "lambda); profond never runs code from a file. Rebuild that part in "
                              "profond and load the weights alone.")
     named = policy_name(spec)
     if named is not spec:
         return named
     module = spec.get("module")
     if module is not None and not isinstance(module, str):
-        raise KerasFileError(f"{filepath!r}: {_owner(spec)} has a 'module' that is not a string.")
+        raise KerasFileError(f"{filepath!r}: {_owner(spec, within)} has a 'module' that is not "
+                             "a string.")
     out = {k: v for k, v in spec.items() if k != "shared_object_id"}
     out["module"] = _public_module(module)
     if not _trusted_module(module):
@@ -144,21 +157,23 @@ def to_profond(spec, filepath):
         known = isinstance(registered, str) and _registered(out)
         if not known:
             raise KerasFileError(
-                f"{filepath!r}: {_owner(spec)} comes from outside Keras and profond, and no "
-                f"class is registered as {registered!r}. profond never imports a module named "
-                "in a file; register the class with "
+                f"{filepath!r}: {_owner(spec, within)} comes from outside Keras and profond, "
+                f"and no class is registered as {registered!r}. profond never imports a module "
+                "named in a file; register the class with "
                 "@profond.saving.register_keras_serializable() before loading.")
     try:
         cls = saving.retrieve_class_or_fn(out)
     except ValueError:
-        raise KerasFileError(f"{filepath!r}: {_owner(spec)} is not something profond has "
-                             f"(no {spec['class_name']} among its built-in and registered "
-                             "classes and functions).") from None
+        raise KerasFileError(f"{filepath!r}: {_owner(spec, within)} is not something "
+                             f"profond has (no {spec['class_name']} among its built-in and "
+                             "registered classes and functions).") from None
     inner = spec.get("config")
     if isinstance(inner, dict):
-        inner = {k: to_profond(v, filepath) for k, v in inner.items()}
+        if "trainable" in inner and isinstance(inner.get("name"), str):
+            within = f"the layer '{inner['name']}'"
+        inner = {k: to_profond(v, filepath, within) for k, v in inner.items()}
         if isinstance(cls, type):
-            inner = _without_keras_extras(inner, cls, spec, filepath)
+            inner = _without_keras_extras(inner, cls, spec, filepath, within)
         out["config"] = inner
     return out
 
@@ -171,7 +186,7 @@ def _registered(spec) -> bool:
     return True
 
 
-def _without_keras_extras(config, cls, spec, filepath):
+def _without_keras_extras(config, cls, spec, filepath, within):
     accepted = _accepted_arguments(cls)
     if "layers" in config:
         accepted |= set(_MODEL_KEYS)
@@ -185,8 +200,8 @@ def _without_keras_extras(config, cls, spec, filepath):
                 (key in _INERT and _INERT[key](config)):
             continue
         else:
-            raise KerasFileError(f"{filepath!r}: {_owner(spec)} sets {key}={value!r}, which "
-                                 f"profond's {cls.__name__} does not have.")
+            raise KerasFileError(f"{filepath!r}: {_owner(spec, within)} sets {key}={value!r}, "
+                                 f"which profond's {cls.__name__} does not have.")
     return kept
 
 
@@ -202,11 +217,14 @@ def to_keras(spec, owner="the model"):
         return [to_keras(v, owner) for v in spec]
     if not isinstance(spec, dict):
         return spec
+    inner = spec.get("config")
+    if isinstance(spec.get("class_name"), str) and isinstance(inner, dict) and \
+            isinstance(inner.get("name"), str) and "trainable" in inner:
+        owner = f"layer '{inner['name']}'"
     out = {k: to_keras(v, owner) for k, v in spec.items()}
+    _refuse_profond_only(out, owner)
     inner = out.get("config")
     if isinstance(out.get("class_name"), str) and isinstance(inner, dict):
-        if isinstance(inner.get("name"), str):
-            owner = f"layer '{inner['name']}'"
         for key, neutral in _KERAS_LACKS.get(out["class_name"], {}).items():
             if inner.get(key, neutral) != neutral:
                 raise ValueError(f"Cannot save {owner} as a Keras file: Keras's "
@@ -220,3 +238,20 @@ def to_keras(spec, owner="the model"):
                                  "schedules count steps. Use unit='step' (scale the schedule's "
                                  "steps by the steps per epoch) or save to .safetensors.")
     return out
+
+
+def _refuse_profond_only(spec, owner):
+    """Raise on what only profond has (an activation named ``"step"``, a ``StepDecay``)."""
+    named = []
+    if isinstance(spec.get("class_name"), str):
+        name = spec.get("config") if spec["class_name"] == "function" else spec["class_name"]
+        named.append((spec.get("module"), name))
+    inner = spec.get("config")
+    if isinstance(inner, dict):
+        named.extend(("keras.activations", inner[k]) for k in _ACTIVATION_KEYS
+                     if isinstance(inner.get(k), str))
+    for module, name in named:
+        if name in _PROFOND_ONLY.get(module, ()):
+            raise ValueError(f"Cannot save {owner} as a Keras file: it uses {name!r}, which is "
+                             "profond's own and which Keras does not have. Save it to "
+                             "'.safetensors' instead.")
