@@ -63,7 +63,7 @@ MODELS = {
         L.Embedding(10, 4), L.LSTM(3, return_sequences=True),
         L.Bidirectional(L.GRU(2, return_sequences=True)),
         L.SimpleRNN(2, return_sequences=True), L.TimeDistributed(L.Dense(2)),
-        L.LayerNormalization(), L.GRU(3, reset_after=True)], dtype="int32"), (6,), 10),
+        L.LayerNormalization(), L.GRU(3, reset_after=False)], dtype="int32"), (6,), 10),
     "masking": (lambda lib: _seq(lib, (5, 3), lambda L: [
         L.Masking(), L.LSTM(2)]), (5, 3), None),
     "activations": (lambda lib: _seq(lib, (3,), lambda L: [
@@ -71,6 +71,13 @@ MODELS = {
         L.PReLU(), L.LeakyReLU(), L.ELU(), L.ReLU(), L.Softmax(), L.Activation("tanh"),
         L.UnitNormalization(), L.RMSNormalization(), L.GroupNormalization(groups=2)]),
         (3,), None),
+    "adapted_normalization": (lambda lib: _seq(lib, (6, 6, 2), lambda L: [
+        L.Normalization(), L.Conv2D(3, 2, dilation_rate=2, padding="same"),
+        L.GlobalMaxPooling2D(), L.Dense(2)]), (6, 6, 2), None),
+    "masked_recurrent": (lambda lib: _seq(lib, (7,), lambda L: [
+        L.Embedding(12, 3, mask_zero=True),
+        L.Bidirectional(L.LSTM(2, return_sequences=True), merge_mode="sum"),
+        L.Bidirectional(L.SimpleRNN(2), merge_mode="mul")], dtype="int32"), (7,), 12),
     "functional": (_functional, [(4,), (4,)], None),
     "nested": (_nested, (3,), None),
 }
