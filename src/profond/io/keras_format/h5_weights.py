@@ -17,7 +17,6 @@ import zipfile
 
 import numpy as np
 
-from profond import backend
 from profond._validation import require
 from profond.io.foreign import describe
 from profond.io.keras_format.layout import layer_groups, optimizer_slot_order
@@ -43,7 +42,7 @@ def has_keras_weights(h5file) -> bool:
 
 
 # --- writing -------------------------------------------------------------------------------------
-def write_h5_bytes(model, optimizer_arrays_=None, optimizer_name=None) -> bytes:
+def write_h5_bytes(model, optimizer_variables=None, optimizer_name=None) -> bytes:
     """The bytes of an HDF5 file holding ``model``'s weights (and the optimizer's variables,
     when given) in Keras's layout."""
     h5 = h5py()
@@ -53,11 +52,11 @@ def write_h5_bytes(model, optimizer_arrays_=None, optimizer_name=None) -> bytes:
             group = f.require_group(_join(path, "vars"))
             group.attrs["name"] = name
             for i, var in enumerate(variables):
-                group[str(i)] = np.asarray(backend.to_numpy(var.numpy()))
-        if optimizer_arrays_ is not None:
+                group[str(i)] = np.ascontiguousarray(var.numpy()).reshape(var.shape)
+        if optimizer_variables is not None:
             group = f.require_group("optimizer/vars")
             group.attrs["name"] = optimizer_name or "optimizer"
-            for i, value in enumerate(optimizer_arrays_):
+            for i, value in enumerate(optimizer_variables):
                 group[str(i)] = value
     return buffer.getvalue()
 
@@ -73,7 +72,7 @@ def _datasets(group):
     out = []
     for i in range(len(keys)):
         item = group[str(i)]
-        if not isinstance(item, h5.Dataset) or item.dtype.kind not in "fiub":
+        if not isinstance(item, h5.Dataset) or item.dtype.kind not in "fiu":
             raise ValueError(f"{group.name}/{i} is not a numeric array")
         out.append(np.asarray(item[()]))
     return out
@@ -149,7 +148,7 @@ def _learning_rate_is_a_variable(optimizer) -> bool:
     return optimizer.get_state()["learning_rate"] is not None
 
 
-def optimizer_arrays(optimizer, trainable) -> list | None:
+def optimizer_arrays(optimizer, trainable) -> list:
     """The optimizer's variables as Keras stores them: before its first update, the step count
     and learning rate alone (as Keras writes an optimizer it has not built)."""
     state = optimizer.get_state()
@@ -163,11 +162,10 @@ def optimizer_arrays(optimizer, trainable) -> list | None:
         raise ValueError("The optimizer holds state for variables that are not the model's "
                          "trainable weights; it cannot be saved with the model.")
     slots = [state["slots"][index[id(v)]] for v in trainable]
-    out = head
-    out.extend(np.asarray(slots[i][name]) for i, name in optimizer_slot_order(optimizer, slots))
+    tail = [np.asarray(slots[i][name]) for i, name in optimizer_slot_order(optimizer, slots)]
     if type(optimizer).__name__ == "Nadam":
-        out.append(_nadam_u_product(optimizer, int(state["iterations"])))
-    return out
+        tail.append(_nadam_u_product(optimizer, int(state["iterations"])))
+    return head + tail
 
 
 def apply_optimizer_arrays(optimizer, trainable, arrays) -> None:
