@@ -228,3 +228,14 @@ def test_an_object_a_layer_holds_is_named_with_the_layer(tmp_path):
     with pytest.raises(KerasFileError, match=r"the STFT \(module 'keras.initializers'\), in "
                                              "the layer 'head', is not something profond has"):
         profond.load_model(path)
+
+
+def test_without_h5py_the_extra_is_named(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "h5py", None)  # import h5py now raises ImportError
+    model = profond.Sequential([layers.Input((3,)), layers.Dense(2)])
+    with pytest.raises(ImportError, match=r"needs the 'h5py' package: pip install "
+                                          r"'profond\[h5\]'"):
+        model.save(tmp_path / "m.keras")
+    with pytest.raises(ImportError, match=r"'profond\[h5\]'"):
+        model.save_weights(tmp_path / "m.weights.h5")
+    assert list(tmp_path.iterdir()) == []

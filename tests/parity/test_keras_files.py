@@ -340,3 +340,58 @@ def test_a_weights_file_carries_a_compiled_models_optimizer_as_in_keras(tmp_path
     fresh.optimizer.build(fresh.trainable_variables)  # Keras loads only into a built optimizer
     fresh.load_weights(tmp_path / "p.weights.h5")
     assert int(fresh.optimizer.iterations) == 8
+
+
+def _compiled_classifier(lib, loss):
+    L = lib.layers
+    model = lib.Sequential([L.Input((4,)), L.Dense(3)])
+    losses = {"sparse": lib.losses.SparseCategoricalCrossentropy(from_logits=True),
+              "binary": lib.losses.BinaryCrossentropy(from_logits=True),
+              # Keras 3.15.1 leaves Huber's delta out of its config: only the default crosses
+              "huber": lib.losses.Huber()}
+    metrics = ["accuracy", lib.metrics.SparseCategoricalAccuracy()] if loss == "sparse" else \
+        ["mae", lib.metrics.MeanAbsoluteError()]
+    model.compile(optimizer=lib.optimizers.RMSprop(0.01), loss=losses[loss], metrics=metrics)
+    return model
+
+
+@pytest.mark.parametrize("loss", ["sparse", "binary", "huber"])
+@pytest.mark.parametrize("writer", ["keras", "profond"])
+def test_loss_and_metric_objects_cross_and_fit_goes_on(tmp_path, writer, loss):
+    x = _inputs((4,), None, n=12)
+    y = np.arange(12) % 3 if loss == "sparse" else np.eye(3, dtype="float32")[np.arange(12) % 3]
+    libs = {"keras": keras, "profond": profond}
+    model = _compiled_classifier(libs[writer], loss)
+    model.fit(x, y, batch_size=4, shuffle=False, verbose=0)
+    model.save(tmp_path / "c.keras")
+    other = profond.load_model(tmp_path / "c.keras") if writer == "keras" else \
+        keras.saving.load_model(tmp_path / "c.keras")
+    for m in (model, other):
+        m.fit(x, y, batch_size=4, shuffle=False, verbose=0)
+    for a, b in zip(other.get_weights(), model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("schedule", [
+    lambda S: S.ExponentialDecay(0.1, 10, 0.5, staircase=True),
+    lambda S: S.InverseTimeDecay(0.1, 10, 0.5),
+    lambda S: S.PiecewiseConstantDecay([10, 20], [0.1, 0.05, 0.01]),
+    lambda S: S.PolynomialDecay(0.1, 100, 0.001, power=2.0),
+    lambda S: S.CosineDecay(0.1, 100, alpha=0.1)])
+def test_every_schedule_keras_has_crosses_both_ways(tmp_path, schedule):
+    for writer in (keras, profond):
+        model = writer.Sequential([writer.layers.Input((2,)), writer.layers.Dense(1)])
+        model.compile(optimizer=writer.optimizers.SGD(schedule(writer.optimizers.schedules)),
+                      loss="mse")
+        model.save(tmp_path / "s.keras")
+        other = profond.load_model(tmp_path / "s.keras") if writer is keras else \
+            keras.saving.load_model(tmp_path / "s.keras")
+        for step in (0, 5, 15, 50):
+            rates = []
+            for opt in (model.optimizer, other.optimizer):  # each evaluates at its step count
+                if isinstance(opt, profond.optimizers.Optimizer):
+                    opt.iterations = step
+                else:
+                    opt.iterations.assign(step)
+                rates.append(float(opt.learning_rate))
+            assert rates[1] == pytest.approx(rates[0], rel=1e-6)

@@ -41,11 +41,14 @@ _PUBLIC_MODULES = [(".optimizers.schedules", "keras.optimizers.schedules"),
 # Keras arguments profond lacks that are harmless at these values (besides None and False).
 _INERT = {"ema_momentum": lambda config: not config.get("use_ema"),
           "renorm_momentum": lambda config: not config.get("renorm"),
+          # a loss reducing over the last axis, as profond's do
+          "axis": lambda config: config.get("axis") == -1,
           "dtype": lambda config: config.get("dtype") == "float32"}
 # What a model's from_config takes besides its constructor's arguments.
 # Arguments of profond's config that Keras's class of the same name does not take, with the
 # value at which leaving them out changes nothing (Keras's SpatialDropout takes no trainable).
-_KERAS_LACKS = {"SpatialDropout1D": {"trainable": True}, "SpatialDropout2D": {"trainable": True}}
+_KERAS_LACKS = {"SpatialDropout1D": {"trainable": True}, "SpatialDropout2D": {"trainable": True},
+                "SparseCategoricalCrossentropy": {"axis": -1, "label_smoothing": 0.0}}
 # What profond has and Keras 3 lacks: a file naming them would not load in Keras.
 _PROFOND_ONLY = {"keras.activations": {"step", "step_ste"},
                  "keras.optimizers.schedules": {"StepDecay"}}
