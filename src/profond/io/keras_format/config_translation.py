@@ -44,7 +44,6 @@ _INERT = {"ema_momentum": lambda config: not config.get("use_ema"),
           # a loss reducing over the last axis, as profond's do
           "axis": lambda config: config.get("axis") == -1,
           "dtype": lambda config: config.get("dtype") == "float32"}
-# What a model's from_config takes besides its constructor's arguments.
 # Arguments of profond's config that Keras's class of the same name does not take, with the
 # value at which leaving them out changes nothing (Keras's SpatialDropout takes no trainable).
 _KERAS_LACKS = {"SpatialDropout1D": {"trainable": True}, "SpatialDropout2D": {"trainable": True},
@@ -53,6 +52,7 @@ _KERAS_LACKS = {"SpatialDropout1D": {"trainable": True}, "SpatialDropout2D": {"t
 _PROFOND_ONLY = {"keras.activations": {"step", "step_ste"},
                  "keras.optimizers.schedules": {"StepDecay"}}
 _ACTIVATION_KEYS = ("activation", "recurrent_activation")
+# What a model's from_config takes besides its constructor's arguments.
 _MODEL_KEYS = ("layers", "input_layers", "output_layers", "build_input_shape")
 
 
