@@ -173,7 +173,7 @@ def test_unregistered_objects_give_clear_errors(tmp_path):
                                          "register_keras_serializable"):
         sub.save(tmp_path / "s.safetensors")
     with pytest.raises(ValueError, match="must end in '.safetensors'"):
-        model.save(tmp_path / "m.keras")
+        model.save(tmp_path / "m.h5")
 
 
 def test_unknown_layer_class_on_load(tmp_path):

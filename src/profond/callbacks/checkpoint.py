@@ -206,7 +206,10 @@ class ModelCheckpoint(CheckpointWriter):
     Parameters
     ----------
     filepath : str or path-like
-        Must end in ``.safetensors``. May hold ``str.format`` fields filled from the epoch
+        Ends in ``.safetensors`` (profond's files; a full one resumes a run exactly with
+        :func:`load_checkpoint`), or as Keras 3 asks: ``.keras`` for the whole model,
+        ``.weights.h5`` with ``save_weights_only=True`` (files Keras loads, without the
+        training state a resumption needs). May hold ``str.format`` fields filled from the epoch
         (1-based, as in Keras) and the epoch's logs:
         ``"ckpt-{epoch:02d}-{val_loss:.3f}.safetensors"``.
     monitor : str, default "val_loss"
@@ -240,9 +243,13 @@ class ModelCheckpoint(CheckpointWriter):
         super().__init__()
         self.filepath = os.fspath(filepath)
         self._previous = None
-        if not self.filepath.endswith(".safetensors"):
+        suffixes = (".safetensors", ".weights.h5") if save_weights_only else \
+            (".safetensors", ".keras")
+        if not self.filepath.endswith(suffixes):
             raise ValueError(f"The 'filepath' parameter of ModelCheckpoint must end in "
-                             f"'.safetensors'. Got {self.filepath!r} instead.")
+                             f"{' or '.join(repr(s) for s in suffixes)} with "
+                             f"save_weights_only={bool(save_weights_only)}. Got "
+                             f"{self.filepath!r} instead.")
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = bool(save_best_only)
@@ -305,7 +312,9 @@ class ModelCheckpoint(CheckpointWriter):
         else:
             from profond.io.model_file import save_model
 
-            save_model(self.model, path, training_state=self.checkpoint_state(epoch, logs))
+            # A Keras file holds no training state: it is for Keras, not for resuming.
+            state = None if path.endswith(".keras") else self.checkpoint_state(epoch, logs)
+            save_model(self.model, path, training_state=state)
         if self.verbose:
             note = f" ({self.monitor} improved from {self._previous:.5g} to {self.best:.5g})" \
                 if self.save_best_only else ""

@@ -1,8 +1,9 @@
 """Name the files of other formats that users hand to ``load_model`` and ``load_weights``.
 
-A ``.keras`` zip, an HDF5 file or a PyTorch checkpoint otherwise fails deep in the safetensors
-reader with a misleading "its header claims 85966670672 bytes". The signatures are read from
-the first bytes (and a zip's table of contents); nothing in the file is ever unpickled,
+A ``.keras`` zip, an HDF5 file or a PyTorch checkpoint otherwise fails deep in the reader of
+another format with a misleading "its header claims 85966670672 bytes". The signatures are
+read from the first bytes (a zip's table of contents, an HDF5 file's top-level names and
+attributes, with h5py where it is installed); nothing in the file is ever unpickled,
 extracted or run.
 """
 
@@ -11,14 +12,14 @@ from __future__ import annotations
 import os
 import zipfile
 
-__all__ = ["identify"]
+from profond._validation import require
+
+__all__ = ["identify", "describe"]
 
 _HDF5 = b"\x89HDF\r\n\x1a\n"
 _HDF5_OFFSETS = (0, 512, 1024, 2048)  # HDF5 allows a user block of 512 * 2**k bytes first
-_SUPPORTED = ("profond reads the .safetensors files of its own model.save (profond.load_model) "
-              "and save_weights (model.load_weights)")
-_MOVE_WEIGHTS = ("To move the weights, build the same architecture in profond and call "
-                 "model.set_weights(keras_model.get_weights()): layouts and order are Keras's")
+_SUPPORTED = ("profond reads its own .safetensors files (model.save, save_weights) and Keras 3's "
+              ".keras (profond.load_model) and .weights.h5 (model.load_weights) files")
 
 
 def _zip_names(path):
@@ -27,6 +28,16 @@ def _zip_names(path):
             return archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError):
         return None
+
+
+def describe(path) -> str | None:
+    """:func:`identify` of the file at ``path`` (its first bytes read here)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return None
+    return identify(path, head)
 
 
 def identify(path, head: bytes) -> str | None:
@@ -45,8 +56,10 @@ def identify(path, head: bytes) -> str | None:
         if names is None:
             return f"{shown} is a zip archive (damaged), not a profond file. {_SUPPORTED}."
         if "config.json" in names and ("model.weights.h5" in names or "metadata.json" in names):
-            return (f"{shown}: this is a Keras .keras file: profond does not read Keras files "
-                    f"yet; {_SUPPORTED}. {_MOVE_WEIGHTS}.")
+            return (f"{shown}: this is a Keras .keras file: read it with "
+                    f"profond.load_model(path), or its weights with model.load_weights(path); "
+                    f"it is not a profond .safetensors file (it holds no training state to "
+                    f"resume from).")
         if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
             return (f"{shown} is a PyTorch checkpoint, which profond does not read (it holds a "
                     f"pickle, and unpickling can run code). {_SUPPORTED}.")
@@ -60,9 +73,29 @@ def identify(path, head: bytes) -> str | None:
     if head[:6] == b"\x93NUMPY":
         return f"{shown} is a NumPy .npy file, not a profond file. {_SUPPORTED}."
     if _is_hdf5(path, head):
-        return (f"{shown} is an HDF5 file (Keras's .h5 and .weights.h5 files are HDF5), which "
-                f"profond does not read yet; {_SUPPORTED}. {_MOVE_WEIGHTS}.")
+        return f"{shown} is {_hdf5_kind(path)}"
     return None
+
+
+def _hdf5_kind(path) -> str:
+    """What an HDF5 file holds, as far as its top-level names and attributes tell."""
+    try:
+        h5py = require("h5py", "Reading HDF5 files", "h5")
+    except ImportError:
+        return (f"an HDF5 file (Keras's .weights.h5 files are HDF5; pip install "
+                f"'profond[h5]' to read those). {_SUPPORTED}.")
+    try:
+        with h5py.File(path, "r") as f:
+            names, attrs = set(f.keys()), set(f.attrs.keys())
+    except (OSError, ValueError):
+        return f"an HDF5 file (damaged). {_SUPPORTED}."
+    if "vars" in names or "layers" in names:
+        return ("a Keras .weights.h5 file: it holds weights only; load it with "
+                "model.load_weights(path) into a model of the same architecture.")
+    if "model_weights" in names or "model_config" in attrs or "layer_names" in attrs:
+        return ("a legacy Keras 2 HDF5 model file, which profond does not read: load it in "
+                "Keras and save it as .keras (model.save('m.keras')), which profond reads.")
+    return f"an HDF5 file without Keras weights. {_SUPPORTED}."
 
 
 def _is_hdf5(path, head) -> bool:

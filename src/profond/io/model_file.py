@@ -1,5 +1,8 @@
 """Whole-model files: architecture, compile settings, weights and optimizer state in ONE file.
 
+``save_model`` and ``load_model`` also take Keras 3's ``.keras`` files, by their suffix (a zip
+holding a ``config.json`` is one whatever its name): see :mod:`profond.io.keras_format`.
+
 The file is a plain `safetensors <https://huggingface.co/docs/safetensors>`_ file:
 
 * tensors ``"{i:04d}/{layer}/{weight}"`` are the weights in Keras's ``get_weights()`` order and
@@ -29,15 +32,16 @@ the target, so a kill mid-write leaves the old file intact.
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
+import zipfile
 
 import numpy as np
 
 from profond import random as prandom
 from profond import saving
-from profond.io import safetensors_file
+from profond.io import keras_format, safetensors_file
+from profond.io._naming import check_config_round_trips, serialized
 from profond.io.safetensors_file import ModelFileError
 from profond.io.weights_file import stored_variables, weights_to_dict
 
@@ -93,53 +97,6 @@ def read_metadata(filepath) -> dict:
     if not isinstance(out["model"], dict):
         raise ModelFileError(f"{os.fspath(filepath)!r} has no model architecture.")
     return out
-
-
-# --- what a file can name -----------------------------------------------------------------------
-_WAY_OUT = ("Register it with @profond.saving.register_keras_serializable() (run before saving "
-            "and before loading), use a built-in, or save the weights alone with "
-            "model.save_weights(path).")
-_JSON_LEAVES = (str, int, float, bool, type(None))
-
-
-def _owner_of(config, owner):
-    """A layer's dict renames the owner of what it holds (layers carry a name and trainable)."""
-    inner = config.get("config")
-    if isinstance(inner, dict) and "name" in inner and "trainable" in inner:
-        return f"layer '{inner['name']}'"
-    return owner
-
-
-def _refuse_unnamed(value, owner, key):
-    """Raise, naming ``owner`` and ``key``, on anything in a serialized ``value`` that a loader
-    could not find again: a value JSON cannot hold (a plain function kept as it is), or a
-    ``{"class_name", ...}`` dict whose class or function is neither built in nor registered."""
-    if isinstance(value, _JSON_LEAVES):
-        return
-    if isinstance(value, list):
-        for item in value:
-            _refuse_unnamed(item, owner, key)
-        return
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        raise ValueError(f"Cannot save {owner}: its '{key}' is {value!r}, which a model file "
-                         f"cannot name. {_WAY_OUT}")
-    if value.get("class_name") in ("__numpy__", "__keras_tensor__"):
-        return  # an array held by value, a functional model's link (Keras's forms): no name
-    if isinstance(value.get("class_name"), str) and "config" in value:
-        inner_owner = _owner_of(value, owner)
-        try:
-            saving.retrieve_class_or_fn(value)
-        except ValueError:
-            shown = (f"the function {value['config']!r}" if value["class_name"] == "function"
-                     else f"{value['class_name']} (module {value.get('module')!r})")
-            if inner_owner != owner:
-                raise ValueError(f"Cannot save {inner_owner}: its class is {shown}, which a "
-                                 f"model file cannot name. {_WAY_OUT}") from None
-            raise ValueError(f"Cannot save {owner}: its '{key}' is {shown}, which a model "
-                             f"file cannot name. {_WAY_OUT}") from None
-        owner = inner_owner
-    for k, v in value.items():
-        _refuse_unnamed(v, owner, k)
 
 
 TRAINING_PREFIX = "training/"  # tensors of a checkpoint's training state (best weights ...)
@@ -202,32 +159,6 @@ def read_training_state(filepath):
     return _with_arrays(state, tensors, filepath)
 
 
-def _serialized(obj, owner, key):
-    """``saving.serialize_keras_object(obj)``, refused as a whole if a loader could not name
-    a part of it."""
-    try:
-        spec = saving.serialize_keras_object(obj)
-    except TypeError as err:
-        raise ValueError(f"Cannot save {owner}: {err} {_WAY_OUT}") from None
-    _refuse_unnamed(spec, owner, key)
-    return spec
-
-
-def _check_config_round_trips(model, spec):
-    """A subclassed model must have a ``get_config`` whose output its ``__init__`` accepts."""
-    cls = type(model)
-    definers = [c for c in cls.__mro__ if "from_config" in vars(c)]
-    if len(definers) > 1 and definers[0] is not definers[-1]:
-        return  # a class between rebuilds the model from its config its own way
-    try:
-        inspect.signature(cls).bind(**spec["config"])
-    except TypeError:
-        raise ValueError(f"Cannot save model '{model.name}': {cls.__name__}.__init__ does not "
-                         f"accept its get_config() {sorted(spec['config'])}. Implement "
-                         "get_config (and from_config) so the model can be rebuilt, or save "
-                         "the weights alone with model.save_weights(path).") from None
-
-
 def save_model(model, filepath, overwrite=True, training_state=None) -> None:
     """Write ``model`` (architecture, compile settings, weights, optimizer state) to one file.
 
@@ -236,7 +167,8 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
     model : Model
         A built model; a subclassed model needs ``get_config``/``from_config``.
     filepath : str or path-like
-        Must end in ``.safetensors``.
+        Ends in ``.safetensors`` (profond's file) or ``.keras`` (Keras 3's, which Keras loads;
+        see :mod:`profond.io.keras_format`).
     overwrite : bool, default True
         When False, refuse to replace an existing file.
     training_state : dict, optional
@@ -264,24 +196,30 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
     True
     """
     filepath = os.fspath(filepath)
+    if filepath.endswith(".keras"):
+        if training_state is not None:
+            raise ValueError(f"A Keras .keras file cannot hold a training state; save "
+                             f"checkpoints to resume from as '.safetensors'. Got {filepath!r}.")
+        return keras_format.save_keras(model, filepath, overwrite=overwrite)
     if not filepath.endswith(".safetensors"):
-        raise ValueError(f"The filepath for save must end in '.safetensors'. Got {filepath!r}.")
+        raise ValueError(f"The 'filepath' parameter of save must end in '.safetensors' "
+                         f"(profond's file) or '.keras' (Keras 3's). Got {filepath!r} instead.")
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath!r} exists and overwrite=False.")
     if not model.built:
         raise ValueError(f"Model '{model.name}' has no weights yet: build it or train it first.")
-    spec = _serialized(model, f"model '{model.name}'", "config")
-    _check_config_round_trips(model, spec)
+    spec = serialized(model, f"model '{model.name}'", "config")
+    check_config_round_trips(model, spec)
     metadata = {"format": FORMAT, "format_version": str(FORMAT_VERSION),
                 "model": json.dumps(spec)}
     tensors = weights_to_dict(model)
     compile_config = model.get_compile_config() if getattr(model, "optimizer", None) \
         is not None else None
     if compile_config:
-        metadata["compile"] = json.dumps(_serialized(
+        metadata["compile"] = json.dumps(serialized(
             {k: compile_config.get(k) for k in ("loss", "loss_weights", "metrics")},
             "the compile settings", "compile"))
-        metadata["optimizer"] = json.dumps(_serialized(model.optimizer, "the optimizer",
+        metadata["optimizer"] = json.dumps(serialized(model.optimizer, "the optimizer",
                                                        "optimizer"))
         opt = model.optimizer
         index = {id(v): i for i, v in enumerate(model.trainable_weights)}
@@ -307,6 +245,19 @@ def save_model(model, filepath, overwrite=True, training_state=None) -> None:
     safetensors_file.write(filepath, tensors, metadata)
 
 
+def _is_keras_archive(filepath) -> bool:
+    """A ``.keras`` name, or a zip that holds a Keras model's ``config.json``."""
+    if filepath.endswith(".keras"):
+        return True
+    if not os.path.isfile(filepath) or not zipfile.is_zipfile(filepath):
+        return False
+    try:
+        with zipfile.ZipFile(filepath) as archive:
+            return "config.json" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 # --- load --------------------------------------------------------------------------------------
 def _fail(filepath, what):
     raise ModelFileError(f"{filepath!r} is not a valid profond model file: {what}")
@@ -319,6 +270,8 @@ def load_model(filepath, compile=True):
     Parameters
     ----------
     filepath : str or path-like
+        A profond ``.safetensors`` model file, or a Keras 3 ``.keras`` file (written by Keras
+        or by profond; see :mod:`profond.io.keras_format`).
     compile : bool, default True
         Compile the model as it was saved and restore the optimizer's state.
 
@@ -335,6 +288,8 @@ def load_model(filepath, compile=True):
         a class or function that is not registered in this program.
     """
     filepath = os.fspath(filepath)
+    if _is_keras_archive(filepath):
+        return keras_format.load_keras(filepath, compile=compile)
     meta = read_metadata(filepath)
     tensors = safetensors_file.read(filepath)[1]
     weight_keys = sorted(k for k in tensors if not k.startswith(("optimizer/",

@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from profond.io import safetensors_file
+from profond.io import keras_format, safetensors_file
 
 __all__ = ["save_weights", "load_weights", "weights_to_dict", "read_safetensors",
            "read_weights_list"]
@@ -38,13 +38,30 @@ def stored_variables(n_stored: int, variables: list) -> list:
     return variables
 
 
+def _is_hdf5_or_zip(filepath) -> bool:
+    """Whether the file starts as HDF5 (Keras's weights) or a zip (a ``.keras`` file)."""
+    try:
+        with open(filepath, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return False
+    return head == b"\x89HDF\r\n\x1a\n" or head[:4] == b"PK\x03\x04"
+
+
 def save_weights(model, filepath, metadata: dict | None = None) -> None:
     """Write ``model``'s weights to ``filepath`` (``.safetensors``), atomically, with a
-    SHA-256 checksum that :func:`load_weights` verifies."""
+    SHA-256 checksum that :func:`load_weights` verifies; or to a Keras 3 ``.weights.h5``
+    file, which a Keras model of the same architecture loads."""
     filepath = os.fspath(filepath)
+    if filepath.endswith(".weights.h5"):
+        if not model.built:
+            raise ValueError(f"Model '{model.name}' has no weights yet: build it or train it "
+                             "first.")
+        return keras_format.save_weights_h5(model, filepath)
     if not filepath.endswith(".safetensors"):
-        raise ValueError(f"The 'filepath' parameter of save_weights must end in '.safetensors'. "
-                         f"Got {filepath!r} instead.")
+        raise ValueError(f"The 'filepath' parameter of save_weights must end in '.safetensors' "
+                         f"(profond's file) or '.weights.h5' (Keras 3's). Got {filepath!r} "
+                         "instead.")
     if not model.built:
         raise ValueError(f"Model '{model.name}' has no weights yet: build it or train it first.")
     safetensors_file.write(filepath, weights_to_dict(model), {
@@ -66,7 +83,14 @@ def read_weights_list(filepath) -> list:
 
 def load_weights(model, filepath) -> None:
     """Load a file written by :func:`save_weights` (or ``model.save``) into ``model``, all
-    or nothing: names and shapes are checked before any weight changes."""
+    or nothing: names and shapes are checked before any weight changes. Keras 3's
+    ``.weights.h5`` and ``.keras`` files are read too (:mod:`profond.io.keras_format`)."""
+    filepath = os.fspath(filepath)
+    if filepath.endswith((".h5", ".keras")) or _is_hdf5_or_zip(filepath):
+        if not model.weights:
+            raise ValueError(f"Model '{model.name}' is not built: build it (or call it on "
+                             "data) before loading weights.")
+        return keras_format.load_weights_h5(model, filepath)
     tensors = read_safetensors(filepath)
     keys = sorted(k for k in tensors if not k.startswith(("optimizer/", "training/")))
     variables = model.weights
