@@ -198,8 +198,8 @@ class AdditiveAttention(Attention):
     use_scale : bool, default True
     dropout : float in [0, 1), default 0
     seed : int, optional
-
-    The call arguments are :class:`Attention`'s.
+        Seed of the dropout on the attention weights; the call arguments are
+        :class:`Attention`'s.
 
     Examples
     --------

@@ -36,9 +36,12 @@ class ConvLSTMCell(_Cell):
     filters : int
     kernel_size, strides, dilation_rate : int or tuple
     padding : {"valid", "same"}
-    activation, recurrent_activation, use_bias, unit_forget_bias, initializers,
-    regularizers, constraints, dropout, recurrent_dropout, seed
-        As for :class:`~profond.layers.LSTMCell`.
+    data_format : None or "channels_last"
+    activation, recurrent_activation : str or callable
+    use_bias, unit_forget_bias : bool
+    **kwargs
+        The initializers, regularizers and constraints, ``dropout``, ``recurrent_dropout``,
+        ``seed``: as for :class:`~profond.layers.LSTMCell`.
     """
 
     _gates = 4
@@ -242,10 +245,15 @@ class ConvLSTM2D(_ConvLSTM):
     kernel_size, strides, dilation_rate : int or (int, int)
     padding : {"valid", "same"}, default "valid"
     data_format : None or "channels_last"
-    activation, recurrent_activation, use_bias, initializers, unit_forget_bias,
-    regularizers, constraints, dropout, recurrent_dropout, seed
+    activation, recurrent_activation : str or callable, default "tanh" and "sigmoid"
+    use_bias, unit_forget_bias : bool, default True
+    kernel_initializer, recurrent_initializer, bias_initializer : str or Initializer
+    kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer : optional
+    kernel_constraint, recurrent_constraint, bias_constraint : optional
+    dropout, recurrent_dropout : float in [0, 1), default 0
         As for :class:`~profond.layers.LSTM` (one dropout mask for the four gates).
-    return_sequences, return_state, go_backwards, stateful, unroll
+    seed : int, optional
+    return_sequences, return_state, go_backwards, stateful, unroll : bool, default False
         As for :class:`~profond.layers.RNN`.
 
     Examples

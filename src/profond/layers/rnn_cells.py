@@ -140,9 +140,9 @@ class SimpleRNNCell(_Cell):
     ----------
     units : int
     activation : str or callable, default "tanh"
-    use_bias, kernel_initializer, recurrent_initializer, bias_initializer, *_regularizer,
-    *_constraint, dropout, recurrent_dropout, seed
-        As for :class:`~profond.layers.SimpleRNN`.
+    **kwargs
+        ``use_bias``, the initializers, regularizers and constraints, ``dropout``,
+        ``recurrent_dropout``, ``seed``: as for :class:`~profond.layers.SimpleRNN`.
 
     Examples
     --------
@@ -189,8 +189,9 @@ class LSTMCell(_Cell):
     activation : str or callable, default "tanh"
     recurrent_activation : str or callable, default "sigmoid"
     unit_forget_bias : bool, default True
-    use_bias, initializers, regularizers, constraints, dropout, recurrent_dropout, seed
-        As for :class:`~profond.layers.LSTM`.
+    **kwargs
+        ``use_bias``, the initializers, regularizers and constraints, ``dropout``,
+        ``recurrent_dropout``, ``seed``: as for :class:`~profond.layers.LSTM`.
 
     Examples
     --------
@@ -248,8 +249,9 @@ class GRUCell(_Cell):
     activation : str or callable, default "tanh"
     recurrent_activation : str or callable, default "sigmoid"
     reset_after : bool, default True
-    use_bias, initializers, regularizers, constraints, dropout, recurrent_dropout, seed
-        As for :class:`~profond.layers.GRU`.
+    **kwargs
+        ``use_bias``, the initializers, regularizers and constraints, ``dropout``,
+        ``recurrent_dropout``, ``seed``: as for :class:`~profond.layers.GRU`.
 
     Examples
     --------
