@@ -204,6 +204,16 @@ class MultiHeadAttention(Layer):
         self._build_input_shape = query_shape
         self.built = True
 
+    def _keras_variable_groups(self):
+        """Where Keras's files keep this layer's variables: in one ``EinsumDense`` sub-layer
+        per projection (``query_dense``, ``key_dense`` ...), visited in sorted order."""
+        parts = {"query_dense": self._query, "key_dense": self._key,
+                 "value_dense": self._value, "output_dense": self._out}
+        if self._gate is not None:
+            parts["gate_dense"] = self._gate
+        return [("", [])] + [(name, [v for v in parts[name] if v is not None])
+                             for name in sorted(parts)]
+
     def _einsum_initializer(self, inputs):
         """The kernel initializer drawn on the kernel as a matrix (its first ``inputs`` axes
         as rows): the fans of Keras 3's EinsumDense (``(dim, heads, size)``: fan-in ``dim``,

@@ -80,6 +80,11 @@ class SpectralNormalization(Wrapper):
                 out.append(v)
         return out + self.layer._all_weights(seen)
 
+    def _keras_variable_groups(self):
+        # Keras's files hold the wrapped kernel twice: as this layer's own variable (beside
+        # vector_u) and in the wrapped layer's group.
+        return [("", [self._target, self.vector_u])]
+
     def normalize_weights(self):
         """Divide the kernel by its estimated spectral norm and keep the new ``vector_u``
         (nothing changes while the kernel is all zeros)."""

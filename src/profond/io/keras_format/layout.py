@@ -11,6 +11,9 @@ instances of one model) but by the path that reaches it from the model, as its s
   creation order (Keras's ``get_weights`` order); the ``vars`` group carries the layer's name;
 * a recurrent layer keeps its weights in its cell: ``<key>/cell/vars/<i>``; ``Bidirectional``
   holds ``forward_layer/`` and ``backward_layer/``, ``TimeDistributed`` ``layer/``;
+* a layer whose variables Keras keeps in sub-layers profond does not have (or keeps twice)
+  says where with ``_keras_variable_groups()``: ``[(sub-path, [variables])]``
+  (``MultiHeadAttention``'s ``query_dense`` ..., ``SpectralNormalization``'s own kernel);
 * a subclassed model's attributes are walked in sorted order (private ones last), each layer
   under the attribute's name and each list of layers as above; its ``layers`` list is one of
   those attributes, and a layer reached twice is stored at its first path only;
@@ -124,7 +127,12 @@ def layer_groups(model) -> list:
             out.append((_join(path, "cell"), obj, _own_weights(obj),
                         f"{snake_case(type(obj).__name__)}_cell"))
             return
-        out.append((path, obj, _own_weights(obj), obj.name))
+        groups = getattr(obj, "_keras_variable_groups", None)
+        if groups is None:
+            out.append((path, obj, _own_weights(obj), obj.name))
+        else:  # a layer that says how Keras groups its variables (sub-layers Keras has)
+            out.extend((_join(path, sub), obj, variables, obj.name)
+                       for sub, variables in groups())
         if isinstance(obj, Bidirectional):
             walk(obj.backward_layer, _join(path, "backward_layer"))
             walk(obj.forward_layer, _join(path, "forward_layer"))
