@@ -103,7 +103,7 @@ def test_imbalanced_classification():
         assert history["tn"][epoch] + history["fp"][epoch] == counts[0]
         assert history["val_tp"][epoch] + history["val_fn"][epoch] == g["val_targets"].sum()
     written = sorted(os.listdir(g["checkpoint_dir"]))
-    assert written == [f"fraud_model_at_epoch_{e}.safetensors" for e in (1, 2, 3)]
+    assert written == [f"fraud_model_at_epoch_{e}.keras" for e in (1, 2, 3)]
 
 
 def test_collaborative_filtering_movielens():
@@ -227,7 +227,7 @@ def test_training_with_built_in_methods():
     assert 1 <= len(g["early_stopping_history"].history["loss"]) <= 4
     assert len(g["loss_history"].per_batch_losses) == 16  # on_batch_end: 1,000 / 64 batches
     work_dir = g["work_dir"]
-    assert {"mymodel_1.safetensors", "mymodel_2.safetensors"} <= set(os.listdir(work_dir))
+    assert {"mymodel_1.keras", "mymodel_2.keras"} <= set(os.listdir(work_dir))
     assert len(os.listdir(os.path.join(work_dir, "ckpt"))) == 2  # the second run restored
     assert float(g["lr_schedule"](0)) == pytest.approx(0.1)
 

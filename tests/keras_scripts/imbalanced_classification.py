@@ -8,7 +8,7 @@ features, 0.17 % frauds) is replaced by scikit-learn's bundled breast-cancer tab
 has 30 float features and a 0/1 target, made imbalanced by keeping 1 malignant case in 10
 (about 6 % positives); targets of shape ``(n, 1)`` uint8 as the CSV loop builds them. Batch
 size 64 instead of 2048 (the table is small), 3 epochs instead of 30, the per-epoch
-``.keras`` checkpoints written under ``.safetensors`` in a temporary folder.
+``.keras`` checkpoints written in a temporary folder.
 """
 
 import os
@@ -103,7 +103,7 @@ model.compile(
 
 checkpoint_dir = tempfile.mkdtemp()
 callbacks = [keras.callbacks.ModelCheckpoint(
-    os.path.join(checkpoint_dir, "fraud_model_at_epoch_{epoch}.safetensors"))]
+    os.path.join(checkpoint_dir, "fraud_model_at_epoch_{epoch}.keras"))]
 class_weight = {0: weight_for_0, 1: weight_for_1}
 
 history = model.fit(

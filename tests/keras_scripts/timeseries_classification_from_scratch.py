@@ -8,9 +8,7 @@ Changed: ``import keras`` -> ``import profond as keras``; the FordA engine-noise
 (500) and labels (-1 and 1): class 1 hides a burst of a higher frequency in the noise. 160
 training and 40 test series, 3 epochs instead of 500, filters 16 instead of 64, the plots
 (matplotlib) left out, and the checkpoint written to a temporary folder instead of the working
-directory
-under the suffix of profond's model file (``.safetensors``) instead of ``.keras``, which
-profond's ``ModelCheckpoint`` and ``load_model`` do not write or read yet.
+directory.
 """
 
 import os
@@ -91,7 +89,7 @@ model = make_model(input_shape=x_train.shape[1:])
 
 epochs = 3
 batch_size = 32
-checkpoint_path = os.path.join(tempfile.mkdtemp(), "best_model.safetensors")
+checkpoint_path = os.path.join(tempfile.mkdtemp(), "best_model.keras")
 
 callbacks = [
     keras.callbacks.ModelCheckpoint(

@@ -11,8 +11,8 @@ hour, where the temperature follows a daily cycle and the other features follow 
 1,500 rows instead of 420,551; the pandas column selections are written on the NumPy array
 they hold (``features[:, [1]]`` for ``features.iloc[:, [1]]``); ``past`` 120 and ``future``
 12 instead of 720 and 72, ``batch_size`` 64 instead of 256, 2 epochs instead of 10; the
-checkpoint is written under profond's weights suffix (``.safetensors``, not ``.h5``) in a
-temporary folder; the first batch is read by index (``dataset_train[0]``) where the example
+checkpoint is written in a temporary folder (as ``.weights.h5``, the suffix Keras 3 requires for
+weights, where the example, written for Keras 2, says ``.h5``); the first batch is read by index (``dataset_train[0]``) where the example
 calls ``tf.data``'s ``.take(1)``, and arrays need no ``.numpy()``; plots left out.
 """
 
@@ -108,7 +108,7 @@ model = keras.Model(inputs=inputs, outputs=outputs)
 model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse")
 model.summary()
 
-path_checkpoint = os.path.join(tempfile.mkdtemp(), "model_checkpoint.weights.safetensors")
+path_checkpoint = os.path.join(tempfile.mkdtemp(), "model_checkpoint.weights.h5")
 es_callback = keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0, patience=5)
 
 modelckpt_callback = keras.callbacks.ModelCheckpoint(

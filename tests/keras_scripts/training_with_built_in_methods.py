@@ -8,8 +8,7 @@ ops``); MNIST is replaced by scikit-learn's bundled 8 x 8 digits, each pixel rep
 padded to 28 x 28, flattened to 784 as in the guide: 1,000 training, 300 validation and 497
 test samples instead of 50,000, 10,000 and 10,000; every ``fit`` runs 1 epoch (3 where the
 guide has 3, 4 instead of 20 with EarlyStopping); dummy multi-input data of 64 samples
-instead of 100; checkpoints go to a temporary folder under profond's model-file suffix
-(``.safetensors``, not ``.keras``). Left out: the sections that need ``Layer.add_loss``
+instead of 100; checkpoints go to a temporary folder. Left out: the sections that need ``Layer.add_loss``
 (ActivityRegularizationLayer, LogisticEndpoint), TensorFlow's ``tf.data`` and PyTorch's
 ``DataLoader``, ``keras.utils.plot_model`` and the TensorBoard callback; the per-batch
 checkpoints (``save_freq=100``) save every epoch (profond's ModelCheckpoint saves at epoch
@@ -411,7 +410,7 @@ callbacks = [
         # the current checkpoint if and only if
         # the `val_loss` score has improved.
         # The saved model name will include the current epoch.
-        filepath=os.path.join(work_dir, "mymodel_{epoch}.safetensors"),
+        filepath=os.path.join(work_dir, "mymodel_{epoch}.keras"),
         save_best_only=True,  # Only save a model if `val_loss` has improved.
         monitor="val_loss",
         verbose=1,
@@ -453,7 +452,7 @@ for run in range(2):  # the second run restores what the first one saved
         # This callback saves the model at the end of every epoch.
         # We include the training loss in the saved model name.
         keras.callbacks.ModelCheckpoint(
-            filepath=os.path.join(checkpoint_dir, "model-loss={loss:.2f}.safetensors"),
+            filepath=os.path.join(checkpoint_dir, "model-loss={loss:.2f}.keras"),
         )
     ]
     model.fit(x_train, y_train, epochs=1, callbacks=callbacks)
