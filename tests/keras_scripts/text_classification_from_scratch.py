@@ -5,21 +5,21 @@ Source: https://keras.io/examples/nlp/text_classification_from_scratch/
 
 Changed: ``import keras`` -> ``import profond as keras``. The example reads the IMDB text
 files with ``keras.utils.text_dataset_from_directory`` and turns them into word indices with a
-``TextVectorization`` layer inside ``tf.data`` pipelines (TensorFlow only; profond has neither).
-That data preparation is rewritten here: generated reviews of a small vocabulary are split on
-spaces and indexed by a Python dict, padded to ``sequence_length`` (100 instead of 500) as
-``TextVectorization(output_mode="int", output_sequence_length=...)`` would, and given to ``fit``
-as arrays with ``batch_size=32`` (the example's batch size) instead of datasets. 192 training,
-64 validation and 64 test reviews, 2 epochs instead of 3. The model and its training are the
-example's code; the end-to-end string model at its end (which needs ``TextVectorization``) is
-left out.
+``TextVectorization`` layer inside ``tf.data`` pipelines. Here generated reviews of a small
+vocabulary stand for the files, the example's ``TextVectorization(max_tokens=max_features,
+output_mode="int", output_sequence_length=sequence_length)`` is adapted on them (with its
+default standardization where the example strips ``<br />`` tags through ``tf.strings``), and
+the ids go to ``fit`` as arrays with ``batch_size=32`` (the example's batch size) instead of
+``tf.data`` datasets. ``sequence_length`` 100 instead of 500; 192 training, 64 validation and
+64 test reviews, 2 epochs instead of 3. The model and its training are the example's code; the
+end-to-end string model at its end is left out (``fit`` takes numbers, not strings).
 """
 
 import numpy as np
 import profond as keras
 from profond import layers
 
-# Offline stand-in for the IMDB text files and TextVectorization.
+# Offline stand-in for the IMDB text files.
 _rng = np.random.default_rng(1)
 _neutral = [f"word{i}" for i in range(300)]
 _positive, _negative = ["great", "superb", "loved", "moving"], ["awful", "boring", "hated", "dull"]
@@ -36,14 +36,6 @@ def _texts(n):
     return texts, labels
 
 
-_vocabulary = {w: i + 2 for i, w in enumerate(_neutral + _positive + _negative)}  # 0 pad, 1 OOV
-
-
-def _vectorize(texts, length):
-    indices = [[_vocabulary.get(w, 1) for w in text.split(" ")][:length] for text in texts]
-    return np.array([row + [0] * (length - len(row)) for row in indices], dtype="int64")
-
-
 # Model constants.
 max_features = 20000
 embedding_dim = 128
@@ -51,7 +43,14 @@ sequence_length = 100
 batch_size = 32
 
 (_train, y_train), (_val, y_val), (_test, y_test) = _texts(192), _texts(64), _texts(64)
-x_train, x_val, x_test = (_vectorize(t, sequence_length) for t in (_train, _val, _test))
+
+vectorize_layer = keras.layers.TextVectorization(
+    max_tokens=max_features,
+    output_mode="int",
+    output_sequence_length=sequence_length,
+)
+vectorize_layer.adapt(np.array(_train))
+x_train, x_val, x_test = (vectorize_layer(np.array(t)).numpy() for t in (_train, _val, _test))
 
 """
 ## Build a model
