@@ -49,9 +49,9 @@ def _dense(name="dense", **extra):
 
 def test_a_keras_layer_profond_lacks_is_named_with_the_file(tmp_path):
     path = _archive(tmp_path / "m.keras", _sequential(
-        _dense(), _layer("Conv3DTranspose", "upsampler", filters=2, kernel_size=[2, 2, 2])))
+        _dense(), _layer("ConvLSTM3D", "upsampler", filters=2, kernel_size=[2, 2, 2])))
     with pytest.raises(KerasFileError, match=r"m\.keras.*the layer 'upsampler' "
-                                             r"\(Conv3DTranspose, module 'keras.layers'\) is "
+                                             r"\(ConvLSTM3D, module 'keras.layers'\) is "
                                              "not something profond has"):
         profond.load_model(path)
 
