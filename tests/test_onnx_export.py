@@ -112,6 +112,32 @@ MODELS = {
 }
 
 
+MODELS.update({  # the catalogue's layers with an ONNX form (issue 15)
+    "activation_layers": lambda: _seq(
+        L.Input((6,)), L.Dense(6), L.ReLU(max_value=1.5, negative_slope=0.1, threshold=0.2),
+        L.Dense(6), L.LeakyReLU(0.3), L.Dense(6), L.ELU(0.7), L.Dense(6), L.ReLU(), L.Dense(6),
+        L.Softmax()),
+    "prelu": lambda: _seq(L.Input((5, 4)), L.Dense(4), L.PReLU(alpha_initializer="random_normal",
+                                                                shared_axes=[1])),
+    "layer_norm_einsum": lambda: _seq(
+        L.Input((5, 4)), L.LayerNormalization(), L.EinsumDense("abc,cd->abd", (None, 3),
+                                                               bias_axes="d", activation="tanh"),
+        L.LayerNormalization(center=False), L.Flatten(), L.Dense(2)),
+    "reshaping": lambda: _seq(
+        L.Input((6, 4)), L.Permute((2, 1)), L.ZeroPadding1D((1, 2)), L.Cropping1D((2, 1)),
+        L.UpSampling1D(2), L.Conv1D(3, 2), L.GlobalAveragePooling1D(), L.RepeatVector(3),
+        L.Flatten(), L.Rescaling(0.5, offset=1.0), L.Dense(2)),
+    "volumes": lambda: _seq(
+        L.Input((3, 4, 4, 2)), L.ZeroPadding3D(((1, 0), (0, 1), (1, 1))), L.Cropping3D(1),
+        L.UpSampling3D((2, 1, 1)), L.Conv3D(2, 2), L.Flatten()),
+    "crop2d_noise_augment": lambda: _seq(
+        L.Input((8, 8, 2)), L.RandomFlip(), L.RandomRotation(0.1), L.RandomZoom(0.1),
+        L.RandomTranslation(0.1, 0.1), L.RandomContrast(0.2), L.Cropping2D(((1, 2), (0, 1))),
+        L.GaussianNoise(0.1), L.Conv2D(2, 3), L.GaussianDropout(0.2), L.AlphaDropout(0.1),
+        L.ActivityRegularization(0.01), L.Identity(), L.Flatten(), L.Dense(2)),
+})
+
+
 def _inputs(name, model, batch, rng):
     shape = (batch,) + tuple(model.input_shape[1:])
     if "embedding" in name:

@@ -17,6 +17,11 @@ inference), Flatten, Reshape, ZeroPadding2D, UpSampling2D, Embedding, SimpleRNN,
 Bidirectional, TimeDistributed (of a layer with an ONNX form), Masking (masks become ONNX
 sequence lengths: see :mod:`profond.io.onnx.recurrent`), the merge layers Add, Subtract,
 Multiply, Average, Maximum, Minimum, Concatenate and Dot (see :mod:`profond.io.onnx.merging`),
+the activation layers ReLU, LeakyReLU, PReLU, ELU, Softmax, LayerNormalization (over trailing
+axes), EinsumDense, Permute, RepeatVector, Rescaling, ZeroPadding1D/3D, Cropping1D/2D/3D,
+UpSampling1D/3D, the layers that do nothing at inference (Identity, GaussianNoise,
+GaussianDropout, AlphaDropout, ActivityRegularization, RandomFlip, RandomContrast,
+RandomTranslation, RandomRotation, RandomZoom; see :mod:`profond.io.onnx.catalogue`),
 and the activations of :data:`~profond.io.onnx.core.ACTIVATIONS_WITH_ONNX_FORM`. Any other
 layer is named in a clear error before anything is written.
 
@@ -48,7 +53,8 @@ import numpy as np
 
 from profond import layers as _layers
 from profond._files import atomic_write_bytes
-from profond.io.onnx import conv, core, merging, recurrent  # noqa: F401  (they register converters)
+# (the modules register their converters when imported)
+from profond.io.onnx import catalogue, conv, core, merging, recurrent  # noqa: F401
 from profond.io.onnx.graph import CONVERTERS, OPSET, ExportError, build_model
 
 __all__ = ["OPSET", "ExportError", "export_onnx", "layers_with_onnx_form", "onnx_model"]
