@@ -145,3 +145,29 @@ def test_activity_regularizer_penalises_outputs():
     # Keras 3 divides the activity penalty by the batch size
     expected = float(np.mean(out ** 2)) + 0.5 * float((out ** 2).sum()) / 5
     assert model.evaluate(x, y, batch_size=5, verbose=0) == pytest.approx(expected, rel=1e-5)
+
+
+def test_add_loss_joins_the_training_loss_each_step_and_is_cleared():
+    class KLLike(layers.Layer):
+        """A VAE-style term: pulls the layer's outputs towards zero by an added loss."""
+
+        def build(self, input_shape):
+            self.w = self.add_weight((input_shape[-1], 2), initializer="ones", name="w")
+
+        def call(self, inputs):
+            out = inputs @ self.w
+            self.add_loss(0.5 * profond.ops.mean(out ** 2))
+            return out
+
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    y = np.zeros((8, 2), "float32")
+    model = profond.Sequential([layers.Input((3,)), KLLike()])
+    model.compile(optimizer=profond.optimizers.SGD(0.1), loss="mae")
+    out = x @ np.ones((3, 2))
+    expected = np.mean(np.abs(out)) + 0.5 * np.mean(out ** 2)
+    assert model.evaluate(x, y, batch_size=8, verbose=0) == pytest.approx(expected, rel=1e-5)
+    first = model.train_on_batch(x, y)
+    assert first == pytest.approx(expected, rel=1e-5)
+    assert len(model.losses) == 1  # the last step's term only: cleared before each step
+    history = model.fit(x, y, epochs=5, batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < first

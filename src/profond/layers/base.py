@@ -23,6 +23,13 @@ from profond.layers.symbolic import KerasTensor, Node, is_symbolic, symbolic_cal
 __all__ = ["Layer", "InputLayer", "Input", "KerasTensor", "to_tensor", "shape_of"]
 
 _NAME_COUNTS: dict[str, int] = {}
+# Set once any layer calls add_loss: models then gather added losses at every step.
+_LOSSES_ADDED = [False]
+
+
+def losses_were_added() -> bool:
+    """Whether any layer has called :meth:`Layer.add_loss` in this process."""
+    return _LOSSES_ADDED[0]
 
 
 def _snake(name: str) -> str:
@@ -371,6 +378,28 @@ class Layer(DTypeAttributes):
                 out.append(v.regularizer(v))
         out.extend(self._collect_activity_losses())
         return out
+
+    def add_loss(self, loss):
+        """Add ``loss`` (a scalar tensor computed in ``call`` from the layer's inputs or
+        weights) to the loss that training minimises, as Keras's ``add_loss``: a VAE's KL
+        term, an auxiliary penalty. The terms of a step are summed with the compiled loss and
+        cleared before the next step; :attr:`losses` lists them.
+
+        Examples
+        --------
+        >>> import numpy as np, profond
+        >>> from profond import layers, ops
+        >>> class Sparse(layers.Layer):
+        ...     def call(self, inputs):
+        ...         self.add_loss(0.1 * ops.mean(ops.abs(inputs)))
+        ...         return inputs
+        >>> model = profond.Sequential([layers.Input((2,)), Sparse()])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> round(float(model.evaluate(np.ones((4, 2)), np.ones((4, 2)), verbose=0)), 6)
+        0.1
+        """
+        _LOSSES_ADDED[0] = True
+        self._activity_losses.append(loss)
 
     def _collect_activity_losses(self):
         out = list(self._activity_losses)

@@ -15,7 +15,7 @@ from profond.autograd.engine import no_grad
 from profond.autograd.tensor import Tensor
 from profond.callbacks import CallbackList, History, ProgressBar
 from profond.callbacks.divergence import attach_guard
-from profond.layers.base import Layer
+from profond.layers.base import Layer, losses_were_added
 from profond.models.compile_utils import CompiledLoss, CompiledMetrics, check_metrics
 from profond.training import data_adapter
 from profond.training.data_adapter import batch_length
@@ -168,7 +168,7 @@ class Model(Layer):
         if not hasattr(self, "_penalty_cache"):
             self._cache_step_state()
         penalties = [v.regularizer(v) for v in self._penalty_cache]
-        if self._has_activity_losses:
+        if self._has_activity_losses or losses_were_added():
             penalties.extend(self._collect_activity_losses())
         if not penalties:
             return None
@@ -179,7 +179,7 @@ class Model(Layer):
 
     def train_step(self, x, y, sample_weight=None):
         """One optimisation step on a batch; returns the loss tensor (graph already used)."""
-        if self._has_activity_losses:
+        if self._has_activity_losses or losses_were_added():
             self._clear_activity_losses()
         y_pred = self(_tensorize(x), training=True)
         loss, _ = self.compiled_loss(y, y_pred, sample_weight)
@@ -208,7 +208,7 @@ class Model(Layer):
         """Loss (with regularization penalties, as in training) and predictions on a batch."""
         if not hasattr(self, "_penalty_cache"):
             self._cache_step_state()
-        if self._has_activity_losses:
+        if self._has_activity_losses or losses_were_added():
             self._clear_activity_losses()
         y_pred = self(_tensorize(x), training=False)
         loss, _ = self.compiled_loss(y, y_pred, sample_weight)
