@@ -8,9 +8,9 @@ ops``); MNIST is replaced by scikit-learn's bundled 8 x 8 digits, each pixel rep
 padded to 28 x 28, flattened to 784 as in the guide: 1,000 training, 300 validation and 497
 test samples instead of 50,000, 10,000 and 10,000; every ``fit`` runs 1 epoch (3 where the
 guide has 3, 4 instead of 20 with EarlyStopping); dummy multi-input data of 64 samples
-instead of 100; checkpoints go to a temporary folder. Left out: the sections that need ``Layer.add_loss``
-(ActivityRegularizationLayer, LogisticEndpoint), TensorFlow's ``tf.data`` and PyTorch's
-``DataLoader``, ``keras.utils.plot_model`` and the TensorBoard callback; the per-batch
+instead of 100; checkpoints go to a temporary folder. Left out: the ``LogisticEndpoint``
+section (a model compiled with no loss, trained on its layers' ``add_loss`` alone),
+TensorFlow's ``tf.data`` and PyTorch's ``DataLoader``, ``keras.utils.plot_model`` and the TensorBoard callback; the per-batch
 checkpoints (``save_freq=100``) save every epoch (profond's ModelCheckpoint saves at epoch
 ends only).
 """
@@ -187,6 +187,39 @@ model.compile(
     metrics=[CategoricalTruePositives()],
 )
 custom_metric_history = model.fit(x_train, y_train, batch_size=64, epochs=3)
+
+"""
+### Handling losses and metrics that don't fit the standard signature
+
+The overwhelming majority of losses and metrics can be computed from `y_true` and `y_pred`;
+a layer can also add a loss of its own with `self.add_loss(loss_value)` in `call`:
+"""
+
+
+class ActivityRegularizationLayer(layers.Layer):
+    def call(self, inputs):
+        self.add_loss(ops.sum(inputs) * 0.1)
+        return inputs  # Pass-through layer.
+
+
+inputs = keras.Input(shape=(784,), name="digits")
+x = layers.Dense(64, activation="relu", name="dense_1")(inputs)
+
+# Insert activity regularization as a layer
+x = ActivityRegularizationLayer()(x)
+
+x = layers.Dense(64, activation="relu", name="dense_2")(x)
+outputs = layers.Dense(10, name="predictions")(x)
+
+model = keras.Model(inputs=inputs, outputs=outputs)
+model.compile(
+    optimizer=keras.optimizers.RMSprop(learning_rate=1e-3),
+    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+)
+
+# The displayed loss will be much higher than before
+# due to the regularization component.
+add_loss_history = model.fit(x_train, y_train, batch_size=64, epochs=1)
 
 """
 ### Automatically setting apart a validation holdout set
