@@ -20,7 +20,6 @@ from profond import saving
 from profond.autograd.tensor import Tensor
 from profond.layers.base import InputLayer, KerasTensor
 from profond.layers.masks import get_mask, set_mask
-from profond.layers.symbolic import symbolic_leaves
 from profond.models.model import Model
 
 __all__ = ["Functional"]
