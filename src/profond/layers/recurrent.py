@@ -20,6 +20,7 @@ from __future__ import annotations
 from profond import activations, backend
 from profond import random as prandom
 from profond._validation import check_float, check_int
+from profond._structure import map_structure
 from profond.autograd.tensor import Tensor
 from profond.layers._weight_arguments import (
     add_configured_weight,
@@ -30,7 +31,7 @@ from profond.layers.base import Layer
 from profond.layers.masks import set_mask
 from profond.ops import recurrent as rnn_ops
 
-__all__ = ["GRU", "LSTM", "SimpleRNN"]
+__all__ = ["GRU", "LSTM", "SimpleRNN", "SequenceOutputs", "store_recurrent_arguments"]
 
 
 
@@ -50,7 +51,52 @@ class _UnitForgetBias:
                                self.base((2 * u,), dtype=dtype)])
 
 
-class _Recurrent(Layer):
+def store_recurrent_arguments(layer, units, activation, recurrent_activation, use_bias, dropout,
+                              recurrent_dropout, seed, **weights):
+    """Check and store what every recurrent layer and cell takes (``weights``: the
+    ``kernel``/``recurrent``/``bias`` argument triples and, for layers, the activity
+    regularizer, as :func:`store_weight_arguments` takes them)."""
+    owner = type(layer).__name__
+    layer.units = check_int(units, "units", owner, low=1)
+    layer.activation = activations.get(activation)
+    layer.recurrent_activation = activations.get(recurrent_activation)
+    layer.use_bias = bool(use_bias)
+    store_weight_arguments(layer, **weights)
+    layer.dropout = check_float(dropout, "dropout", owner, low=0.0, high=1.0, high_open=True)
+    layer.recurrent_dropout = check_float(recurrent_dropout, "recurrent_dropout", owner,
+                                          low=0.0, high=1.0, high_open=True)
+    layer.seed = check_int(seed, "seed", owner, low=0, allow_none=True)
+    layer._rng = prandom.generator(layer.seed) if layer.seed is not None else None
+
+
+class SequenceOutputs:
+    """What a layer reading a whole sequence does with its result, for ``SimpleRNN``/``GRU``/
+    ``LSTM`` and ``RNN``: keep the final states when ``stateful``, return
+    ``[output, *states]`` with ``return_state``, and pass the time mask on only with
+    ``return_sequences``."""
+
+    def _sequence_outputs(self, output, states, mask):
+        if self.stateful:
+            self.states = map_structure(lambda s: s.data.copy(), states)
+        if not self.return_state:
+            return output
+        if mask is not None and self.return_sequences:
+            set_mask(output, mask)
+        return [output, *states]
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None or not self.return_sequences or self.return_state:
+            return None
+        return mask
+
+    def reset_state(self):
+        """Forget the states kept between batches by a ``stateful`` layer."""
+        self.states = None
+
+    reset_states = reset_state
+
+
+class _Recurrent(SequenceOutputs, Layer):
     """What SimpleRNN, GRU and LSTM share: arguments, weights, checks, states and masks."""
 
     _gates = 1       # gate blocks in the kernels: 1 (SimpleRNN), 3 (GRU), 4 (LSTM)
@@ -66,21 +112,12 @@ class _Recurrent(Layer):
                  go_backwards=False, stateful=False, unroll=False, zero_output_for_mask=False,
                  **kwargs):
         super().__init__(**kwargs)
-        owner = type(self).__name__
-        self.units = check_int(units, "units", owner, low=1)
-        self.activation = activations.get(activation)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        store_weight_arguments(
-            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+        store_recurrent_arguments(
+            self, units, activation, recurrent_activation, use_bias, dropout, recurrent_dropout,
+            seed, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
             recurrent=(recurrent_initializer, recurrent_regularizer, recurrent_constraint),
             bias=(bias_initializer, bias_regularizer, bias_constraint),
             activity_regularizer=activity_regularizer)
-        self.dropout = check_float(dropout, "dropout", owner, low=0.0, high=1.0, high_open=True)
-        self.recurrent_dropout = check_float(recurrent_dropout, "recurrent_dropout", owner,
-                                             low=0.0, high=1.0, high_open=True)
-        self.seed = check_int(seed, "seed", owner, low=0, allow_none=True)
-        self._rng = prandom.generator(self.seed) if self.seed is not None else None
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
@@ -191,24 +228,7 @@ class _Recurrent(Layer):
             initial_state = [Tensor._make(s) for s in self.states]
         dmask, rmask = self._dropout_masks(B, training)
         output, states = self._run(inputs, initial_state, mask, dmask, rmask)
-        if self.stateful:
-            self.states = [s.data.copy() for s in states]
-        if not self.return_state:
-            return output
-        if mask is not None and self.return_sequences:
-            set_mask(output, mask)
-        return [output, *states]
-
-    def compute_mask(self, inputs, mask=None):
-        if mask is None or not self.return_sequences or self.return_state:
-            return None
-        return mask
-
-    def reset_state(self):
-        """Forget the states kept between batches by a ``stateful`` layer."""
-        self.states = None
-
-    reset_states = reset_state
+        return self._sequence_outputs(output, states, mask)
 
     def compute_output_shape(self, input_shape):
         batch = input_shape[0]

@@ -13,7 +13,7 @@ from profond import backend, ops
 from profond._structure import map_structure
 from profond.autograd.tensor import Tensor
 from profond.layers.base import Layer
-from profond.layers.masks import set_mask
+from profond.layers.recurrent import SequenceOutputs
 from profond.layers.rnn_cells import StackedRNNCells
 from profond.layers.serialization import deserialize, serialize
 
@@ -32,7 +32,7 @@ def _zip_map(fn, a, b):
     return fn(a, b)
 
 
-class RNN(Layer):
+class RNN(SequenceOutputs, Layer):
     """Apply a recurrent cell to every step of a sequence ``(batch, time, features)``.
 
     Parameters
@@ -135,12 +135,6 @@ class RNN(Layer):
         return [Tensor(backend.xp().zeros((batch_size, d), dtype=dtype))
                 for d in self.state_size]
 
-    def reset_state(self):
-        """Forget the states kept between batches by a ``stateful`` layer."""
-        self.states = None
-
-    reset_states = reset_state
-
     def _initial_state(self, inputs, initial_state):
         B = inputs.shape[0]
         if initial_state is None and self.stateful and self.states is not None:
@@ -218,18 +212,7 @@ class RNN(Layer):
         finally:
             if hasattr(self.cell, "reset_dropout_mask"):
                 self.cell.reset_dropout_mask()
-        if self.stateful:
-            self.states = map_structure(lambda s: s.data.copy(), states)
-        if not self.return_state:
-            return output
-        if mask is not None and self.return_sequences:
-            set_mask(output, mask)
-        return [output, *states]
-
-    def compute_mask(self, inputs, mask=None):
-        if mask is None or not self.return_sequences or self.return_state:
-            return None
-        return mask
+        return self._sequence_outputs(output, states, mask)
 
     def compute_output_shape(self, input_shape):
         batch = input_shape[0]

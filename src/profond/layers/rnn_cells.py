@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from profond import activations, backend, ops
 from profond import random as prandom
-from profond._validation import check_float, check_int
-from profond.layers._weight_arguments import (add_configured_weight, store_weight_arguments,
-                                              weight_arguments_config)
+from profond.layers._weight_arguments import add_configured_weight, weight_arguments_config
 from profond.layers.base import Layer
+from profond.layers.recurrent import _UnitForgetBias, store_recurrent_arguments
 from profond.layers.serialization import deserialize, serialize
 from profond.ops import recurrent as rnn_ops
 
@@ -41,20 +40,11 @@ class _Cell(Layer):
                  bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
                  bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        owner = type(self).__name__
-        self.units = check_int(units, "units", owner, low=1)
-        self.activation = activations.get(activation)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        store_weight_arguments(
-            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+        store_recurrent_arguments(
+            self, units, activation, recurrent_activation, use_bias, dropout, recurrent_dropout,
+            seed, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
             recurrent=(recurrent_initializer, recurrent_regularizer, recurrent_constraint),
             bias=(bias_initializer, bias_regularizer, bias_constraint))
-        self.dropout = check_float(dropout, "dropout", owner, low=0.0, high=1.0, high_open=True)
-        self.recurrent_dropout = check_float(recurrent_dropout, "recurrent_dropout", owner,
-                                             low=0.0, high=1.0, high_open=True)
-        self.seed = check_int(seed, "seed", owner, low=0, allow_none=True)
-        self._rng = prandom.generator(self.seed) if self.seed is not None else None
         self._masks = {}
 
     @property
@@ -219,7 +209,6 @@ class LSTMCell(_Cell):
     def _bias_initializer(self):
         if not self.unit_forget_bias:
             return self.bias_initializer
-        from profond.layers.recurrent import _UnitForgetBias
         return _UnitForgetBias(self.bias_initializer, self.units)
 
     def call(self, inputs, states, training=None):
