@@ -33,6 +33,7 @@ __all__ = ["launched_size", "communicator", "rank", "size", "is_primary", "alone
 
 # The launchers' environment variables giving the number of processes started.
 _SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
+_DRAIN_SECONDS = 0.5  # before MPI_Abort: for the launcher to forward this rank's last output
 
 _state = {"comm": None, "checked": False, "alone": False}
 
@@ -118,9 +119,13 @@ def _abort_on_uncaught_exception(comm) -> None:
     previous = sys.excepthook
 
     def hook(kind, value, traceback):
+        message = (f"rank {comm.Get_rank()} of {comm.Get_size()} stopped on "
+                   f"{kind.__name__}: {value}")
+        # the one line that says what happened first: the traceback may be long
+        sys.stderr.write(f"profond.distribution: {message}\n")
+        sys.stderr.flush()
         previous(kind, value, traceback)
-        abort(f"rank {comm.Get_rank()} of {comm.Get_size()} stopped on {kind.__name__}: "
-              f"{value}")
+        abort(message)
 
     sys.excepthook = hook
 
@@ -132,6 +137,9 @@ def abort(message: str) -> None:  # pragma: no cover - ends the process
     sys.stderr.flush()
     if communicator() is None:
         sys.exit(1)
+    # MPI_Abort tears the job down at once, and mpiexec may drop what this rank wrote but had
+    # not forwarded yet: give its output a moment to reach the launcher.
+    time.sleep(_DRAIN_SECONDS)
     _state["comm"].Abort(1)
     os._exit(1)  # MPI_Abort may return before mpiexec ends this process: leave now
 
