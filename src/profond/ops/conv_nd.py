@@ -80,19 +80,19 @@ def col2im(xp, g2, kd, shape, out_sizes, strides, dilation):
     """The adjoint of :func:`im2col` followed by the GEMM with ``kd`` (*ksize, c, f):
     ``(n * prod(out_sizes), f)`` rows back onto an array of ``shape`` (n, *, c).
 
-    One GEMM gives every kernel offset's share at once, ``(rows, prod(ksize) * c)``; each
-    offset's block is then added onto one strided slice. (One GEMM per offset instead, as
-    :mod:`profond.ops.conv` does for Conv2D's input gradient, ran 4x slower here on the
-    2-core machine: narrow GEMMs of ``c`` columns each pay BLAS's threading again.)
+    For each kernel offset, one GEMM ``g2 @ kd[offset].T`` gives that offset's share
+    ``(rows, c)``, added onto one strided slice; one buffer serves every offset. (One big GEMM
+    for all offsets, then strided additions of its blocks, was 1.3-1.8x slower on a quiet
+    2-core machine: its ``(rows, prod(ksize) * c)`` result leaves the cache before it is added;
+    under load the order can flip, so measure on a quiet machine.)
     """
-    ksize, (c, f) = kd.shape[:-2], kd.shape[-2:]
-    kvol = math.prod(ksize)
-    weights = kd.reshape(kvol, c, f).transpose(2, 0, 1).reshape(f, kvol * c)
-    shares = (g2 @ weights).reshape((shape[0],) + tuple(out_sizes) + (kvol, c))
+    ksize, c = kd.shape[:-2], kd.shape[-2]
     out = xp.zeros(shape, dtype=g2.dtype)
-    for index, offset in enumerate(itertools.product(*map(range, ksize))):
-        out[(slice(None),) + _offset_slices(offset, out_sizes, strides, dilation)] += \
-            shares[..., index, :]
+    part = xp.empty((g2.shape[0], c), dtype=g2.dtype)
+    part_nd = part.reshape((shape[0],) + tuple(out_sizes) + (c,))
+    for offset in itertools.product(*map(range, ksize)):
+        xp.matmul(g2, kd[offset].T, out=part)
+        out[(slice(None),) + _offset_slices(offset, out_sizes, strides, dilation)] += part_nd
     return out
 
 
