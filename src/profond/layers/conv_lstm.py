@@ -18,6 +18,7 @@ from profond._validation import check_int
 from profond.autograd.tensor import Tensor
 from profond.layers._weight_arguments import add_configured_weight
 from profond.layers.conv import check_data_format
+from profond.layers.recurrent import bias_initializer_of
 from profond.layers.rnn import RNN
 from profond.layers.rnn_cells import _Cell
 from profond.ops.conv import conv_output_length, normalize_tuple
@@ -72,12 +73,6 @@ class ConvLSTMCell(_Cell):
     def output_size(self):
         return self.filters
 
-    def _bias_initializer(self):
-        if not self.unit_forget_bias:
-            return self.bias_initializer
-        from profond.layers.recurrent import _UnitForgetBias
-        return _UnitForgetBias(self.bias_initializer, self.filters)
-
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         if len(input_shape) != self.rank + 2 or input_shape[-1] is None:
@@ -92,7 +87,7 @@ class ConvLSTMCell(_Cell):
             self, "recurrent", self.kernel_size + (self.filters, width),
             name="recurrent_kernel")
         self.bias = add_configured_weight(self, "bias", (width,),
-                                          initializer=self._bias_initializer()) \
+                                          initializer=bias_initializer_of(self)) \
             if self.use_bias else None
         self.built = True
 

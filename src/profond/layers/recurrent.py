@@ -31,7 +31,8 @@ from profond.layers.base import Layer
 from profond.layers.masks import set_mask
 from profond.ops import recurrent as rnn_ops
 
-__all__ = ["GRU", "LSTM", "SimpleRNN", "SequenceOutputs", "store_recurrent_arguments"]
+__all__ = ["GRU", "LSTM", "SimpleRNN", "SequenceOutputs", "bias_initializer_of",
+           "store_recurrent_arguments"]
 
 
 
@@ -49,6 +50,14 @@ class _UnitForgetBias:
         dtype = dtype or backend.floatx()
         return xp.concatenate([self.base((u,), dtype=dtype), xp.ones((u,), dtype=dtype),
                                self.base((2 * u,), dtype=dtype)])
+
+
+def bias_initializer_of(layer):
+    """The initializer of a recurrent layer's or cell's bias: with ``unit_forget_bias`` (the
+    LSTM kinds), ones on the forget gate's block."""
+    if getattr(layer, "unit_forget_bias", False):
+        return _UnitForgetBias(layer.bias_initializer, layer.units)
+    return layer.bias_initializer
 
 
 def store_recurrent_arguments(layer, units, activation, recurrent_activation, use_bias, dropout,
@@ -132,9 +141,6 @@ class _Recurrent(SequenceOutputs, Layer):
     def _bias_shape(self):
         return (self._gates * self.units,)
 
-    def _bias_init(self):
-        return self.bias_initializer
-
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         if len(input_shape) != 3 or input_shape[-1] is None:
@@ -145,7 +151,7 @@ class _Recurrent(SequenceOutputs, Layer):
         self.recurrent_kernel = add_configured_weight(self, "recurrent", (self.units, width),
                                                       name="recurrent_kernel")
         self.bias = add_configured_weight(self, "bias", self._bias_shape(),
-                                          initializer=self._bias_init()) \
+                                          initializer=bias_initializer_of(self)) \
             if self.use_bias else None
         self.built = True
 
@@ -361,11 +367,6 @@ class LSTM(_Recurrent):
         super().__init__(units, activation=activation,
                          recurrent_activation=recurrent_activation, use_bias=use_bias, **kwargs)
         self.unit_forget_bias = bool(unit_forget_bias)
-
-    def _bias_init(self):
-        if self.unit_forget_bias:
-            return _UnitForgetBias(self.bias_initializer, self.units)
-        return self.bias_initializer
 
     def get_config(self):
         return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}

@@ -130,13 +130,13 @@ class SpatialDropout2D(SpatialDropout1D):
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)
-        self.data_format = check_data_format(data_format, "SpatialDropout2D")
+        self.data_format = check_data_format(data_format, type(self).__name__)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
 
 
-class SpatialDropout3D(SpatialDropout1D):
+class SpatialDropout3D(SpatialDropout2D):
     """Dropout of whole feature volumes: one draw per (sample, channel) of
     ``(batch, depth, height, width, channels)``.
 
@@ -156,13 +156,6 @@ class SpatialDropout3D(SpatialDropout1D):
     """
 
     rank = 3
-
-    def __init__(self, rate, data_format=None, seed=None, **kwargs):
-        super().__init__(rate, seed=seed, **kwargs)
-        self.data_format = check_data_format(data_format, "SpatialDropout3D")
-
-    def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format}
 
 
 class ActivityRegularization(Layer):

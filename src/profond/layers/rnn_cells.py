@@ -17,7 +17,7 @@ from profond import activations, backend, ops
 from profond import random as prandom
 from profond.layers._weight_arguments import add_configured_weight, weight_arguments_config
 from profond.layers.base import Layer
-from profond.layers.recurrent import _UnitForgetBias, store_recurrent_arguments
+from profond.layers.recurrent import bias_initializer_of, store_recurrent_arguments
 from profond.layers.serialization import deserialize, serialize
 from profond.ops import recurrent as rnn_ops
 
@@ -54,9 +54,6 @@ class _Cell(Layer):
     def _bias_shape(self):
         return (self._gates * self.units,)
 
-    def _bias_initializer(self):
-        return self.bias_initializer
-
     def build(self, input_shape):
         if input_shape[-1] is None:
             raise ValueError(f"Input of cell '{self.name}' ({type(self).__name__}) must have a "
@@ -66,7 +63,7 @@ class _Cell(Layer):
         self.recurrent_kernel = add_configured_weight(self, "recurrent", (self.units, width),
                                                       name="recurrent_kernel")
         self.bias = add_configured_weight(self, "bias", self._bias_shape(),
-                                          initializer=self._bias_initializer()) \
+                                          initializer=bias_initializer_of(self)) \
             if self.use_bias else None
         self.built = True
 
@@ -205,11 +202,6 @@ class LSTMCell(_Cell):
     @property
     def state_size(self):
         return [self.units, self.units]
-
-    def _bias_initializer(self):
-        if not self.unit_forget_bias:
-            return self.bias_initializer
-        return _UnitForgetBias(self.bias_initializer, self.units)
 
     def call(self, inputs, states, training=None):
         h, c = states[0], states[1]
