@@ -51,8 +51,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
-    x_train = (x_train[..., None] / 255.0).astype(np.float32)
-    x_test = (x_test[..., None] / 255.0).astype(np.float32)
+    # scaled in float32: "/ 255.0" first would make a float64 copy (376 MB) on the way
+    x_train = np.divide(x_train[..., None], 255, dtype=np.float32)
+    x_test = np.divide(x_test[..., None], 255, dtype=np.float32)
 
     profond.random.seed(args.seed)
     model = build_model()

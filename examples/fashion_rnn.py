@@ -43,8 +43,9 @@ def main(argv=None):
 
     profond.random.seed(args.seed)
     (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
-    x_train = (x_train / 255.0).astype(np.float32)  # (60000, 28, 28): 28 steps of 28 pixels
-    x_test = (x_test / 255.0).astype(np.float32)
+    # (60000, 28, 28): 28 steps of 28 pixels, scaled in float32 (no float64 copy on the way)
+    x_train = np.divide(x_train, 255, dtype=np.float32)
+    x_test = np.divide(x_test, 255, dtype=np.float32)
 
     model = build(args.cell, args.units)
     model.summary()

@@ -68,33 +68,58 @@ def read_idx(path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"IDX file {str(path)!r} not found.")
+    opener = gzip.open if path.suffix == ".gz" else open
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                raw = f.read()
-        else:
-            raw = path.read_bytes()
+        with opener(path, "rb") as f:
+            return _read_idx_from(f, path)
     except (OSError, EOFError, zlib.error) as err:
         raise ValueError(f"Cannot decompress {str(path)!r}: {err}. The file is corrupted or "
                          "truncated; reinstall or re-download it.") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+
+
+def _read_into(f, view) -> int:
+    """Fill ``view`` from ``f``; the number of bytes read (fewer at the end of the file).
+
+    1 MiB at a time: gzip's ``readinto`` reads into a new bytes object of the requested size,
+    then copies it.
+    """
+    done = 0
+    while done < len(view):
+        got = f.readinto(view[done:done + (1 << 20)])
+        if not got:
+            break
+        done += got
+    return done
+
+
+def _read_idx_from(f, path) -> np.ndarray:
+    """The IDX array of the open file ``f``, read straight into its own buffer: reading the
+    whole file as bytes, then copying it into a writable array, held the 47 MB training
+    images twice (and gzip's chunks a third time) at load."""
+    head = f.read(4)
+    if len(head) < 4 or head[0] != 0 or head[1] != 0:
         raise ValueError(f"{str(path)!r} is not an IDX file (bad magic number "
-                         f"{raw[:4].hex() or 'empty'}).")
-    if raw[2] != 0x08:
-        raise ValueError(f"{str(path)!r}: IDX type code 0x{raw[2]:02x} is not 0x08 "
+                         f"{head[:4].hex() or 'empty'}).")
+    if head[2] != 0x08:
+        raise ValueError(f"{str(path)!r}: IDX type code 0x{head[2]:02x} is not 0x08 "
                          "(unsigned bytes).")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(raw) < header:
-        raise ValueError(f"{str(path)!r}: truncated IDX header ({len(raw)} bytes for "
+    ndim = head[3]
+    dims = f.read(4 * ndim)
+    if ndim == 0 or len(dims) < 4 * ndim:
+        raise ValueError(f"{str(path)!r}: truncated IDX header ({4 + len(dims)} bytes for "
                          f"{ndim} dimensions).")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(dims[4 * i:4 + 4 * i], "big") for i in range(ndim))
     expected = int(np.prod(shape, dtype=np.int64))
-    if len(raw) - header != expected:
+    out = np.empty(expected, dtype=np.uint8)
+    held = _read_into(f, memoryview(out))
+    if held == expected:  # count what follows, if anything: the file is then too long
+        while chunk := f.read(1 << 20):
+            held += len(chunk)
+    if held != expected:
         raise ValueError(f"{str(path)!r}: the header announces shape {shape} ({expected} bytes) "
-                         f"but the file holds {len(raw) - header} bytes of data; it is "
-                         "corrupted or truncated.")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
+                         f"but the file holds {held} bytes of data; it is corrupted or "
+                         "truncated.")
+    return out.reshape(shape)
 
 
 def _directory(path):

@@ -71,8 +71,8 @@ def _images(quick, seed):
         if x_tr is not None:
             keep = np.random.default_rng(seed).permutation(len(x_tr))[:N_FASHION]
             x_tr, y_tr = x_tr[keep], y_tr[keep]
-            return ("Fashion-MNIST", (x_tr[..., None] / 255.0).astype(np.float32),
-                    (x_te[..., None] / 255.0).astype(np.float32), np.asarray(y_tr),
+            return ("Fashion-MNIST", np.divide(x_tr[..., None], 255, dtype=np.float32),
+                    np.divide(x_te[..., None], 255, dtype=np.float32), np.asarray(y_tr),
                     np.asarray(y_te))
     x, y = datasets.load_digits(images=True)
     x_tr, x_te, y_tr, y_te = pdata.train_test_split((x / 16.0).astype(np.float32), y,
