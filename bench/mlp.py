@@ -1,10 +1,11 @@
 """MLP benchmark: profond vs PyTorch (CPU) vs a hand-written NumPy loop, on the same work.
 
-784-256-128-10, ReLU, softmax cross-entropy, plain SGD (lr 0.01), batch 128, one epoch over
-60,000 x 784 float32 samples, shuffled each epoch; then ``predict`` over the same 60,000.
-Contenders alternate within each round; medians and ratios are printed.
+784-256-128-10, ReLU, softmax cross-entropy, plain SGD (lr 0.01), batch 128 (``--batch``), one
+epoch over 60,000 x 784 float32 samples (``--samples``), shuffled each epoch; then ``predict``
+over the same samples. Contenders alternate within each round; medians and ratios to PyTorch
+are printed.
 
-Run: python bench/mlp.py [--repeats 5]
+Run: python bench/mlp.py [--repeats 5] [--batch 128] [--samples 60000]
 """
 
 from __future__ import annotations
@@ -17,37 +18,38 @@ import numpy as np
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _common import compare, profond_contender, setup_torch, threads, torch_contender
 
-N, D, H1, H2, C, BATCH, LR = 60_000, 784, 256, 128, 10, 128, 0.01
+D, H1, H2, C, LR = 784, 256, 128, 10, 0.01
 
 
-def data():
+def data(n):
     rng = np.random.default_rng(0)
-    x = rng.random((N, D), dtype=np.float32)
+    x = rng.random((n, D), dtype=np.float32)
     w = rng.standard_normal((D, C)).astype(np.float32)
     y = (x @ w).argmax(axis=1).astype(np.int64)
     return x, y
 
 
-def profond_mlp(x, y):
+def profond_mlp(x, y, batch):
     import profond
     from profond import layers
 
     profond.random.seed(0)
     model = profond.Sequential([layers.Input((D,)), layers.Dense(H1, activation="relu"),
                                 layers.Dense(H2, activation="relu"), layers.Dense(C)])
-    return profond_contender(model, profond.optimizers.SGD(LR), x, y, BATCH)
+    return profond_contender(model, profond.optimizers.SGD(LR), x, y, batch)
 
 
-def torch_mlp(x, y):
+def torch_mlp(x, y, batch):
     torch = setup_torch()
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(D, H1), torch.nn.ReLU(), torch.nn.Linear(H1, H2),
                               torch.nn.ReLU(), torch.nn.Linear(H2, C))
     opt = torch.optim.SGD(net.parameters(), lr=LR)
-    return torch_contender(torch, net, opt, torch.from_numpy(x), torch.from_numpy(y), BATCH)
+    return torch_contender(torch, net, opt, torch.from_numpy(x), torch.from_numpy(y), batch)
 
 
-def numpy_contender(x, y):
+def numpy_contender(x, y, batch):
+    n_samples = len(x)
     rng = np.random.default_rng(0)
 
     def glorot(i, o):
@@ -58,9 +60,9 @@ def numpy_contender(x, y):
     b1, b2, b3 = (np.zeros(n, np.float32) for n in (H1, H2, C))
 
     def train():
-        perm = rng.permutation(N)
-        for i in range(0, N, BATCH):
-            idx = perm[i:i + BATCH]
+        perm = rng.permutation(n_samples)
+        for i in range(0, n_samples, batch):
+            idx = perm[i:i + batch]
             xb, yb = x[idx], y[idx]
             n = len(idx)
             a1 = np.maximum(xb @ w1 + b1, 0)
@@ -78,8 +80,8 @@ def numpy_contender(x, y):
                 b -= LR * g.sum(axis=0)
 
     def predict():
-        for i in range(0, N, BATCH):
-            xb = x[i:i + BATCH]
+        for i in range(0, n_samples, batch):
+            xb = x[i:i + batch]
             np.maximum(np.maximum(xb @ w1 + b1, 0) @ w2 + b2, 0) @ w3 + b3
 
     return train, predict
@@ -88,13 +90,16 @@ def numpy_contender(x, y):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--samples", type=int, default=60_000)
     args = parser.parse_args(argv)
-    x, y = data()
-    contenders = {"profond": profond_mlp(x, y), "torch": torch_mlp(x, y),
-                  "numpy loop": numpy_contender(x, y)}
-    print(f"MLP {D}-{H1}-{H2}-{C}, batch {BATCH}, {N} samples, {threads()} threads, "
+    x, y = data(args.samples)
+    b = args.batch
+    contenders = {"profond": profond_mlp(x, y, b), "torch": torch_mlp(x, y, b),
+                  "numpy loop": numpy_contender(x, y, b)}
+    print(f"MLP {D}-{H1}-{H2}-{C}, batch {b}, {len(x)} samples, {threads()} threads, "
           f"{args.repeats} alternating repeats")
-    compare(contenders, args.repeats, "profond", ("train one epoch", "predict 60,000"))
+    compare(contenders, args.repeats, "torch", ("train one epoch", f"predict {len(x):,}"))
 
 
 if __name__ == "__main__":
