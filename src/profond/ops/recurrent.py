@@ -37,6 +37,7 @@ Werbos, "Backpropagation through time: what it does and how to do it", Proc. IEE
 
 from __future__ import annotations
 
+from profond.ops._recurrent_columns import _Columns
 from profond.ops._recurrent_pass import _Activation, _blocks, _Pass
 
 __all__ = ["gru", "lstm", "simple_rnn"]
@@ -182,85 +183,107 @@ recurrent_dropout_mask
                go_backwards, dropout_mask, recurrent_dropout_mask)
     act = _Activation(activation, "activation")
     ract = _Activation(recurrent_activation, "recurrent_activation")
-    xp, T, B, U, P, keep, dtype = ps.xp, ps.T, ps.B, ps.U, ps.P, ps.keep, ps.dtype
-    XW = ps.project(None if ps.bias is None else ps.bias.data)
-    Rk = ps.recurrent_kernel.data
+    xp, T, B, U, keep, dtype = ps.xp, ps.T, ps.B, ps.U, ps.keep, ps.dtype
+    n = ps.n
+    # Gates in the order o, i, f, g: the sigmoid gates are one block of rows, the three whose
+    # gradients dc drives another. sigmoid(z) = (1 + tanh(z/2)) / 2: with the o, i, f weights
+    # halved, one tanh over the whole (4U, B) gate array gives every gate.
+    fast = ract.kind == "sigmoid" and act.kind == "tanh"
+    cols = _Columns(ps, (3, 0, 1, 2), 0.5 if fast else None, 3 * U,
+                    full=keep or return_sequences)
+    XH, H, WT, slot = cols.XH, cols.H, cols.WT, cols.slot
+    C = cols.states()                                    # cell states, C[0] initial
+    C[0] = ps.P[1, 0].T
     masked = ps.mask is not None
-    G = ps.steps(4 * U)                          # activated gates i, f, g, o
-    TC = ps.steps(U)                             # activation(c_new)
-    Z = ps.steps(4 * U) if keep and (act.keeps_input or ract.keeps_input) else None
-    CN = ps.steps(U) if keep and act.keeps_input else None
-    GC = xp.empty((B, U), dtype=dtype)           # the candidate's pre-activation, per step
+    G = xp.empty((n, 4 * U, B), dtype=dtype)             # activated gates o, i, f, g
+    TC = xp.empty((n, U, B), dtype=dtype)                # activation(c_new)
+    Z = xp.empty((n, 4 * U, B), dtype=dtype) if keep and not fast and (
+        act.keeps_input or ract.keeps_input) else None
+    CN = xp.empty((n, U, B), dtype=dtype) if keep and act.keeps_input else None
+    tmp = xp.empty((U, B), dtype=dtype)
+    cm = xp.empty((U, B), dtype=dtype) if masked else None
+    hm = xp.empty((U, B), dtype=dtype) if masked else None
     for t in range(T):
-        k = t if keep else 0
-        h_prev, c_prev = P[0, t], P[1, t]
-        hr = ps.recurrent_input(t)
+        k, a, b = (t if keep else 0), slot(t), slot(t + 1)
         z = G[k]
-        xp.matmul(hr, Rk, out=z)
-        z += XW[t]
-        if Z is not None:
-            Z[k] = z
-        # One recurrent_activation call over all four blocks (contiguous rows, fewer small
-        # ufunc calls), then the candidate block from its saved pre-activation.
-        xp.copyto(GC, z[:, 2 * U:3 * U])
-        ract(xp, z)
-        act(xp, GC, out=z[:, 2 * U:3 * U])
-        i, f, g, o = z[:, :U], z[:, U:2 * U], z[:, 2 * U:3 * U], z[:, 3 * U:]
-        c = xp.multiply(f, c_prev, out=P[1, t + 1]) if not masked else f * c_prev
-        c += i * g
+        xp.matmul(WT, XH[a], out=z)
+        if fast:
+            xp.tanh(z, out=z)
+            s = z[:3 * U]
+            s *= 0.5
+            s += 0.5
+        else:
+            if Z is not None:
+                Z[k] = z
+            ract(xp, z[:3 * U])
+            act(xp, z[3 * U:])
+        o, i, f, g = z[:U], z[U:2 * U], z[2 * U:3 * U], z[3 * U:]
+        c = cm if masked else C[b]
+        xp.multiply(f, C[a], out=c)
+        c += xp.multiply(i, g, out=tmp)
         if CN is not None:
             CN[k] = c
         tc = act(xp, c, out=TC[k])
-        if not masked:
-            xp.multiply(o, tc, out=P[0, t + 1])
-        else:
-            m = ps.mask[t]
-            P[1, t + 1] = xp.where(m, c, c_prev)
-            P[0, t + 1] = xp.where(m, o * tc, h_prev)
-
-    def backward(gP):
-        # factors of every step at once: nothing here depends on the gradient through time
-        gi, gf, gg, go = _blocks(G, U, 4)
-        zi, zf, zg, zo = _blocks(Z, U, 4)
-        d_i = ract.derivative(xp, gi, zi)
-        d_f = ract.derivative(xp, gf, zf)
-        d_g = act.derivative(xp, gg, zg)
-        d_o = ract.derivative(xp, go, zo)
-        d_c = act.derivative(xp, TC, CN)
-        Bc = go * d_c                          # d c_new / d h_new, through h = o * act(c)
-        Ao = TC * d_o                          # d z_o / d h_new
-        K = xp.empty((T, B, 3, U), dtype=dtype)
-        K[:, :, 0] = gg * d_i                  # d z_i / d c_new
-        K[:, :, 1] = P[1, :-1] * d_f           # d z_f / d c_new
-        K[:, :, 2] = gi * d_g                  # d z_c / d c_new
+        h = hm if masked else H[b]
+        xp.multiply(o, tc, out=h)
         if masked:
-            Ao *= ps.maskf
-            keep_f = 1 - ps.maskf
-        dZ = xp.empty((T, B, 4 * U), dtype=dtype)
-        dZ4 = dZ.reshape(T, B, 4, U)
-        dh = gP[0, T].copy()  # from the last output and the final states
-        dc = gP[1, T].copy()
-        RkT = Rk.T
+            m = cols.mask[t]
+            C[b] = xp.where(m, c, C[a])
+            H[b] = xp.where(m, h, H[a])
+        cols.feed(t + 1)
+
+    def backward(gY):
+        (dh, dc), gH = cols.output_grads(gY)
+        grads = cols.weight_grads()
+        Rk = cols.RkI
+        dZ = xp.empty((4 * U, B), dtype=dtype)
+        dS = xp.empty((3 * U, B), dtype=dtype)
+        dcn, dh2, dc2 = xp.empty_like(dh), xp.empty_like(dh), xp.empty_like(dc)
         for t in range(T - 1, -1, -1):
-            if return_sequences and t < T - 1:
-                dh += gP[0, t + 1]
-            dcn = dh * Bc[t]
+            if gH is not None and t < T - 1:
+                dh += gH[t]
+            o, i, f, g = (G[t, j * U:(j + 1) * U] for j in range(4))
+            tc = TC[t]
+            # the gate derivatives here, in cache, rather than for all steps at once: arrays of
+            # (T, 4U, B) measured slower to fill and read back than these small passes
+            if fast:
+                xp.multiply(tc, tc, out=dcn)                 # d c_new / d h_new = o (1 - tc^2)
+                xp.subtract(1, dcn, out=dcn)
+                xp.multiply(G[t, :3 * U], G[t, :3 * U], out=dS)
+                xp.subtract(G[t, :3 * U], dS, out=dS)        # s (1 - s) for o, i, f
+                xp.multiply(g, g, out=dZ[:U])
+                xp.subtract(1, dZ[:U], out=dc2)              # 1 - g^2
+            else:
+                dcn[...] = act.derivative(xp, tc, None if CN is None else CN[t])
+                dS[...] = ract.derivative(xp, G[t, :3 * U], None if Z is None else Z[t, :3 * U])
+                dc2[...] = act.derivative(xp, g, None if Z is None else Z[t, 3 * U:])
+            dcn *= o
+            dcn *= dh
             dcn += dc
             if masked:
-                dcn *= ps.maskf[t]
-            xp.multiply(dcn[:, None, :], K[t], out=dZ4[t, :, :3])
-            xp.multiply(dh, Ao[t], out=dZ4[t, :, 3])
-            dc_prev = dcn * gf[t]
-            dh_prev = dZ[t] @ RkT
-            if ps.rec_mask is not None:
-                dh_prev *= ps.rec_mask
+                dcn *= cols.maskf[t]
+            xp.multiply(dh, tc, out=dZ[:U])
+            xp.multiply(dcn, g, out=dZ[U:2 * U])
+            xp.multiply(dcn, C[t], out=dZ[2 * U:3 * U])
+            xp.multiply(dcn, i, out=dZ[3 * U:])
+            dZ[3 * U:] *= dc2
+            dZ[:3 * U] *= dS
             if masked:
-                dc_prev += dc * keep_f[t]
-                dh_prev += dh * keep_f[t]
-            dh, dc = dh_prev, dc_prev
-        return (*ps.gate_grads(dZ), [dh, dc] if ps.initial else [])
+                dZ[:U] *= cols.maskf[t]
+            xp.multiply(dcn, f, out=dc2)
+            xp.matmul(Rk, dZ, out=dh2)
+            grads.add(t, dZ)
+            if cols.rec_mask is not None:
+                dh2 *= cols.rec_mask
+            if masked:
+                keep_f = 1 - cols.maskf[t]
+                dc2 += dc * keep_f
+                dh2 += dh * keep_f
+            dh, dh2, dc, dc2 = dh2, dh, dc2, dc
+        return (*grads.result(), [dh.T, dc.T] if ps.initial else [])
 
-    return ps.finish(backward, return_sequences, zero_output_for_mask)
+    return cols.finish(backward, return_sequences, zero_output_for_mask,
+                       (H[slot(T)], C[slot(T)]))
 
 
 # --- GRU ---------------------------------------------------------------------------------------
