@@ -11,119 +11,6 @@ class _Columns:
 
     Every per-step array is ``(rows, batch)`` and C-contiguous, so the gates of a step are
     contiguous blocks of rows and every elementwise op runs over contiguous memory (ops over
-    column blocks of a (B, 4U) array measured 2-3x slower), and the recurrent GEMM
-    ``W^T @ [h; x; 1]`` reads ``XH[t]`` as it is. ``XH[t]`` (T+1, D, B) stacks ``h_{t-1}``
-    (times the recurrent dropout mask), ``x_t`` (times the dropout mask) and a row of ones, so
-    one GEMM gives the whole ``z`` and, after the loop, one GEMM gives the gradients of the
-    recurrent kernel, the kernel and the bias (D = U + F + 1; measured faster than a separate
-    input projection, a GEMM with 28 inner products, and a bias sum).
-
-    ``order`` lists the Keras gate blocks in internal order; the first ``scaled_rows`` rows of
-    ``WT`` are multiplied by ``scale`` (when not None).
-        """
-
-    def __init__(self, ps, order, scale=None, scaled_rows=0):
-        xp, T, B, U, F, dtype = ps.xp, ps.T, ps.B, ps.U, ps.F, ps.dtype
-        self.ps, self.order, self.xp = ps, order, xp
-        self.has_bias = ps.bias is not None
-        D = self.D = U + F + self.has_bias
-        GU = len(order) * U
-        W = xp.empty((D, GU), dtype=dtype)  # rows: recurrent kernel, kernel, bias
-        rk, k = ps.recurrent_kernel.data, ps.kernel.data
-        for j, src in enumerate(order):
-            dst, srcs = slice(j * U, (j + 1) * U), slice(src * U, (src + 1) * U)
-            W[:U, dst] = rk[:, srcs]
-            W[U:U + F, dst] = k[:, srcs]
-            if self.has_bias:
-                W[D - 1, dst] = ps.bias.data[srcs]
-        self.W = W                                  # internal order, unscaled
-        self.RkI = xp.ascontiguousarray(W[:U]) if ps.keep else None  # (U, GU) for dh
-        WT = xp.ascontiguousarray(W.T)
-        if scale is not None:
-            WT[:scaled_rows] *= scale
-        self.WT = WT
-        XH = self.XH = xp.empty((T + 1, D, B), dtype=dtype)
-        xt = ps.x.data.transpose(1, 2, 0)                           # (T, F, B)
-        if ps.reverse:
-            xt = xt[::-1]
-        if ps.dropout_mask is not None:
-            xt = xt * ps.dropout_mask.T
-        XH[:T, U:U + F] = xt
-        if self.has_bias:
-            XH[:, D - 1] = 1
-        self.rec_mask = None if ps.rec_mask is None else xp.ascontiguousarray(ps.rec_mask.T)
-        # the states h_t: the rows of XH when they are what the GEMM reads, else their own array
-        self.H = XH[:, :U] if self.rec_mask is None else xp.empty((T + 1, U, B), dtype=dtype)
-        self.H[0] = ps.P[0, 0].T
-        self.feed(0)
-        self.mask = self.maskf = None
-        if ps.mask is not None:
-            self.mask = xp.ascontiguousarray(ps.mask.transpose(0, 2, 1))   # (T, 1, B)
-            self.maskf = self.mask.astype(dtype)
-
-    def feed(self, t):
-        """Write the recurrent GEMM's input ``h_{t-1} * mask`` of step ``t`` (once ``H[t]`` is
-        known) when recurrent dropout makes it differ from ``H[t]``."""
-        if self.rec_mask is not None and t < self.ps.T:
-            self.xp.multiply(self.H[t], self.rec_mask, out=self.XH[t, :self.ps.U])
-
-    def outputs(self, return_sequences, *more_states):
-        """Fill the pass's state buffer ``P`` with what its outputs read: the final states and,
-        with ``return_sequences``, every output."""
-        P, T, H = self.ps.P, self.ps.T, self.H
-        P[0, T] = H[T].T
-        for s, S in enumerate(more_states, start=1):
-            P[s, T] = S[T].T
-        if return_sequences:
-            P[0, 1:T] = H[1:T].transpose(0, 2, 1)
-
-    def final_grads(self, gP):
-        """The gradients reaching the final states, transposed: a list of (U, B) arrays."""
-        return [self.xp.ascontiguousarray(gP[s, self.ps.T].T) for s in range(self.ps.S)]
-
-    def sequence_grads(self, gP):
-        """The gradients reaching the outputs of steps 0 .. T-2, transposed: (T-1, U, B)."""
-        return self.xp.ascontiguousarray(gP[0, 1:self.ps.T].transpose(0, 2, 1))
-
-    def keras_columns(self, a):
-        """``a`` (..., G*U) with its gate blocks from internal back to Keras order."""
-        U, out = self.ps.U, self.xp.empty_like(a)
-        for j, src in enumerate(self.order):
-            out[..., src * U:(src + 1) * U] = a[..., j * U:(j + 1) * U]
-        return out
-
-    def weight_grads(self, dZ):
-        """Gradients of x, kernel, recurrent kernel and bias from the gate gradients of all
-        steps ``dZ`` (T, G*U, B), internal order, when ``z = W^T @ XH[t]`` holds whole."""
-        xp, ps = self.xp, self.ps
-        T, B, U, F = ps.T, ps.B, ps.U, ps.F
-        GU = dZ.shape[1]
-        dZ2 = xp.ascontiguousarray(dZ.transpose(1, 0, 2)).reshape(GU, T * B)
-        gk = grk = gb = gx = None
-        need_w = ps.kernel.requires_grad or ps.recurrent_kernel.requires_grad or (
-            self.has_bias and ps.bias.requires_grad)
-        if need_w:
-            XH2 = xp.ascontiguousarray(self.XH[:T].transpose(1, 0, 2)).reshape(self.D, T * B)
-            dW = self.keras_columns(XH2 @ dZ2.T)                  # (D, G*U)
-            grk = dW[:U] if ps.recurrent_kernel.requires_grad else None
-            gk = dW[U:U + F] if ps.kernel.requires_grad else None
-            if self.has_bias and ps.bias.requires_grad:
-                gb = dW[self.D - 1]
-        if ps.x.requires_grad:
-            gxt = (self.W[U:U + F] @ dZ2).reshape(F, T, B).transpose(1, 2, 0)   # (T, B, F)
-            if ps.dropout_mask is not None:
-                gxt = gxt * ps.dropout_mask
-            if ps.reverse:
-                gxt = gxt[::-1]
-            gx = xp.ascontiguousarray(gxt.transpose(1, 0, 2), dtype=ps.x.dtype)
-        return gx, gk, grk, gb
-
-
-class _Columns:
-    """A pass laid out transposed, one column per sample, for the LSTM and GRU kernels.
-
-    Every per-step array is ``(rows, batch)`` and C-contiguous, so the gates of a step are
-    contiguous blocks of rows and every elementwise op runs over contiguous memory (ops over
     column blocks of a (B, 4U) array measured 2-3x slower), and the step's GEMM ``W^T @ XH[t]``
     reads its input as it is. ``XH[t]`` (D, B) stacks ``h_{t-1}`` (times the recurrent dropout
     mask), ``x_t`` (times the dropout mask) and a row of ones (D = U + F + 1): one GEMM gives
@@ -136,25 +23,16 @@ class _Columns:
     of 32 in them). Without ``full`` (inference, last output only) ``XH`` and the states have
     two slots, used in turn.
 
-    ``order`` lists the Keras gate blocks in internal order; the first ``scaled_rows`` rows of
-    ``WT`` are multiplied by ``scale`` (when not None).
+    ``W`` (D, G*U) holds the stacked weights, rows ``recurrent kernel; kernel; bias``, gate
+    blocks in the kernel's internal order (see :func:`stack_weights`); the first
+    ``scaled_rows`` rows of the GEMM's ``W^T`` are multiplied by ``scale`` (when not None).
     """
 
-    def __init__(self, ps, order, scale=None, scaled_rows=0, full=True):
+    def __init__(self, ps, W, scale=None, scaled_rows=0, full=True):
         xp, T, B, U, F, dtype = ps.xp, ps.T, ps.B, ps.U, ps.F, ps.dtype
-        self.ps, self.order, self.xp, self.full = ps, order, xp, full
+        self.ps, self.xp, self.full, self.W = ps, xp, full, W
         self.has_bias = ps.bias is not None
-        D = self.D = U + F + self.has_bias
-        W = xp.empty((D, len(order) * U), dtype=dtype)  # rows: recurrent kernel, kernel, bias
-        rk, k = ps.recurrent_kernel.data, ps.kernel.data
-        for j, src in enumerate(order):
-            dst, srcs = slice(j * U, (j + 1) * U), slice(src * U, (src + 1) * U)
-            W[:U, dst] = rk[:, srcs]
-            W[U:U + F, dst] = k[:, srcs]
-            if self.has_bias:
-                W[D - 1, dst] = ps.bias.data[srcs]
-        self.W = W                                                  # internal order, unscaled
-        self.RkI = xp.ascontiguousarray(W[:U]) if ps.keep else None  # dh_prev = RkI @ dZ_t
+        D = self.D = W.shape[0]
         WT = xp.ascontiguousarray(W.T)
         if scale is not None:
             WT[:scaled_rows] *= scale
@@ -203,12 +81,14 @@ class _Columns:
         if self.rec_mask is not None:
             self.xp.multiply(self.H[s], self.rec_mask, out=self.XH[s, :U])
 
-    def keras_columns(self, a):
-        """``a`` (..., G*U) with its gate blocks from internal back to Keras order."""
-        U, out = self.ps.U, self.xp.empty_like(a)
-        for j, src in enumerate(self.order):
-            out[..., src * U:(src + 1) * U] = a[..., j * U:(j + 1) * U]
-        return out
+    def split(self, dW):
+        """``(gk, grk, gb)`` from the gradient ``dW`` of the stacked weights (Keras column
+        order): the rows of the kernel, the recurrent kernel and the bias, where needed."""
+        ps, U = self.ps, self.ps.U
+        grk = dW[:U] if ps.recurrent_kernel.requires_grad else None
+        gk = dW[U:U + ps.F] if ps.kernel.requires_grad else None
+        gb = dW[self.D - 1] if self.has_bias and ps.bias.requires_grad else None
+        return gk, grk, gb
 
     def weight_grads(self):
         """An accumulator for the weight gradients: call ``add(t, dZ_t)`` for every step, then
@@ -305,15 +185,11 @@ class _WeightGrads:
             xp.matmul(self.Wx, dZ, out=self.GX[t])
 
     def result(self):
-        cols, ps, xp = self.cols, self.cols.ps, self.xp
-        U, F = ps.U, ps.F
-        gk = grk = gb = gx = None
-        if self.need_w:
-            dW = cols.keras_columns(self.dWT.T)
-            grk = dW[:U] if ps.recurrent_kernel.requires_grad else None
-            gk = dW[U:U + F] if ps.kernel.requires_grad else None
-            if cols.has_bias and ps.bias.requires_grad:
-                gb = dW[cols.D - 1]
+        """``(gx, dW)``: the gradient of x (None when not needed) and that of the stacked
+        weights ``W`` (D, G*U), internal order (None when no weight needs one)."""
+        ps, xp = self.cols.ps, self.xp
+        dW = self.dWT.T if self.need_w else None
+        gx = None
         if self.GX is not None:
             gxt = self.GX.transpose(0, 2, 1)                          # (T, B, F)
             if ps.dropout_mask is not None:
@@ -321,4 +197,31 @@ class _WeightGrads:
             if ps.reverse:
                 gxt = gxt[::-1]
             gx = xp.ascontiguousarray(gxt.transpose(1, 0, 2), dtype=ps.x.dtype)
-        return gx, gk, grk, gb
+        return gx, dW
+
+
+def stack_weights(ps, order):
+    """The stacked weights ``[recurrent_kernel; kernel; bias]`` (D, G*U) of a pass whose
+    ``z = x @ kernel + h @ recurrent_kernel + bias`` holds whole (LSTM), with the gate blocks
+    in internal ``order`` (the Keras block of each internal one)."""
+    xp, U, F = ps.xp, ps.U, ps.F
+    has_bias = ps.bias is not None
+    W = xp.empty((U + F + has_bias, len(order) * U), dtype=ps.dtype)
+    W[:U] = keras_to_internal(ps.recurrent_kernel.data, order, U)
+    W[U:U + F] = keras_to_internal(ps.kernel.data, order, U)
+    if has_bias:
+        W[U + F] = keras_to_internal(ps.bias.data, order, U)
+    return W
+
+
+def keras_to_internal(a, order, U):
+    """``a`` (..., G*U) with its gate blocks in internal ``order``."""
+    return a.reshape(a.shape[:-1] + (-1, U))[..., list(order), :].reshape(a.shape)
+
+
+def internal_to_keras(a, order, U):
+    """The inverse of :func:`keras_to_internal`."""
+    inverse = [0] * len(order)
+    for j, src in enumerate(order):
+        inverse[src] = j
+    return keras_to_internal(a, inverse, U)

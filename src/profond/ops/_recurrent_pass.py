@@ -282,10 +282,3 @@ def _blocks(Z, U, count):
     if Z is None:
         return [None] * count
     return [Z[..., j * U:(j + 1) * U] for j in range(count)]
-
-
-def _blocks(Z, U, count):
-    """The ``count`` gate blocks of the kept pre-activations ``Z`` (Nones when not kept)."""
-    if Z is None:
-        return [None] * count
-    return [Z[..., j * U:(j + 1) * U] for j in range(count)]

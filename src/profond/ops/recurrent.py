@@ -37,7 +37,7 @@ Werbos, "Backpropagation through time: what it does and how to do it", Proc. IEE
 
 from __future__ import annotations
 
-from profond.ops._recurrent_columns import _Columns
+from profond.ops._recurrent_columns import _Columns, internal_to_keras, stack_weights
 from profond.ops._recurrent_pass import _Activation, _blocks, _Pass
 
 __all__ = ["gru", "lstm", "simple_rnn"]
@@ -189,7 +189,8 @@ recurrent_dropout_mask
     # gradients dc drives another. sigmoid(z) = (1 + tanh(z/2)) / 2: with the o, i, f weights
     # halved, one tanh over the whole (4U, B) gate array gives every gate.
     fast = ract.kind == "sigmoid" and act.kind == "tanh"
-    cols = _Columns(ps, (3, 0, 1, 2), 0.5 if fast else None, 3 * U,
+    order = (3, 0, 1, 2)
+    cols = _Columns(ps, stack_weights(ps, order), 0.5 if fast else None, 3 * U,
                     full=keep or return_sequences)
     XH, H, WT, slot = cols.XH, cols.H, cols.WT, cols.slot
     C = cols.states()                                    # cell states, C[0] initial
@@ -235,7 +236,7 @@ recurrent_dropout_mask
     def backward(gY):
         (dh, dc), gH = cols.output_grads(gY)
         grads = cols.weight_grads()
-        Rk = cols.RkI
+        Rk = xp.ascontiguousarray(cols.W[:U])             # dh_prev = Rk @ dZ
         dZ = xp.empty((4 * U, B), dtype=dtype)
         dS = xp.empty((3 * U, B), dtype=dtype)
         dcn, dh2, dc2 = xp.empty_like(dh), xp.empty_like(dh), xp.empty_like(dc)
@@ -280,7 +281,9 @@ recurrent_dropout_mask
                 dc2 += dc * keep_f
                 dh2 += dh * keep_f
             dh, dh2, dc, dc2 = dh2, dh, dc2, dc
-        return (*grads.result(), [dh.T, dc.T] if ps.initial else [])
+        gx, dW = grads.result()
+        gk, grk, gb = cols.split(None if dW is None else internal_to_keras(dW, order, U))
+        return gx, gk, grk, gb, [dh.T, dc.T] if ps.initial else []
 
     return cols.finish(backward, return_sequences, zero_output_for_mask,
                        (H[slot(T)], C[slot(T)]))
