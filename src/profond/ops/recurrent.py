@@ -343,42 +343,31 @@ recurrent_dropout_mask
                bias_rows=2 if reset_after else 1)
     act = _Activation(activation, "activation")
     ract = _Activation(recurrent_activation, "recurrent_activation")
+    if reset_after:
+        return _gru_reset_after(ps, act, ract, return_sequences, zero_output_for_mask)
+    # reset_after=False: the reset gate acts before a second GEMM of its own in each step
     xp, T, B, U, P, keep, dtype = ps.xp, ps.T, ps.B, ps.U, ps.P, ps.keep, ps.dtype
     bias, recurrent_kernel = ps.bias, ps.recurrent_kernel
-    if bias is None:
-        b_in = b_rec = None
-    elif reset_after:
-        b_in, b_rec = bias.data[0], bias.data[1]
-    else:
-        b_in, b_rec = bias.data, None
-    XW = ps.project(b_in)
+    XW = ps.project(None if bias is None else bias.data)
     Rk = recurrent_kernel.data
     masked = ps.mask is not None
     G = ps.steps(3 * U)                                       # z, r, hh (activated)
     Z = ps.steps(3 * U) if keep and (act.keeps_input or ract.keeps_input) else None
-    MH = ps.steps(3 * U if reset_after else 2 * U)            # h_{t-1} @ Rk (+ b)
-    RH = ps.steps(U) if not reset_after else None             # r * h_{t-1}
+    MH = ps.steps(2 * U)                                      # h_{t-1} @ Rk[:, :2u]
+    RH = ps.steps(U)                                          # r * h_{t-1}
     Rzr, Rh = Rk[:, :2 * U], Rk[:, 2 * U:]
     for t in range(T):
         k = t if keep else 0
         h_prev = P[0, t]
         hr = ps.recurrent_input(t)
         g, mh, xw = G[k], MH[k], XW[t]
-        if reset_after:
-            xp.matmul(hr, Rk, out=mh)
-            if b_rec is not None:
-                mh += b_rec
-        else:
-            xp.matmul(hr, Rzr, out=mh)
+        xp.matmul(hr, Rzr, out=mh)
         xp.add(xw[:, :2 * U], mh[:, :2 * U], out=g[:, :2 * U])
         if Z is not None:
             Z[k, :, :2 * U] = g[:, :2 * U]
         ract(xp, g[:, :2 * U])
         zg, r, hh = g[:, :U], g[:, U:2 * U], g[:, 2 * U:]
-        if reset_after:
-            xp.multiply(r, mh[:, 2 * U:], out=hh)
-        else:
-            xp.matmul(xp.multiply(r, hr, out=RH[k]), Rh, out=hh)
+        xp.matmul(xp.multiply(r, hr, out=RH[k]), Rh, out=hh)
         hh += xw[:, 2 * U:]
         if Z is not None:
             Z[k, :, 2 * U:] = hh
@@ -405,12 +394,8 @@ recurrent_dropout_mask
             Fh *= ps.maskf
             Cz *= ps.maskf
             Cz += 1 - ps.maskf
-        if reset_after:
-            Fr = MH[..., 2 * U:] * d_r     # d r_pre / d (hh_pre gradient)
-        else:
-            Fr = (H_prev if ps.HR is None else ps.HR) * d_r
+        Fr = (H_prev if ps.HR is None else ps.HR) * d_r
         dX = xp.empty((T, B, 3 * U), dtype=dtype)      # gradients of x-projections z, r, h
-        dM = xp.empty((T, B, 3 * U), dtype=dtype) if reset_after else None
         dh = gP[0, T].copy()  # from the last output and the final state
         for t in range(T - 1, -1, -1):
             if return_sequences and t < T - 1:
@@ -419,17 +404,10 @@ recurrent_dropout_mask
             xp.multiply(dh, Fz[t], out=dx[:, :U])
             dah = xp.multiply(dh, Fh[t], out=dx[:, 2 * U:])
             dprev = dh * Cz[t]
-            if reset_after:
-                dm = dM[t]
-                xp.multiply(dah, Fr[t], out=dx[:, U:2 * U])
-                dm[:, :2 * U] = dx[:, :2 * U]
-                xp.multiply(dah, gr[t], out=dm[:, 2 * U:])
-                drec = dm @ Rk.T
-            else:
-                drh = dah @ Rh.T
-                xp.multiply(drh, Fr[t], out=dx[:, U:2 * U])
-                drec = dx[:, :2 * U] @ Rzr.T
-                drec += drh * gr[t]
+            drh = dah @ Rh.T
+            xp.multiply(drh, Fr[t], out=dx[:, U:2 * U])
+            drec = dx[:, :2 * U] @ Rzr.T
+            drec += drh * gr[t]
             if ps.rec_mask is not None:
                 drec *= ps.rec_mask
             dprev += drec
@@ -438,19 +416,118 @@ recurrent_dropout_mask
         gx, gk = ps.input_grads(dX2)
         grk = gb = None
         HR2 = ps.hidden_inputs()
-        if reset_after:
-            dM2 = dM.reshape(T * B, 3 * U)
-            if recurrent_kernel.requires_grad:
-                grk = HR2.T @ dM2
-            if bias is not None and bias.requires_grad:
-                gb = xp.stack([dX2.sum(axis=0), dM2.sum(axis=0)])
-        else:
-            if recurrent_kernel.requires_grad:
-                grk = xp.empty_like(Rk)
-                grk[:, :2 * U] = HR2.T @ dX2[:, :2 * U]
-                grk[:, 2 * U:] = RH.reshape(T * B, U).T @ dX2[:, 2 * U:]
-            if bias is not None and bias.requires_grad:
-                gb = dX2.sum(axis=0)
+        if recurrent_kernel.requires_grad:
+            grk = xp.empty_like(Rk)
+            grk[:, :2 * U] = HR2.T @ dX2[:, :2 * U]
+            grk[:, 2 * U:] = RH.reshape(T * B, U).T @ dX2[:, 2 * U:]
+        if bias is not None and bias.requires_grad:
+            gb = dX2.sum(axis=0)
         return gx, gk, grk, gb, [dh] if ps.initial else []
 
     return ps.finish(backward, return_sequences, zero_output_for_mask)
+
+
+def _gru_reset_after(ps, act, ract, return_sequences, zero_output_for_mask):
+    """The GRU of :func:`gru` with ``reset_after=True``, in the transposed layout of
+    :class:`_Columns`: one GEMM per step gives ``z``, ``r``, the recurrent part ``h_h`` and the
+    input part ``x_h`` of the candidate (the stacked weights hold zeros where ``h_h`` would
+    see ``x`` and ``x_h`` would see ``h``: the GEMM costs the same, its time is not in its
+    multiply-adds at these sizes)."""
+    xp, T, B, U, F, keep, dtype, n = ps.xp, ps.T, ps.B, ps.U, ps.F, ps.keep, ps.dtype, ps.n
+    has_bias = ps.bias is not None
+    D = U + F + has_bias
+    W = xp.zeros((D, 4 * U), dtype=dtype)                 # columns z, r, h_h, x_h
+    W[:U, :3 * U] = ps.recurrent_kernel.data
+    k = ps.kernel.data
+    W[U:U + F, :2 * U], W[U:U + F, 3 * U:] = k[:, :2 * U], k[:, 2 * U:]
+    if has_bias:
+        b = ps.bias.data
+        W[D - 1, :2 * U] = b[0, :2 * U] + b[1, :2 * U]
+        W[D - 1, 2 * U:3 * U], W[D - 1, 3 * U:] = b[1, 2 * U:], b[0, 2 * U:]
+    fast = ract.kind == "sigmoid" and act.kind == "tanh"   # sigmoid through tanh, as in lstm
+    cols = _Columns(ps, W, 0.5 if fast else None, 2 * U, full=keep or return_sequences)
+    XH, H, WT, slot = cols.XH, cols.H, cols.WT, cols.slot
+    masked = ps.mask is not None
+    M = xp.empty((n, 4 * U, B), dtype=dtype)             # z, r (activated), h_h, x_h
+    HH = xp.empty((n, U, B), dtype=dtype)                # the candidate, activated
+    Zr = xp.empty((n, 2 * U, B), dtype=dtype) if keep and ract.keeps_input else None
+    A = xp.empty((n, U, B), dtype=dtype) if keep and act.keeps_input else None
+    hm = xp.empty((U, B), dtype=dtype) if masked else None
+    for t in range(T):
+        k, a, b = (t if keep else 0), slot(t), slot(t + 1)
+        m = M[k]
+        xp.matmul(WT, XH[a], out=m)
+        zr = m[:2 * U]
+        if fast:
+            xp.tanh(zr, out=zr)
+            zr *= 0.5
+            zr += 0.5
+        else:
+            if Zr is not None:
+                Zr[k] = zr
+            ract(xp, zr)
+        z, r, h_h, x_h = m[:U], m[U:2 * U], m[2 * U:3 * U], m[3 * U:]
+        hh = xp.multiply(r, h_h, out=HH[k])
+        hh += x_h
+        if A is not None:
+            A[k] = hh
+        act(xp, hh)
+        h = hm if masked else H[b]
+        xp.subtract(H[a], hh, out=h)                     # h = hh + z * (h_prev - hh)
+        h *= z
+        h += hh
+        if masked:
+            H[b] = xp.where(cols.mask[t], h, H[a])
+        cols.feed(t + 1)
+
+    def backward(gY):
+        (dh,), gH = cols.output_grads(gY)
+        grads = cols.weight_grads()
+        Rk = xp.ascontiguousarray(W[:U, :3 * U])            # dh_prev = Rk @ dZ[:3U]
+        dZ = xp.empty((4 * U, B), dtype=dtype)
+        dS = xp.empty((2 * U, B), dtype=dtype)
+        dA, gz, dnew = (xp.empty((U, B), dtype=dtype) for _ in range(3))
+        gm = xp.empty((U, B), dtype=dtype) if masked else None
+        for t in range(T - 1, -1, -1):
+            if gH is not None and t < T - 1:
+                dh += gH[t]
+            zr, hh = M[t, :2 * U], HH[t]
+            z, r, h_h = M[t, :U], M[t, U:2 * U], M[t, 2 * U:3 * U]
+            g = xp.multiply(dh, cols.maskf[t], out=gm) if masked else dh
+            if fast:
+                xp.multiply(zr, zr, out=dS)
+                xp.subtract(zr, dS, out=dS)                  # s (1 - s) for z, r
+                xp.multiply(hh, hh, out=dA)
+                xp.subtract(1, dA, out=dA)                   # 1 - hh^2
+            else:
+                dS[...] = ract.derivative(xp, zr, None if Zr is None else Zr[t])
+                dA[...] = act.derivative(xp, hh, None if A is None else A[t])
+            xp.subtract(H[t], hh, out=dZ[:U])
+            dZ[:U] *= g                                      # d z
+            xp.multiply(g, z, out=gz)                        # the direct path to h_prev
+            da = xp.subtract(g, gz, out=dZ[3 * U:])
+            da *= dA                                         # d x_h = d (candidate's input)
+            xp.multiply(da, r, out=dZ[2 * U:3 * U])          # d h_h
+            xp.multiply(da, h_h, out=dZ[U:2 * U])            # d r
+            dZ[:2 * U] *= dS
+            xp.matmul(Rk, dZ[:3 * U], out=dnew)
+            grads.add(t, dZ)
+            if cols.rec_mask is not None:
+                dnew *= cols.rec_mask
+            dnew += gz
+            if masked:
+                dnew += dh * (1 - cols.maskf[t])
+            dh, dnew = dnew, dh
+        gx, dW = grads.result()
+        gk = grk = gb = None
+        if dW is not None:
+            if ps.recurrent_kernel.requires_grad:
+                grk = xp.ascontiguousarray(dW[:U, :3 * U])
+            if ps.kernel.requires_grad:
+                gk = xp.concatenate([dW[U:U + F, :2 * U], dW[U:U + F, 3 * U:]], axis=1)
+            if has_bias and ps.bias.requires_grad:
+                gb = xp.stack([xp.concatenate([dW[D - 1, :2 * U], dW[D - 1, 3 * U:]]),
+                               dW[D - 1, :3 * U]])
+        return gx, gk, grk, gb, [dh.T] if ps.initial else []
+
+    return cols.finish(backward, return_sequences, zero_output_for_mask, (H[slot(T)],))
