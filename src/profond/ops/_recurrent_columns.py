@@ -23,20 +23,15 @@ class _Columns:
     of 32 in them). Without ``full`` (inference, last output only) ``XH`` and the states have
     two slots, used in turn.
 
-    ``W`` (D, G*U) holds the stacked weights, rows ``recurrent kernel; kernel; bias``, gate
-    blocks in the kernel's internal order (see :func:`stack_weights`); the first
-    ``scaled_rows`` rows of the GEMM's ``W^T`` are multiplied by ``scale`` (when not None).
+    ``WT`` (G*U, D) is the GEMM's matrix: the stacked weights, transposed, each gate block's
+    row ``[recurrent kernel; kernel; bias]`` (see :func:`stack_weights`).
     """
 
-    def __init__(self, ps, W, scale=None, scaled_rows=0, full=True):
+    def __init__(self, ps, WT, full=True):
         xp, T, B, U, F, dtype = ps.xp, ps.T, ps.B, ps.U, ps.F, ps.dtype
-        self.ps, self.xp, self.full, self.W = ps, xp, full, W
+        self.ps, self.xp, self.full, self.WT = ps, xp, full, WT
         self.has_bias = ps.bias is not None
-        D = self.D = W.shape[0]
-        WT = xp.ascontiguousarray(W.T)
-        if scale is not None:
-            WT[:scaled_rows] *= scale
-        self.WT = WT
+        D = self.D = WT.shape[1]
         xt = ps.x.data.transpose(1, 2, 0)                           # (T, F, B)
         if ps.reverse:
             xt = xt[::-1]
@@ -46,7 +41,7 @@ class _Columns:
         if full:
             XH[:T, U:U + F] = xt
         else:
-            self.X = xt
+            self.X = xp.ascontiguousarray(xt)  # a step's copy from a strided view took 12 us
             XH[0, U:U + F] = xt[0]
         if self.has_bias:
             XH[:, D - 1] = 1
@@ -54,6 +49,8 @@ class _Columns:
         # the states h_t: the rows of XH when they are what the GEMM reads, else their own array
         self.H = XH[:, :U] if self.rec_mask is None else xp.empty(XH[:, :U].shape, dtype=dtype)
         self.H[0] = ps.P[0, 0].T
+        # whether feed() has anything to do: the loops skip the call otherwise
+        self.feeds = not full or self.rec_mask is not None
         self.feed(0)
         self.mask = self.maskf = None
         if ps.mask is not None:
@@ -90,10 +87,11 @@ class _Columns:
         gb = dW[self.D - 1] if self.has_bias and ps.bias.requires_grad else None
         return gk, grk, gb
 
-    def weight_grads(self):
-        """An accumulator for the weight gradients: call ``add(t, dZ_t)`` for every step, then
-        ``result()`` gives ``(gx, gk, grk, gb)`` in Keras's layouts."""
-        return _WeightGrads(self)
+    def weight_grads(self, Wx=None):
+        """An accumulator for the gradients of the stacked weights and of x (through ``Wx``
+        (F, G*U), the unscaled kernel rows of the stacked weights, given when x needs one):
+        ``add(t, dZ_t)`` for every step, then ``result()``."""
+        return _WeightGrads(self, Wx)
 
     def finish(self, backward, return_sequences, zero_output_for_mask, finals):
         """The fused node and its outputs: (output, [final states]).
@@ -164,16 +162,16 @@ class _WeightGrads:
     backward loop goes (the small GEMMs measured as fast as one GEMM over all steps, without
     the copies that one needs into (rows, T*B) layouts)."""
 
-    def __init__(self, cols):
+    def __init__(self, cols, Wx):
         ps, xp = cols.ps, cols.xp
         self.cols, self.xp = cols, xp
         self.need_w = ps.kernel.requires_grad or ps.recurrent_kernel.requires_grad or (
             cols.has_bias and ps.bias.requires_grad)
-        GU = cols.W.shape[1]
+        GU = cols.WT.shape[0]
         self.dWT = xp.zeros((GU, cols.D), dtype=ps.dtype) if self.need_w else None
         self.tmp = xp.empty((GU, cols.D), dtype=ps.dtype) if self.need_w else None
         self.GX = xp.empty((ps.T, ps.F, ps.B), dtype=ps.dtype) if ps.x.requires_grad else None
-        self.Wx = cols.W[ps.U:ps.U + ps.F] if self.GX is not None else None
+        self.Wx = Wx
 
     def add(self, t, dZ):
         """Add step ``t``'s part, from its pre-activation gradient ``dZ`` (G*U, B)."""
@@ -200,18 +198,32 @@ class _WeightGrads:
         return gx, dW
 
 
-def stack_weights(ps, order):
-    """The stacked weights ``[recurrent_kernel; kernel; bias]`` (D, G*U) of a pass whose
-    ``z = x @ kernel + h @ recurrent_kernel + bias`` holds whole (LSTM), with the gate blocks
-    in internal ``order`` (the Keras block of each internal one)."""
+def stack_weights(ps, order, scale=None, scaled_blocks=0):
+    """The GEMM matrix ``WT`` (G*U, D) of a pass whose ``z = x @ kernel + h @ recurrent_kernel
+    + bias`` holds whole (LSTM): gate block ``j`` is Keras's block ``order[j]``, its rows
+    ``[recurrent_kernel; kernel; bias]`` transposed, times ``scale`` for the first
+    ``scaled_blocks`` blocks."""
     xp, U, F = ps.xp, ps.U, ps.F
     has_bias = ps.bias is not None
-    W = xp.empty((U + F + has_bias, len(order) * U), dtype=ps.dtype)
-    W[:U] = keras_to_internal(ps.recurrent_kernel.data, order, U)
-    W[U:U + F] = keras_to_internal(ps.kernel.data, order, U)
-    if has_bias:
-        W[U + F] = keras_to_internal(ps.bias.data, order, U)
-    return W
+    D = U + F + has_bias
+    WT = xp.empty((len(order) * U, D), dtype=ps.dtype)
+    rk, k = ps.recurrent_kernel.data, ps.kernel.data
+    for j, src in enumerate(order):
+        rows, cols = WT[j * U:(j + 1) * U], slice(src * U, (src + 1) * U)
+        s = scale if j < scaled_blocks else None
+        put(xp, rows[:, :U], rk[:, cols].T, s)
+        put(xp, rows[:, U:U + F], k[:, cols].T, s)
+        if has_bias:
+            put(xp, rows[:, D - 1], ps.bias.data[cols], s)
+    return WT
+
+
+def put(xp, dst, src, scale=None):
+    """``dst[...] = src`` (times ``scale`` when given), in one pass."""
+    if scale is None:
+        dst[...] = src
+    else:
+        xp.multiply(src, scale, out=dst)
 
 
 def keras_to_internal(a, order, U):

@@ -37,7 +37,13 @@ Werbos, "Backpropagation through time: what it does and how to do it", Proc. IEE
 
 from __future__ import annotations
 
-from profond.ops._recurrent_columns import _Columns, internal_to_keras, stack_weights
+from profond.ops._recurrent_columns import (
+    _Columns,
+    internal_to_keras,
+    keras_to_internal,
+    put,
+    stack_weights,
+)
 from profond.ops._recurrent_pass import _Activation, _blocks, _Pass
 
 __all__ = ["gru", "lstm", "simple_rnn"]
@@ -190,7 +196,7 @@ recurrent_dropout_mask
     # halved, one tanh over the whole (4U, B) gate array gives every gate.
     fast = ract.kind == "sigmoid" and act.kind == "tanh"
     order = (3, 0, 1, 2)
-    cols = _Columns(ps, stack_weights(ps, order), 0.5 if fast else None, 3 * U,
+    cols = _Columns(ps, stack_weights(ps, order, 0.5 if fast else None, 3),
                     full=keep or return_sequences)
     XH, H, WT, slot = cols.XH, cols.H, cols.WT, cols.slot
     C = cols.states()                                    # cell states, C[0] initial
@@ -224,19 +230,21 @@ recurrent_dropout_mask
         c += xp.multiply(i, g, out=tmp)
         if CN is not None:
             CN[k] = c
-        tc = act(xp, c, out=TC[k])
+        tc = xp.tanh(c, out=TC[k]) if fast else act(xp, c, out=TC[k])
         h = hm if masked else H[b]
         xp.multiply(o, tc, out=h)
         if masked:
             m = cols.mask[t]
             C[b] = xp.where(m, c, C[a])
             H[b] = xp.where(m, h, H[a])
-        cols.feed(t + 1)
+        if cols.feeds:
+            cols.feed(t + 1)
 
     def backward(gY):
         (dh, dc), gH = cols.output_grads(gY)
-        grads = cols.weight_grads()
-        Rk = xp.ascontiguousarray(cols.W[:U])             # dh_prev = Rk @ dZ
+        grads = cols.weight_grads(keras_to_internal(ps.kernel.data, order, U)
+                                  if ps.x.requires_grad else None)
+        Rk = keras_to_internal(ps.recurrent_kernel.data, order, U)   # dh_prev = Rk @ dZ
         dZ = xp.empty((4 * U, B), dtype=dtype)
         dS = xp.empty((3 * U, B), dtype=dtype)
         dcn, dh2, dc2 = xp.empty_like(dh), xp.empty_like(dh), xp.empty_like(dc)
@@ -436,16 +444,19 @@ def _gru_reset_after(ps, act, ract, return_sequences, zero_output_for_mask):
     xp, T, B, U, F, keep, dtype, n = ps.xp, ps.T, ps.B, ps.U, ps.F, ps.keep, ps.dtype, ps.n
     has_bias = ps.bias is not None
     D = U + F + has_bias
-    W = xp.zeros((D, 4 * U), dtype=dtype)                 # columns z, r, h_h, x_h
-    W[:U, :3 * U] = ps.recurrent_kernel.data
-    k = ps.kernel.data
-    W[U:U + F, :2 * U], W[U:U + F, 3 * U:] = k[:, :2 * U], k[:, 2 * U:]
+    fast = ract.kind == "sigmoid" and act.kind == "tanh"   # sigmoid through tanh, as in lstm
+    half = 0.5 if fast else None
+    rk, kx = ps.recurrent_kernel.data, ps.kernel.data
+    WT = xp.zeros((4 * U, D), dtype=dtype)                # rows z, r, h_h, x_h
+    put(xp, WT[:2 * U, :U], rk[:, :2 * U].T, half)
+    put(xp, WT[:2 * U, U:U + F], kx[:, :2 * U].T, half)
+    WT[2 * U:3 * U, :U] = rk[:, 2 * U:].T
+    WT[3 * U:, U:U + F] = kx[:, 2 * U:].T
     if has_bias:
         b = ps.bias.data
-        W[D - 1, :2 * U] = b[0, :2 * U] + b[1, :2 * U]
-        W[D - 1, 2 * U:3 * U], W[D - 1, 3 * U:] = b[1, 2 * U:], b[0, 2 * U:]
-    fast = ract.kind == "sigmoid" and act.kind == "tanh"   # sigmoid through tanh, as in lstm
-    cols = _Columns(ps, W, 0.5 if fast else None, 2 * U, full=keep or return_sequences)
+        put(xp, WT[:2 * U, D - 1], b[0, :2 * U] + b[1, :2 * U], half)
+        WT[2 * U:3 * U, D - 1], WT[3 * U:, D - 1] = b[1, 2 * U:], b[0, 2 * U:]
+    cols = _Columns(ps, WT, full=keep or return_sequences)
     XH, H, WT, slot = cols.XH, cols.H, cols.WT, cols.slot
     masked = ps.mask is not None
     M = xp.empty((n, 4 * U, B), dtype=dtype)             # z, r (activated), h_h, x_h
@@ -471,19 +482,26 @@ def _gru_reset_after(ps, act, ract, return_sequences, zero_output_for_mask):
         hh += x_h
         if A is not None:
             A[k] = hh
-        act(xp, hh)
+        if fast:
+            xp.tanh(hh, out=hh)
+        else:
+            act(xp, hh)
         h = hm if masked else H[b]
         xp.subtract(H[a], hh, out=h)                     # h = hh + z * (h_prev - hh)
         h *= z
         h += hh
         if masked:
             H[b] = xp.where(cols.mask[t], h, H[a])
-        cols.feed(t + 1)
+        if cols.feeds:
+            cols.feed(t + 1)
 
     def backward(gY):
         (dh,), gH = cols.output_grads(gY)
-        grads = cols.weight_grads()
-        Rk = xp.ascontiguousarray(W[:U, :3 * U])            # dh_prev = Rk @ dZ[:3U]
+        Wx = None
+        if ps.x.requires_grad:
+            Wx = xp.concatenate([kx[:, :2 * U], xp.zeros_like(kx[:, :U]), kx[:, 2 * U:]], axis=1)
+        grads = cols.weight_grads(Wx)
+        Rk = rk                                              # dh_prev = Rk @ dZ[:3U]
         dZ = xp.empty((4 * U, B), dtype=dtype)
         dS = xp.empty((2 * U, B), dtype=dtype)
         dA, gz, dnew = (xp.empty((U, B), dtype=dtype) for _ in range(3))
