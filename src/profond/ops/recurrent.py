@@ -37,6 +37,7 @@ Werbos, "Backpropagation through time: what it does and how to do it", Proc. IEE
 
 from __future__ import annotations
 
+from profond.ops import _recurrent_numba as _compiled
 from profond.ops._recurrent_columns import (
     _Columns,
     internal_to_keras,
@@ -248,9 +249,18 @@ recurrent_dropout_mask
         dZ = xp.empty((4 * U, B), dtype=dtype)
         dS = xp.empty((3 * U, B), dtype=dtype)
         dcn, dh2, dc2 = xp.empty_like(dh), xp.empty_like(dh), xp.empty_like(dc)
+        step = _compiled.kernel("lstm_step", xp) if fast and not masked else None
         for t in range(T - 1, -1, -1):
             if gH is not None and t < T - 1:
                 dh += gH[t]
+            if step is not None:
+                step(G[t], TC[t], C[t], dh, dc, dZ, dc2)
+                xp.matmul(Rk, dZ, out=dh2)
+                grads.add(t, dZ)
+                if cols.rec_mask is not None:
+                    dh2 *= cols.rec_mask
+                dh, dh2, dc, dc2 = dh2, dh, dc2, dc
+                continue
             o, i, f, g = (G[t, j * U:(j + 1) * U] for j in range(4))
             tc = TC[t]
             # the gate derivatives here, in cache, rather than for all steps at once: arrays of
@@ -506,9 +516,19 @@ def _gru_reset_after(ps, act, ract, return_sequences, zero_output_for_mask):
         dS = xp.empty((2 * U, B), dtype=dtype)
         dA, gz, dnew = (xp.empty((U, B), dtype=dtype) for _ in range(3))
         gm = xp.empty((U, B), dtype=dtype) if masked else None
+        step = _compiled.kernel("gru_step", xp) if fast and not masked else None
         for t in range(T - 1, -1, -1):
             if gH is not None and t < T - 1:
                 dh += gH[t]
+            if step is not None:
+                step(M[t], HH[t], H[t], dh, dZ, gz)
+                xp.matmul(Rk, dZ[:3 * U], out=dnew)
+                grads.add(t, dZ)
+                if cols.rec_mask is not None:
+                    dnew *= cols.rec_mask
+                dnew += gz
+                dh, dnew = dnew, dh
+                continue
             zr, hh = M[t, :2 * U], HH[t]
             z, r, h_h = M[t, :U], M[t, U:2 * U], M[t, 2 * U:3 * U]
             g = xp.multiply(dh, cols.maskf[t], out=gm) if masked else dh
