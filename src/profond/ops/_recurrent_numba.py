@@ -1,9 +1,10 @@
-"""Optional compiled kernels (numba) for the backward steps of the LSTM and GRU of
+"""Optional compiled kernels (numba) for the elementwise parts of the LSTM and GRU steps of
 :mod:`profond.ops.recurrent`.
 
 A backward step of either cell is a dozen elementwise NumPy passes over (units, batch) arrays
 (one call each, with its own read and write of memory); here each step is one loop that reads
-every input once. The NumPy path stays, and is what runs without numba, on other array types
+every input once. Forward steps keep NumPy's tanh (SIMD; numba would call a scalar tanhf) and
+fuse what lies between the tanh calls. The NumPy path stays, and is what runs without numba, on other array types
 (CuPy), for masked sequences and for activations other than sigmoid and tanh, or when
 ``enabled`` is set to False.
 
@@ -72,4 +73,38 @@ def _compile():
                 dZ[3 * U + u, b] = da
                 direct[u, b] = d * z
 
-    _kernels.update(lstm_step=lstm_step, gru_step=gru_step)
+    @jit
+    def lstm_cell(Z, c_prev, c):
+        # Z: tanh(z/2) for o, i, f, tanh(z) for g; the sigmoid gates are written back
+        U, B = c.shape
+        for u in range(U):
+            for b in range(B):
+                o = 0.5 * Z[u, b] + 0.5
+                i = 0.5 * Z[U + u, b] + 0.5
+                f = 0.5 * Z[2 * U + u, b] + 0.5
+                Z[u, b] = o
+                Z[U + u, b] = i
+                Z[2 * U + u, b] = f
+                c[u, b] = f * c_prev[u, b] + i * Z[3 * U + u, b]
+
+    @jit
+    def gru_gates(M, hh):
+        # M: tanh(z/2), tanh(r/2), h_h, x_h; z, r are written back, hh = r * h_h + x_h
+        U, B = hh.shape
+        for u in range(U):
+            for b in range(B):
+                z = 0.5 * M[u, b] + 0.5
+                r = 0.5 * M[U + u, b] + 0.5
+                M[u, b] = z
+                M[U + u, b] = r
+                hh[u, b] = r * M[2 * U + u, b] + M[3 * U + u, b]
+
+    @jit
+    def gru_state(z, hh, h_prev, h):
+        U, B = hh.shape
+        for u in range(U):
+            for b in range(B):
+                h[u, b] = hh[u, b] + z[u, b] * (h_prev[u, b] - hh[u, b])
+
+    _kernels.update(lstm_step=lstm_step, gru_step=gru_step, lstm_cell=lstm_cell,
+                    gru_gates=gru_gates, gru_state=gru_state)

@@ -211,10 +211,18 @@ recurrent_dropout_mask
     tmp = xp.empty((U, B), dtype=dtype)
     cm = xp.empty((U, B), dtype=dtype) if masked else None
     hm = xp.empty((U, B), dtype=dtype) if masked else None
+    cell = _compiled.kernel("lstm_cell", xp) if fast and not masked else None
     for t in range(T):
         k, a, b = (t if keep else 0), slot(t), slot(t + 1)
         z = G[k]
         xp.matmul(WT, XH[a], out=z)
+        if cell is not None:
+            xp.tanh(z, out=z)
+            cell(z, C[a], C[b])
+            xp.multiply(z[:U], xp.tanh(C[b], out=TC[k]), out=H[b])
+            if cols.feeds:
+                cols.feed(t + 1)
+            continue
         if fast:
             xp.tanh(z, out=z)
             s = z[:3 * U]
@@ -474,10 +482,19 @@ def _gru_reset_after(ps, act, ract, return_sequences, zero_output_for_mask):
     Zr = xp.empty((n, 2 * U, B), dtype=dtype) if keep and ract.keeps_input else None
     A = xp.empty((n, U, B), dtype=dtype) if keep and act.keeps_input else None
     hm = xp.empty((U, B), dtype=dtype) if masked else None
+    gates = _compiled.kernel("gru_gates", xp) if fast and not masked else None
+    state = _compiled.kernel("gru_state", xp) if gates is not None else None
     for t in range(T):
         k, a, b = (t if keep else 0), slot(t), slot(t + 1)
         m = M[k]
         xp.matmul(WT, XH[a], out=m)
+        if gates is not None:
+            xp.tanh(m[:2 * U], out=m[:2 * U])
+            gates(m, HH[k])
+            state(m[:U], xp.tanh(HH[k], out=HH[k]), H[a], H[b])
+            if cols.feeds:
+                cols.feed(t + 1)
+            continue
         zr = m[:2 * U]
         if fast:
             xp.tanh(zr, out=zr)
