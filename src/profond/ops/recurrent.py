@@ -212,13 +212,14 @@ recurrent_dropout_mask
     cm = xp.empty((U, B), dtype=dtype) if masked else None
     hm = xp.empty((U, B), dtype=dtype) if masked else None
     cell = _compiled.kernel("lstm_cell", xp) if fast and not masked else None
+    one = xp.dtype(dtype).type(1)
     for t in range(T):
         k, a, b = (t if keep else 0), slot(t), slot(t + 1)
         z = G[k]
         xp.matmul(WT, XH[a], out=z)
         if cell is not None:
             xp.tanh(z, out=z)
-            cell(z, C[a], C[b])
+            cell(z, C[a], C[b], one)
             xp.multiply(z[:U], xp.tanh(C[b], out=TC[k]), out=H[b])
             if cols.feeds:
                 cols.feed(t + 1)
@@ -262,7 +263,7 @@ recurrent_dropout_mask
             if gH is not None and t < T - 1:
                 dh += gH[t]
             if step is not None:
-                step(G[t], TC[t], C[t], dh, dc, dZ, dc2)
+                step(G[t], TC[t], C[t], dh, dc, dZ, dc2, one)
                 xp.matmul(Rk, dZ, out=dh2)
                 grads.add(t, dZ)
                 if cols.rec_mask is not None:
@@ -484,13 +485,14 @@ def _gru_reset_after(ps, act, ract, return_sequences, zero_output_for_mask):
     hm = xp.empty((U, B), dtype=dtype) if masked else None
     gates = _compiled.kernel("gru_gates", xp) if fast and not masked else None
     state = _compiled.kernel("gru_state", xp) if gates is not None else None
+    one = xp.dtype(dtype).type(1)
     for t in range(T):
         k, a, b = (t if keep else 0), slot(t), slot(t + 1)
         m = M[k]
         xp.matmul(WT, XH[a], out=m)
         if gates is not None:
             xp.tanh(m[:2 * U], out=m[:2 * U])
-            gates(m, HH[k])
+            gates(m, HH[k], one)
             state(m[:U], xp.tanh(HH[k], out=HH[k]), H[a], H[b])
             if cols.feeds:
                 cols.feed(t + 1)
@@ -538,7 +540,7 @@ def _gru_reset_after(ps, act, ract, return_sequences, zero_output_for_mask):
             if gH is not None and t < T - 1:
                 dh += gH[t]
             if step is not None:
-                step(M[t], HH[t], H[t], dh, dZ, gz)
+                step(M[t], HH[t], H[t], dh, dZ, gz, one)
                 xp.matmul(Rk, dZ[:3 * U], out=dnew)
                 grads.add(t, dZ)
                 if cols.rec_mask is not None:
