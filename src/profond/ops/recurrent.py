@@ -2,17 +2,22 @@
 
 A recurrent layer applied to a sequence of ``T`` steps would make ``T`` small graphs of a dozen
 nodes each if written with tensor operations. Here the whole pass is a single node with a
-hand-written backward pass through time (BPTT):
+hand-written backward pass through time (BPTT).
 
-* the input projections ``x_t @ kernel + bias`` of all steps are one GEMM, done before the loop;
-* each step makes one recurrent GEMM ``h_{t-1} @ recurrent_kernel`` for all the gates at once
-  and applies the gate activations in place;
-* the backward pass first computes, for all steps at once, every factor that does not depend
-  on the gradient flowing back through time (gate derivatives, masks); the loop over time then
-  does a handful of multiplications and one GEMM per step;
-* the weight gradients are gathered after the loop as one GEMM over all steps:
-  ``kernel.grad = X^T @ dZ`` with ``X`` of shape ``(T*B, in)`` and ``dZ`` of shape
-  ``(T*B, gates*units)``, and the same for the recurrent kernel.
+LSTM and GRU (``reset_after=True``) run transposed, one column per sample (see
+:class:`~profond.ops._recurrent_columns._Columns`):
+
+* each step is one GEMM ``W^T @ [h_{t-1}; x_t; 1]`` for every gate, input projection and bias
+  at once, then one ``tanh`` over the gates: with the sigmoid gates' weights halved,
+  ``sigmoid(z) = (1 + tanh(z/2)) / 2``;
+* the backward loop computes each step's gate derivatives in cache and one GEMM for
+  ``dh_{t-1}``; the weight gradients are summed step by step, ``dZ_t @ [h; x; 1]^T``;
+* the elementwise work between those calls runs as compiled loops when numba is installed
+  (:mod:`profond.ops._recurrent_numba`), else as NumPy passes.
+
+SimpleRNN and GRU with ``reset_after=False`` make the input projections of all steps one GEMM
+before the loop, one recurrent GEMM per step, compute the backward's gate factors for all steps
+at once, and gather the weight gradients after the loop as one GEMM over all steps.
 
 Weight layouts and gate orders are Keras's: ``kernel (in, G*units)``, ``recurrent_kernel
 (units, G*units)``; LSTM gates ``i, f, c, o``; GRU gates ``z, r, h``. The numbers equal
