@@ -95,3 +95,31 @@ def test_inference_equals_training_pass(name, kw, masked, rng):
         out2, final2 = fn(*arrays, initial_state=states, **kw)
     for a, b in zip([out, *final], [out2, *final2]):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@needs_numba
+@pytest.mark.parametrize("name, kernels", [("lstm", ("lstm_cell", "lstm_step")),
+                                           ("gru", ("gru_gates", "gru_state", "gru_step"))])
+def test_compiled_kernels_run_when_enabled(name, kernels, rng, monkeypatch):
+    """The compiled path is taken on the fast path (else the comparison above would compare the
+    NumPy path with itself), and not at all when disabled or under a mask."""
+    arrays, states = _inputs(name, rng, np.float32)
+    _recurrent_numba.kernel("lstm_step", np)  # compiled once, before the counting wrappers
+    calls = dict.fromkeys(kernels, 0)
+
+    def counting(key, fn):
+        def wrapper(*args):
+            calls[key] += 1
+            return fn(*args)
+        return wrapper
+
+    for key in kernels:
+        monkeypatch.setitem(_recurrent_numba._kernels, key,
+                            counting(key, _recurrent_numba._kernels[key]))
+    _run(name, arrays, states)
+    assert all(n == T for n in calls.values()), calls   # one call per step, forward or backward
+    monkeypatch.setattr(_recurrent_numba, "enabled", False)
+    _run(name, arrays, states)
+    monkeypatch.setattr(_recurrent_numba, "enabled", True)
+    _run(name, arrays, states, mask=np.ones((B, T), dtype=bool))
+    assert all(n == T for n in calls.values()), calls
