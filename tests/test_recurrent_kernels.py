@@ -123,3 +123,19 @@ def test_compiled_kernels_run_when_enabled(name, kernels, rng, monkeypatch):
     monkeypatch.setattr(_recurrent_numba, "enabled", True)
     _run(name, arrays, states, mask=np.ones((B, T), dtype=bool))
     assert all(n == T for n in calls.values()), calls
+
+
+@needs_numba
+@pytest.mark.parametrize("name", list(CELLS))
+@pytest.mark.parametrize("steps_per_gemm", [1, 2, T])
+def test_weight_gradient_chunks(name, steps_per_gemm, rng, monkeypatch):
+    """The compiled path's weight gradients, one GEMM per step or per chunk of steps (2: the
+    last chunk of T = 5 steps is short), equal the NumPy path's."""
+    arrays, states = _inputs(name, rng)
+    monkeypatch.setattr(_recurrent_numba, "enabled", False)
+    ref = _run(name, arrays, states, return_sequences=True)
+    monkeypatch.setattr(_recurrent_numba, "enabled", True)
+    monkeypatch.setattr(_recurrent_numba, "width", steps_per_gemm * B)
+    assert _recurrent_numba.chunk(B, T) == steps_per_gemm
+    for a, b in zip(_run(name, arrays, states, return_sequences=True), ref):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -87,11 +87,11 @@ class _Columns:
         gb = dW[self.D - 1] if self.has_bias and ps.bias.requires_grad else None
         return gk, grk, gb
 
-    def weight_grads(self, Wx=None):
+    def weight_grads(self, Wx=None, chunk=1):
         """An accumulator for the gradients of the stacked weights and of x (through ``Wx``
         (F, G*U), the unscaled kernel rows of the stacked weights, given when x needs one):
         ``add(t, dZ_t)`` for every step, then ``result()``."""
-        return _WeightGrads(self, Wx)
+        return _WeightGrads(self, Wx, chunk)
 
     def finish(self, backward, return_sequences, zero_output_for_mask, finals):
         """The fused node and its outputs: (output, [final states]).
@@ -158,27 +158,47 @@ class _Columns:
 
 
 class _WeightGrads:
-    """The gradients of the stacked weights ``W`` and of ``x``, summed step by step as the
-    backward loop goes (the small GEMMs measured as fast as one GEMM over all steps, without
-    the copies that one needs into (rows, T*B) layouts)."""
+    """The gradients of the stacked weights ``W`` and of ``x``, summed as the backward loop
+    goes: one GEMM ``dZ_t @ XH[t]^T`` a step or, with ``chunk`` > 1, one GEMM of ``chunk``
+    steps side by side, their ``dZ_t`` written in place by the caller (:meth:`target`)."""
 
-    def __init__(self, cols, Wx):
+    def __init__(self, cols, Wx, chunk=1):
         ps, xp = cols.ps, cols.xp
-        self.cols, self.xp = cols, xp
+        self.cols, self.xp, self.B = cols, xp, ps.B
         self.need_w = ps.kernel.requires_grad or ps.recurrent_kernel.requires_grad or (
             cols.has_bias and ps.bias.requires_grad)
-        GU = cols.WT.shape[0]
-        self.dWT = xp.zeros((GU, cols.D), dtype=ps.dtype) if self.need_w else None
-        self.tmp = xp.empty((GU, cols.D), dtype=ps.dtype) if self.need_w else None
+        GU, D = cols.WT.shape[0], cols.D
+        self.chunk = chunk if self.need_w else 1
+        if self.need_w:
+            self.dWT = xp.zeros((GU, D), dtype=ps.dtype)
+            self.tmp = xp.empty((GU, D), dtype=ps.dtype)
+        self.DZ = xp.empty((GU, self.chunk * ps.B), dtype=ps.dtype)
+        self.XS = xp.empty((D, self.chunk * ps.B), dtype=ps.dtype) if self.chunk > 1 else None
+        self.n = 0
         self.GX = xp.empty((ps.T, ps.F, ps.B), dtype=ps.dtype) if ps.x.requires_grad else None
         self.Wx = Wx
 
+    def target(self):
+        """Where the next step's ``dZ`` (G*U, B) goes, for :meth:`add`."""
+        B, n = self.B, self.n
+        return self.DZ[:, n * B:(n + 1) * B]
+
     def add(self, t, dZ):
-        """Add step ``t``'s part, from its pre-activation gradient ``dZ`` (G*U, B)."""
+        """Add step ``t``'s part, from its pre-activation gradient ``dZ`` (G*U, B), written in
+        :meth:`target`'s array; steps come down to 0."""
         xp = self.xp
         if self.need_w:
-            xp.matmul(dZ, self.cols.XH[t].T, out=self.tmp)
-            self.dWT += self.tmp
+            if self.chunk == 1:
+                xp.matmul(dZ, self.cols.XH[t].T, out=self.tmp)
+                self.dWT += self.tmp
+            else:
+                B, n = self.B, self.n
+                self.XS[:, n * B:(n + 1) * B] = self.cols.XH[t]
+                self.n = n = n + 1
+                if n == self.chunk or t == 0:
+                    xp.matmul(self.DZ[:, :n * B], self.XS[:, :n * B].T, out=self.tmp)
+                    self.dWT += self.tmp
+                    self.n = 0
         if self.GX is not None:
             xp.matmul(self.Wx, dZ, out=self.GX[t])
 

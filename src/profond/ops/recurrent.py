@@ -257,20 +257,22 @@ recurrent_dropout_mask
 
     def backward(gY):
         (dh, dc), gH = cols.output_grads(gY)
+        step = _compiled.kernel("lstm_step", xp) if fast and not masked else None
         grads = cols.weight_grads(keras_to_internal(ps.kernel.data, order, U)
-                                  if ps.x.requires_grad else None)
+                                  if ps.x.requires_grad else None,
+                                  _compiled.chunk(B, T) if step is not None else 1)
         Rk = keras_to_internal(ps.recurrent_kernel.data, order, U)   # dh_prev = Rk @ dZ
         dZ = xp.empty((4 * U, B), dtype=dtype)
         dS = xp.empty((3 * U, B), dtype=dtype)
         dcn, dh2, dc2 = xp.empty_like(dh), xp.empty_like(dh), xp.empty_like(dc)
-        step = _compiled.kernel("lstm_step", xp) if fast and not masked else None
         for t in range(T - 1, -1, -1):
             if gH is not None and t < T - 1:
                 dh += gH[t]
             if step is not None:
-                step(G[t], TC[t], C[t], dh, dc, dZ, dc2, one)
-                xp.matmul(Rk, dZ, out=dh2)
-                grads.add(t, dZ)
+                dZt = grads.target()
+                step(G[t], TC[t], C[t], dh, dc, dZt, dc2, one)
+                xp.matmul(Rk, dZt, out=dh2)
+                grads.add(t, dZt)
                 if cols.rec_mask is not None:
                     dh2 *= cols.rec_mask
                 dh, dh2, dc, dc2 = dh2, dh, dc2, dc
@@ -534,20 +536,21 @@ def _gru_reset_after(ps, act, ract, return_sequences, zero_output_for_mask):
         Wx = None
         if ps.x.requires_grad:
             Wx = xp.concatenate([kx[:, :2 * U], xp.zeros_like(kx[:, :U]), kx[:, 2 * U:]], axis=1)
-        grads = cols.weight_grads(Wx)
+        step = _compiled.kernel("gru_step", xp) if fast and not masked else None
+        grads = cols.weight_grads(Wx, _compiled.chunk(B, T) if step is not None else 1)
         Rk = rk                                              # dh_prev = Rk @ dZ[:3U]
         dZ = xp.empty((4 * U, B), dtype=dtype)
         dS = xp.empty((2 * U, B), dtype=dtype)
         dA, gz, dnew = (xp.empty((U, B), dtype=dtype) for _ in range(3))
         gm = xp.empty((U, B), dtype=dtype) if masked else None
-        step = _compiled.kernel("gru_step", xp) if fast and not masked else None
         for t in range(T - 1, -1, -1):
             if gH is not None and t < T - 1:
                 dh += gH[t]
             if step is not None:
-                step(M[t], HH[t], H[t], dh, dZ, gz, one)
-                xp.matmul(Rk, dZ[:3 * U], out=dnew)
-                grads.add(t, dZ)
+                dZt = grads.target()
+                step(M[t], HH[t], H[t], dh, dZt, gz, one)
+                xp.matmul(Rk, dZt[:3 * U], out=dnew)
+                grads.add(t, dZt)
                 if cols.rec_mask is not None:
                     dnew *= cols.rec_mask
                 dnew += gz
