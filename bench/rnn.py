@@ -2,15 +2,17 @@
 
 LSTM(128) then Dense(10), and GRU(128) then Dense(10), reading 28 x 28 images row by row
 (input (64, 28, 28): 28 steps of 28 features), softmax cross-entropy on the logits, Adam
-(lr 1e-3), batch 64, one epoch over 60,000 sequences (Fashion-MNIST's training set when
-installed, else random images), shuffled each epoch; then ``predict`` over the same 60,000.
+(lr 1e-3), batch 64 (``--batch``), one epoch over 60,000 sequences (Fashion-MNIST's training
+set when installed, else random images), shuffled each epoch; then ``predict`` over the same
+60,000.
 The contenders alternate within each round; medians and ratios are printed. Both use the same
 number of threads (``BENCH_THREADS``, default: every core), as NumPy's BLAS does.
 
 PyTorch's GRU is Keras's ``reset_after=True`` GRU (profond's default), so both do the same
 arithmetic.
 
-Run: python bench/rnn.py [--repeats 3] [--samples 60000] [--cells lstm gru]
+Run: python bench/rnn.py [--repeats 3] [--samples 60000] [--batch 64] [--cells lstm gru]
+[--numpy-only]
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _common import compare, profond_contender, setup_torch, threads, torch_contender
 
-BATCH, LR, UNITS, C = 64, 1e-3, 128, 10
+LR, UNITS, C = 1e-3, 128, 10
 
 
 def data(n):
@@ -41,17 +43,17 @@ def data(n):
     return x, y[:n].astype(np.int64), source
 
 
-def profond_rnn(cell, x, y):
+def profond_rnn(cell, x, y, batch):
     import profond
     from profond import layers
 
     profond.random.seed(0)
     rnn = {"lstm": layers.LSTM, "gru": layers.GRU}[cell](UNITS)
     model = profond.Sequential([layers.Input((28, 28)), rnn, layers.Dense(C)])
-    return profond_contender(model, profond.optimizers.Adam(LR), x, y, BATCH)
+    return profond_contender(model, profond.optimizers.Adam(LR), x, y, batch)
 
 
-def torch_rnn(cell, x, y):
+def torch_rnn(cell, x, y, batch):
     torch = setup_torch()
     torch.manual_seed(0)
     nn = torch.nn
@@ -68,7 +70,7 @@ def torch_rnn(cell, x, y):
 
     net = Net()
     opt = torch.optim.Adam(net.parameters(), lr=LR)
-    return torch_contender(torch, net, opt, torch.from_numpy(x), torch.from_numpy(y), BATCH)
+    return torch_contender(torch, net, opt, torch.from_numpy(x), torch.from_numpy(y), batch)
 
 
 def main(argv=None):
@@ -76,12 +78,20 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--samples", type=int, default=60_000,
                         help="sequences per epoch (fewer for a quick look)")
+    parser.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
+    parser.add_argument("--numpy-only", action="store_true",
+                        help="profond without its optional numba kernels")
     parser.add_argument("--cells", nargs="+", default=["lstm", "gru"], choices=["lstm", "gru"])
     args = parser.parse_args(argv)
     x, y, source = data(args.samples)
+    if args.numpy_only:
+        from profond.ops import _recurrent_numba
+
+        _recurrent_numba.enabled = False
     for cell in args.cells:
-        contenders = {"profond": profond_rnn(cell, x, y), "torch": torch_rnn(cell, x, y)}
-        print(f"\n{cell.upper()}({UNITS}) - Dense({C}), input ({BATCH}, 28, 28), Adam, "
+        contenders = {"profond": profond_rnn(cell, x, y, args.batch),
+                       "torch": torch_rnn(cell, x, y, args.batch)}
+        print(f"\n{cell.upper()}({UNITS}) - Dense({C}), input ({args.batch}, 28, 28), Adam, "
               f"{len(x)} sequences of {source}, {threads()} threads, {args.repeats} "
               "alternating repeats")
         compare(contenders, args.repeats, "torch",

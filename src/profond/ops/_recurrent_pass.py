@@ -122,15 +122,9 @@ class _Pass:
         xp = self.xp = x.xp
         dtype = self.dtype = kernel.data.dtype
 
-        # inputs, time-major and in processing order: (T*B, F), one contiguous copy
-        xt = x.data.transpose(1, 0, 2)
-        if self.reverse:
-            xt = xt[::-1]
         self.dropout_mask = None if dropout_mask is None else xp.asarray(_data(dropout_mask),
                                                                          dtype=dtype)
-        if self.dropout_mask is not None:
-            xt = xt * self.dropout_mask
-        self.x2 = xp.ascontiguousarray(xt, dtype=dtype).reshape(T * B, F)
+        self._x2 = None
 
         # mask, time-major (T, B, 1): boolean for the forward pass, float for the backward
         self.mask = self.maskf = None
@@ -172,6 +166,21 @@ class _Pass:
         self.n = T if self.keep else 1
         # under recurrent dropout, h_{t-1} * mask is what the recurrent GEMM reads: kept
         self.HR = self.steps(U) if self.rec_mask is not None else None
+
+    @property
+    def x2(self):
+        """The inputs, time-major and in processing order, times the dropout mask: (T*B, F),
+        one contiguous copy made on first use."""
+        if self._x2 is None:
+            xp = self.xp
+            xt = self.x.data.transpose(1, 0, 2)
+            if self.reverse:
+                xt = xt[::-1]
+            if self.dropout_mask is not None:
+                xt = xt * self.dropout_mask
+            self._x2 = xp.ascontiguousarray(xt, dtype=self.dtype).reshape(self.T * self.B,
+                                                                          self.F)
+        return self._x2
 
     def steps(self, width):
         """An uninitialised per-step buffer ``(n, batch, width)`` (``n``: T, or 1 in inference)."""

@@ -2,17 +2,22 @@
 
 A recurrent layer applied to a sequence of ``T`` steps would make ``T`` small graphs of a dozen
 nodes each if written with tensor operations. Here the whole pass is a single node with a
-hand-written backward pass through time (BPTT):
+hand-written backward pass through time (BPTT).
 
-* the input projections ``x_t @ kernel + bias`` of all steps are one GEMM, done before the loop;
-* each step makes one recurrent GEMM ``h_{t-1} @ recurrent_kernel`` for all the gates at once
-  and applies the gate activations in place;
-* the backward pass first computes, for all steps at once, every factor that does not depend
-  on the gradient flowing back through time (gate derivatives, masks); the loop over time then
-  does a handful of multiplications and one GEMM per step;
-* the weight gradients are gathered after the loop as one GEMM over all steps:
-  ``kernel.grad = X^T @ dZ`` with ``X`` of shape ``(T*B, in)`` and ``dZ`` of shape
-  ``(T*B, gates*units)``, and the same for the recurrent kernel.
+LSTM and GRU (``reset_after=True``) run transposed, one column per sample (see
+:class:`~profond.ops._recurrent_columns._Columns`):
+
+* each step is one GEMM ``W^T @ [h_{t-1}; x_t; 1]`` for every gate, input projection and bias
+  at once, then one ``tanh`` over the gates: with the sigmoid gates' weights halved,
+  ``sigmoid(z) = (1 + tanh(z/2)) / 2``;
+* the backward loop computes each step's gate derivatives in cache and one GEMM for
+  ``dh_{t-1}``; the weight gradients are summed step by step, ``dZ_t @ [h; x; 1]^T``;
+* the elementwise work between those calls runs as compiled loops when numba is installed
+  (:mod:`profond.ops._recurrent_numba`), else as NumPy passes.
+
+SimpleRNN and GRU with ``reset_after=False`` make the input projections of all steps one GEMM
+before the loop, one recurrent GEMM per step, compute the backward's gate factors for all steps
+at once, and gather the weight gradients after the loop as one GEMM over all steps.
 
 Weight layouts and gate orders are Keras's: ``kernel (in, G*units)``, ``recurrent_kernel
 (units, G*units)``; LSTM gates ``i, f, c, o``; GRU gates ``z, r, h``. The numbers equal
@@ -37,6 +42,14 @@ Werbos, "Backpropagation through time: what it does and how to do it", Proc. IEE
 
 from __future__ import annotations
 
+from profond.ops import _recurrent_numba as _compiled
+from profond.ops._recurrent_columns import (
+    _Columns,
+    internal_to_keras,
+    keras_to_internal,
+    put,
+    stack_weights,
+)
 from profond.ops._recurrent_pass import _Activation, _blocks, _Pass
 
 __all__ = ["gru", "lstm", "simple_rnn"]
@@ -182,85 +195,132 @@ recurrent_dropout_mask
                go_backwards, dropout_mask, recurrent_dropout_mask)
     act = _Activation(activation, "activation")
     ract = _Activation(recurrent_activation, "recurrent_activation")
-    xp, T, B, U, P, keep, dtype = ps.xp, ps.T, ps.B, ps.U, ps.P, ps.keep, ps.dtype
-    XW = ps.project(None if ps.bias is None else ps.bias.data)
-    Rk = ps.recurrent_kernel.data
+    xp, T, B, U, keep, dtype = ps.xp, ps.T, ps.B, ps.U, ps.keep, ps.dtype
+    n = ps.n
+    # Gates in the order o, i, f, g: the sigmoid gates are one block of rows, the three whose
+    # gradients dc drives another. sigmoid(z) = (1 + tanh(z/2)) / 2: with the o, i, f weights
+    # halved, one tanh over the whole (4U, B) gate array gives every gate.
+    fast = ract.kind == "sigmoid" and act.kind == "tanh"
+    order = (3, 0, 1, 2)
+    cols = _Columns(ps, stack_weights(ps, order, 0.5 if fast else None, 3),
+                    full=keep or return_sequences)
+    XH, H, WT, slot = cols.XH, cols.H, cols.WT, cols.slot
+    C = cols.states()                                    # cell states, C[0] initial
+    C[0] = ps.P[1, 0].T
     masked = ps.mask is not None
-    G = ps.steps(4 * U)                          # activated gates i, f, g, o
-    TC = ps.steps(U)                             # activation(c_new)
-    Z = ps.steps(4 * U) if keep and (act.keeps_input or ract.keeps_input) else None
-    CN = ps.steps(U) if keep and act.keeps_input else None
-    GC = xp.empty((B, U), dtype=dtype)           # the candidate's pre-activation, per step
+    G = xp.empty((n, 4 * U, B), dtype=dtype)             # activated gates o, i, f, g
+    TC = xp.empty((n, U, B), dtype=dtype)                # activation(c_new)
+    Z = xp.empty((n, 4 * U, B), dtype=dtype) if keep and not fast and (
+        act.keeps_input or ract.keeps_input) else None
+    CN = xp.empty((n, U, B), dtype=dtype) if keep and act.keeps_input else None
+    tmp = xp.empty((U, B), dtype=dtype)
+    cm = xp.empty((U, B), dtype=dtype) if masked else None
+    hm = xp.empty((U, B), dtype=dtype) if masked else None
+    cell = _compiled.kernel("lstm_cell", xp) if fast and not masked else None
+    one = xp.dtype(dtype).type(1)
     for t in range(T):
-        k = t if keep else 0
-        h_prev, c_prev = P[0, t], P[1, t]
-        hr = ps.recurrent_input(t)
+        k, a, b = (t if keep else 0), slot(t), slot(t + 1)
         z = G[k]
-        xp.matmul(hr, Rk, out=z)
-        z += XW[t]
-        if Z is not None:
-            Z[k] = z
-        # One recurrent_activation call over all four blocks (contiguous rows, fewer small
-        # ufunc calls), then the candidate block from its saved pre-activation.
-        xp.copyto(GC, z[:, 2 * U:3 * U])
-        ract(xp, z)
-        act(xp, GC, out=z[:, 2 * U:3 * U])
-        i, f, g, o = z[:, :U], z[:, U:2 * U], z[:, 2 * U:3 * U], z[:, 3 * U:]
-        c = xp.multiply(f, c_prev, out=P[1, t + 1]) if not masked else f * c_prev
-        c += i * g
+        xp.matmul(WT, XH[a], out=z)
+        if cell is not None:
+            xp.tanh(z, out=z)
+            cell(z, C[a], C[b], one)
+            xp.multiply(z[:U], xp.tanh(C[b], out=TC[k]), out=H[b])
+            if cols.feeds:
+                cols.feed(t + 1)
+            continue
+        if fast:
+            xp.tanh(z, out=z)
+            s = z[:3 * U]
+            s *= 0.5
+            s += 0.5
+        else:
+            if Z is not None:
+                Z[k] = z
+            ract(xp, z[:3 * U])
+            act(xp, z[3 * U:])
+        o, i, f, g = z[:U], z[U:2 * U], z[2 * U:3 * U], z[3 * U:]
+        c = cm if masked else C[b]
+        xp.multiply(f, C[a], out=c)
+        c += xp.multiply(i, g, out=tmp)
         if CN is not None:
             CN[k] = c
-        tc = act(xp, c, out=TC[k])
-        if not masked:
-            xp.multiply(o, tc, out=P[0, t + 1])
-        else:
-            m = ps.mask[t]
-            P[1, t + 1] = xp.where(m, c, c_prev)
-            P[0, t + 1] = xp.where(m, o * tc, h_prev)
-
-    def backward(gP):
-        # factors of every step at once: nothing here depends on the gradient through time
-        gi, gf, gg, go = _blocks(G, U, 4)
-        zi, zf, zg, zo = _blocks(Z, U, 4)
-        d_i = ract.derivative(xp, gi, zi)
-        d_f = ract.derivative(xp, gf, zf)
-        d_g = act.derivative(xp, gg, zg)
-        d_o = ract.derivative(xp, go, zo)
-        d_c = act.derivative(xp, TC, CN)
-        Bc = go * d_c                          # d c_new / d h_new, through h = o * act(c)
-        Ao = TC * d_o                          # d z_o / d h_new
-        K = xp.empty((T, B, 3, U), dtype=dtype)
-        K[:, :, 0] = gg * d_i                  # d z_i / d c_new
-        K[:, :, 1] = P[1, :-1] * d_f           # d z_f / d c_new
-        K[:, :, 2] = gi * d_g                  # d z_c / d c_new
+        tc = xp.tanh(c, out=TC[k]) if fast else act(xp, c, out=TC[k])
+        h = hm if masked else H[b]
+        xp.multiply(o, tc, out=h)
         if masked:
-            Ao *= ps.maskf
-            keep_f = 1 - ps.maskf
-        dZ = xp.empty((T, B, 4 * U), dtype=dtype)
-        dZ4 = dZ.reshape(T, B, 4, U)
-        dh = gP[0, T].copy()  # from the last output and the final states
-        dc = gP[1, T].copy()
-        RkT = Rk.T
+            m = cols.mask[t]
+            C[b] = xp.where(m, c, C[a])
+            H[b] = xp.where(m, h, H[a])
+        if cols.feeds:
+            cols.feed(t + 1)
+
+    def backward(gY):
+        (dh, dc), gH = cols.output_grads(gY)
+        step = _compiled.kernel("lstm_step", xp) if fast and not masked else None
+        grads = cols.weight_grads(keras_to_internal(ps.kernel.data, order, U)
+                                  if ps.x.requires_grad else None,
+                                  _compiled.chunk(B, T) if step is not None else 1)
+        Rk = keras_to_internal(ps.recurrent_kernel.data, order, U)   # dh_prev = Rk @ dZ
+        dZ = xp.empty((4 * U, B), dtype=dtype)
+        dS = xp.empty((3 * U, B), dtype=dtype)
+        dcn, dh2, dc2 = xp.empty_like(dh), xp.empty_like(dh), xp.empty_like(dc)
         for t in range(T - 1, -1, -1):
-            if return_sequences and t < T - 1:
-                dh += gP[0, t + 1]
-            dcn = dh * Bc[t]
+            if gH is not None and t < T - 1:
+                dh += gH[t]
+            if step is not None:
+                dZt = grads.target()
+                step(G[t], TC[t], C[t], dh, dc, dZt, dc2, one)
+                xp.matmul(Rk, dZt, out=dh2)
+                grads.add(t, dZt)
+                if cols.rec_mask is not None:
+                    dh2 *= cols.rec_mask
+                dh, dh2, dc, dc2 = dh2, dh, dc2, dc
+                continue
+            o, i, f, g = (G[t, j * U:(j + 1) * U] for j in range(4))
+            tc = TC[t]
+            # the gate derivatives here, in cache, rather than for all steps at once: arrays of
+            # (T, 4U, B) measured slower to fill and read back than these small passes
+            if fast:
+                xp.multiply(tc, tc, out=dcn)                 # d c_new / d h_new = o (1 - tc^2)
+                xp.subtract(1, dcn, out=dcn)
+                xp.multiply(G[t, :3 * U], G[t, :3 * U], out=dS)
+                xp.subtract(G[t, :3 * U], dS, out=dS)        # s (1 - s) for o, i, f
+                xp.multiply(g, g, out=dZ[:U])
+                xp.subtract(1, dZ[:U], out=dc2)              # 1 - g^2
+            else:
+                dcn[...] = act.derivative(xp, tc, None if CN is None else CN[t])
+                dS[...] = ract.derivative(xp, G[t, :3 * U], None if Z is None else Z[t, :3 * U])
+                dc2[...] = act.derivative(xp, g, None if Z is None else Z[t, 3 * U:])
+            dcn *= o
+            dcn *= dh
             dcn += dc
             if masked:
-                dcn *= ps.maskf[t]
-            xp.multiply(dcn[:, None, :], K[t], out=dZ4[t, :, :3])
-            xp.multiply(dh, Ao[t], out=dZ4[t, :, 3])
-            dc_prev = dcn * gf[t]
-            dh_prev = dZ[t] @ RkT
-            if ps.rec_mask is not None:
-                dh_prev *= ps.rec_mask
+                dcn *= cols.maskf[t]
+            xp.multiply(dh, tc, out=dZ[:U])
+            xp.multiply(dcn, g, out=dZ[U:2 * U])
+            xp.multiply(dcn, C[t], out=dZ[2 * U:3 * U])
+            xp.multiply(dcn, i, out=dZ[3 * U:])
+            dZ[3 * U:] *= dc2
+            dZ[:3 * U] *= dS
             if masked:
-                dc_prev += dc * keep_f[t]
-                dh_prev += dh * keep_f[t]
-            dh, dc = dh_prev, dc_prev
-        return (*ps.gate_grads(dZ), [dh, dc] if ps.initial else [])
+                dZ[:U] *= cols.maskf[t]
+            xp.multiply(dcn, f, out=dc2)
+            xp.matmul(Rk, dZ, out=dh2)
+            grads.add(t, dZ)
+            if cols.rec_mask is not None:
+                dh2 *= cols.rec_mask
+            if masked:
+                keep_f = 1 - cols.maskf[t]
+                dc2 += dc * keep_f
+                dh2 += dh * keep_f
+            dh, dh2, dc, dc2 = dh2, dh, dc2, dc
+        gx, dW = grads.result()
+        gk, grk, gb = cols.split(None if dW is None else internal_to_keras(dW, order, U))
+        return gx, gk, grk, gb, [dh.T, dc.T] if ps.initial else []
 
-    return ps.finish(backward, return_sequences, zero_output_for_mask)
+    return cols.finish(backward, return_sequences, zero_output_for_mask,
+                       (H[slot(T)], C[slot(T)]))
 
 
 # --- GRU ---------------------------------------------------------------------------------------
@@ -317,42 +377,31 @@ recurrent_dropout_mask
                bias_rows=2 if reset_after else 1)
     act = _Activation(activation, "activation")
     ract = _Activation(recurrent_activation, "recurrent_activation")
+    if reset_after:
+        return _gru_reset_after(ps, act, ract, return_sequences, zero_output_for_mask)
+    # reset_after=False: the reset gate acts before a second GEMM of its own in each step
     xp, T, B, U, P, keep, dtype = ps.xp, ps.T, ps.B, ps.U, ps.P, ps.keep, ps.dtype
     bias, recurrent_kernel = ps.bias, ps.recurrent_kernel
-    if bias is None:
-        b_in = b_rec = None
-    elif reset_after:
-        b_in, b_rec = bias.data[0], bias.data[1]
-    else:
-        b_in, b_rec = bias.data, None
-    XW = ps.project(b_in)
+    XW = ps.project(None if bias is None else bias.data)
     Rk = recurrent_kernel.data
     masked = ps.mask is not None
     G = ps.steps(3 * U)                                       # z, r, hh (activated)
     Z = ps.steps(3 * U) if keep and (act.keeps_input or ract.keeps_input) else None
-    MH = ps.steps(3 * U if reset_after else 2 * U)            # h_{t-1} @ Rk (+ b)
-    RH = ps.steps(U) if not reset_after else None             # r * h_{t-1}
+    MH = ps.steps(2 * U)                                      # h_{t-1} @ Rk[:, :2u]
+    RH = ps.steps(U)                                          # r * h_{t-1}
     Rzr, Rh = Rk[:, :2 * U], Rk[:, 2 * U:]
     for t in range(T):
         k = t if keep else 0
         h_prev = P[0, t]
         hr = ps.recurrent_input(t)
         g, mh, xw = G[k], MH[k], XW[t]
-        if reset_after:
-            xp.matmul(hr, Rk, out=mh)
-            if b_rec is not None:
-                mh += b_rec
-        else:
-            xp.matmul(hr, Rzr, out=mh)
+        xp.matmul(hr, Rzr, out=mh)
         xp.add(xw[:, :2 * U], mh[:, :2 * U], out=g[:, :2 * U])
         if Z is not None:
             Z[k, :, :2 * U] = g[:, :2 * U]
         ract(xp, g[:, :2 * U])
         zg, r, hh = g[:, :U], g[:, U:2 * U], g[:, 2 * U:]
-        if reset_after:
-            xp.multiply(r, mh[:, 2 * U:], out=hh)
-        else:
-            xp.matmul(xp.multiply(r, hr, out=RH[k]), Rh, out=hh)
+        xp.matmul(xp.multiply(r, hr, out=RH[k]), Rh, out=hh)
         hh += xw[:, 2 * U:]
         if Z is not None:
             Z[k, :, 2 * U:] = hh
@@ -379,12 +428,8 @@ recurrent_dropout_mask
             Fh *= ps.maskf
             Cz *= ps.maskf
             Cz += 1 - ps.maskf
-        if reset_after:
-            Fr = MH[..., 2 * U:] * d_r     # d r_pre / d (hh_pre gradient)
-        else:
-            Fr = (H_prev if ps.HR is None else ps.HR) * d_r
+        Fr = (H_prev if ps.HR is None else ps.HR) * d_r
         dX = xp.empty((T, B, 3 * U), dtype=dtype)      # gradients of x-projections z, r, h
-        dM = xp.empty((T, B, 3 * U), dtype=dtype) if reset_after else None
         dh = gP[0, T].copy()  # from the last output and the final state
         for t in range(T - 1, -1, -1):
             if return_sequences and t < T - 1:
@@ -393,17 +438,10 @@ recurrent_dropout_mask
             xp.multiply(dh, Fz[t], out=dx[:, :U])
             dah = xp.multiply(dh, Fh[t], out=dx[:, 2 * U:])
             dprev = dh * Cz[t]
-            if reset_after:
-                dm = dM[t]
-                xp.multiply(dah, Fr[t], out=dx[:, U:2 * U])
-                dm[:, :2 * U] = dx[:, :2 * U]
-                xp.multiply(dah, gr[t], out=dm[:, 2 * U:])
-                drec = dm @ Rk.T
-            else:
-                drh = dah @ Rh.T
-                xp.multiply(drh, Fr[t], out=dx[:, U:2 * U])
-                drec = dx[:, :2 * U] @ Rzr.T
-                drec += drh * gr[t]
+            drh = dah @ Rh.T
+            xp.multiply(drh, Fr[t], out=dx[:, U:2 * U])
+            drec = dx[:, :2 * U] @ Rzr.T
+            drec += drh * gr[t]
             if ps.rec_mask is not None:
                 drec *= ps.rec_mask
             dprev += drec
@@ -412,19 +450,149 @@ recurrent_dropout_mask
         gx, gk = ps.input_grads(dX2)
         grk = gb = None
         HR2 = ps.hidden_inputs()
-        if reset_after:
-            dM2 = dM.reshape(T * B, 3 * U)
-            if recurrent_kernel.requires_grad:
-                grk = HR2.T @ dM2
-            if bias is not None and bias.requires_grad:
-                gb = xp.stack([dX2.sum(axis=0), dM2.sum(axis=0)])
-        else:
-            if recurrent_kernel.requires_grad:
-                grk = xp.empty_like(Rk)
-                grk[:, :2 * U] = HR2.T @ dX2[:, :2 * U]
-                grk[:, 2 * U:] = RH.reshape(T * B, U).T @ dX2[:, 2 * U:]
-            if bias is not None and bias.requires_grad:
-                gb = dX2.sum(axis=0)
+        if recurrent_kernel.requires_grad:
+            grk = xp.empty_like(Rk)
+            grk[:, :2 * U] = HR2.T @ dX2[:, :2 * U]
+            grk[:, 2 * U:] = RH.reshape(T * B, U).T @ dX2[:, 2 * U:]
+        if bias is not None and bias.requires_grad:
+            gb = dX2.sum(axis=0)
         return gx, gk, grk, gb, [dh] if ps.initial else []
 
     return ps.finish(backward, return_sequences, zero_output_for_mask)
+
+
+def _gru_reset_after(ps, act, ract, return_sequences, zero_output_for_mask):
+    """The GRU of :func:`gru` with ``reset_after=True``, in the transposed layout of
+    :class:`_Columns`: one GEMM per step gives ``z``, ``r``, the recurrent part ``h_h`` and the
+    input part ``x_h`` of the candidate (the stacked weights hold zeros where ``h_h`` would
+    see ``x`` and ``x_h`` would see ``h``: the GEMM costs the same, its time is not in its
+    multiply-adds at these sizes)."""
+    xp, T, B, U, F, keep, dtype, n = ps.xp, ps.T, ps.B, ps.U, ps.F, ps.keep, ps.dtype, ps.n
+    has_bias = ps.bias is not None
+    D = U + F + has_bias
+    fast = ract.kind == "sigmoid" and act.kind == "tanh"   # sigmoid through tanh, as in lstm
+    half = 0.5 if fast else None
+    rk, kx = ps.recurrent_kernel.data, ps.kernel.data
+    WT = xp.zeros((4 * U, D), dtype=dtype)                # rows z, r, h_h, x_h
+    put(xp, WT[:2 * U, :U], rk[:, :2 * U].T, half)
+    put(xp, WT[:2 * U, U:U + F], kx[:, :2 * U].T, half)
+    WT[2 * U:3 * U, :U] = rk[:, 2 * U:].T
+    WT[3 * U:, U:U + F] = kx[:, 2 * U:].T
+    if has_bias:
+        b = ps.bias.data
+        put(xp, WT[:2 * U, D - 1], b[0, :2 * U] + b[1, :2 * U], half)
+        WT[2 * U:3 * U, D - 1], WT[3 * U:, D - 1] = b[1, 2 * U:], b[0, 2 * U:]
+    cols = _Columns(ps, WT, full=keep or return_sequences)
+    XH, H, WT, slot = cols.XH, cols.H, cols.WT, cols.slot
+    masked = ps.mask is not None
+    M = xp.empty((n, 4 * U, B), dtype=dtype)             # z, r (activated), h_h, x_h
+    HH = xp.empty((n, U, B), dtype=dtype)                # the candidate, activated
+    Zr = xp.empty((n, 2 * U, B), dtype=dtype) if keep and ract.keeps_input else None
+    A = xp.empty((n, U, B), dtype=dtype) if keep and act.keeps_input else None
+    hm = xp.empty((U, B), dtype=dtype) if masked else None
+    gates = _compiled.kernel("gru_gates", xp) if fast and not masked else None
+    state = _compiled.kernel("gru_state", xp) if gates is not None else None
+    one = xp.dtype(dtype).type(1)
+    for t in range(T):
+        k, a, b = (t if keep else 0), slot(t), slot(t + 1)
+        m = M[k]
+        xp.matmul(WT, XH[a], out=m)
+        if gates is not None:
+            xp.tanh(m[:2 * U], out=m[:2 * U])
+            gates(m, HH[k], one)
+            state(m[:U], xp.tanh(HH[k], out=HH[k]), H[a], H[b])
+            if cols.feeds:
+                cols.feed(t + 1)
+            continue
+        zr = m[:2 * U]
+        if fast:
+            xp.tanh(zr, out=zr)
+            zr *= 0.5
+            zr += 0.5
+        else:
+            if Zr is not None:
+                Zr[k] = zr
+            ract(xp, zr)
+        z, r, h_h, x_h = m[:U], m[U:2 * U], m[2 * U:3 * U], m[3 * U:]
+        hh = xp.multiply(r, h_h, out=HH[k])
+        hh += x_h
+        if A is not None:
+            A[k] = hh
+        if fast:
+            xp.tanh(hh, out=hh)
+        else:
+            act(xp, hh)
+        h = hm if masked else H[b]
+        xp.subtract(H[a], hh, out=h)                     # h = hh + z * (h_prev - hh)
+        h *= z
+        h += hh
+        if masked:
+            H[b] = xp.where(cols.mask[t], h, H[a])
+        if cols.feeds:
+            cols.feed(t + 1)
+
+    def backward(gY):
+        (dh,), gH = cols.output_grads(gY)
+        Wx = None
+        if ps.x.requires_grad:
+            Wx = xp.concatenate([kx[:, :2 * U], xp.zeros_like(kx[:, :U]), kx[:, 2 * U:]], axis=1)
+        step = _compiled.kernel("gru_step", xp) if fast and not masked else None
+        grads = cols.weight_grads(Wx, _compiled.chunk(B, T) if step is not None else 1)
+        Rk = rk                                              # dh_prev = Rk @ dZ[:3U]
+        dZ = xp.empty((4 * U, B), dtype=dtype)
+        dS = xp.empty((2 * U, B), dtype=dtype)
+        dA, gz, dnew = (xp.empty((U, B), dtype=dtype) for _ in range(3))
+        gm = xp.empty((U, B), dtype=dtype) if masked else None
+        for t in range(T - 1, -1, -1):
+            if gH is not None and t < T - 1:
+                dh += gH[t]
+            if step is not None:
+                dZt = grads.target()
+                step(M[t], HH[t], H[t], dh, dZt, gz, one)
+                xp.matmul(Rk, dZt[:3 * U], out=dnew)
+                grads.add(t, dZt)
+                if cols.rec_mask is not None:
+                    dnew *= cols.rec_mask
+                dnew += gz
+                dh, dnew = dnew, dh
+                continue
+            zr, hh = M[t, :2 * U], HH[t]
+            z, r, h_h = M[t, :U], M[t, U:2 * U], M[t, 2 * U:3 * U]
+            g = xp.multiply(dh, cols.maskf[t], out=gm) if masked else dh
+            if fast:
+                xp.multiply(zr, zr, out=dS)
+                xp.subtract(zr, dS, out=dS)                  # s (1 - s) for z, r
+                xp.multiply(hh, hh, out=dA)
+                xp.subtract(1, dA, out=dA)                   # 1 - hh^2
+            else:
+                dS[...] = ract.derivative(xp, zr, None if Zr is None else Zr[t])
+                dA[...] = act.derivative(xp, hh, None if A is None else A[t])
+            xp.subtract(H[t], hh, out=dZ[:U])
+            dZ[:U] *= g                                      # d z
+            xp.multiply(g, z, out=gz)                        # the direct path to h_prev
+            da = xp.subtract(g, gz, out=dZ[3 * U:])
+            da *= dA                                         # d x_h = d (candidate's input)
+            xp.multiply(da, r, out=dZ[2 * U:3 * U])          # d h_h
+            xp.multiply(da, h_h, out=dZ[U:2 * U])            # d r
+            dZ[:2 * U] *= dS
+            xp.matmul(Rk, dZ[:3 * U], out=dnew)
+            grads.add(t, dZ)
+            if cols.rec_mask is not None:
+                dnew *= cols.rec_mask
+            dnew += gz
+            if masked:
+                dnew += dh * (1 - cols.maskf[t])
+            dh, dnew = dnew, dh
+        gx, dW = grads.result()
+        gk = grk = gb = None
+        if dW is not None:
+            if ps.recurrent_kernel.requires_grad:
+                grk = xp.ascontiguousarray(dW[:U, :3 * U])
+            if ps.kernel.requires_grad:
+                gk = xp.concatenate([dW[U:U + F, :2 * U], dW[U:U + F, 3 * U:]], axis=1)
+            if has_bias and ps.bias.requires_grad:
+                gb = xp.stack([xp.concatenate([dW[D - 1, :2 * U], dW[D - 1, 3 * U:]]),
+                               dW[D - 1, :3 * U]])
+        return gx, gk, grk, gb, [dh.T] if ps.initial else []
+
+    return cols.finish(backward, return_sequences, zero_output_for_mask, (H[slot(T)],))

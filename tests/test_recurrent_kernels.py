@@ -1,0 +1,141 @@
+"""The LSTM and GRU kernels' two ways of running: the NumPy backward step and the compiled one
+(numba, optional), and inference (two state slots) against the training pass (every step
+kept)."""
+
+import numpy as np
+import pytest
+
+import profond
+from profond import ops
+from profond.autograd import engine
+from profond.ops import _recurrent_numba
+from profond.testing import gradcheck
+
+B, T, F, U = 3, 5, 4, 6
+CELLS = {"lstm": (ops.lstm, 4, 2, (4 * U,)), "gru": (ops.gru, 3, 1, (2, 3 * U))}
+needs_numba = pytest.mark.skipif(_recurrent_numba.numba is None, reason="numba not installed")
+
+
+@pytest.fixture(params=[False, pytest.param(True, marks=needs_numba)], ids=["numpy", "numba"])
+def compiled(request, monkeypatch):
+    monkeypatch.setattr(_recurrent_numba, "enabled", request.param)
+    return request.param
+
+
+def _inputs(name, rng, dtype=np.float64):
+    _, gates, n_states, bias_shape = CELLS[name]
+    arrays = [rng.normal(size=(B, T, F)), rng.normal(size=(F, gates * U)) * 0.5,
+              rng.normal(size=(U, gates * U)) * 0.5, rng.normal(size=bias_shape) * 0.5]
+    states = [rng.normal(size=(B, U)) * 0.5 for _ in range(n_states)]
+    return [a.astype(dtype) for a in arrays], [s.astype(dtype) for s in states]
+
+
+def _run(name, arrays, states, **kw):
+    """Outputs and every gradient (of a fixed random mix of the outputs), as NumPy arrays."""
+    fn = CELLS[name][0]
+    ts = [profond.tensor(a, requires_grad=True, dtype=a.dtype) for a in arrays + states]
+    out, final = fn(*ts[:4], initial_state=ts[4:], **kw)
+    rng = np.random.default_rng(3)
+    total = (out * rng.normal(size=out.shape)).sum()
+    for s in final:
+        total = total + (s * rng.normal(size=s.shape)).sum()
+    total.backward()
+    return [out.numpy()] + [s.numpy() for s in final] + [np.asarray(t.grad) for t in ts]
+
+
+@pytest.mark.parametrize("name", list(CELLS))
+@pytest.mark.parametrize("go_backwards, return_sequences", [(False, False), (True, True)])
+def test_gradcheck_both_paths(name, go_backwards, return_sequences, compiled, rng):
+    fn = CELLS[name][0]
+    arrays, states = _inputs(name, rng)
+    rdrop = (rng.random((B, U)) > 0.3) / 0.7
+
+    def f(x, k, r, b, *init):
+        out, final = fn(x, k, r, b, initial_state=list(init), go_backwards=go_backwards,
+                        return_sequences=return_sequences, recurrent_dropout_mask=rdrop)
+        total = (out * np.linspace(-1, 1, out.size).reshape(out.shape)).sum()
+        for s in final:
+            total = total + (s * np.linspace(1, -0.5, s.size).reshape(s.shape)).sum()
+        return total
+
+    assert gradcheck(f, *arrays, *states)
+
+
+@needs_numba
+@pytest.mark.parametrize("name", list(CELLS))
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize("kw", [{}, {"return_sequences": True, "go_backwards": True}])
+def test_compiled_path_equals_numpy_path(name, dtype, tol, kw, rng, monkeypatch):
+    arrays, states = _inputs(name, rng, dtype)
+    monkeypatch.setattr(_recurrent_numba, "enabled", False)
+    ref = _run(name, arrays, states, **kw)
+    monkeypatch.setattr(_recurrent_numba, "enabled", True)
+    got = _run(name, arrays, states, **kw)
+    for a, b in zip(got, ref):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name", list(CELLS))
+@pytest.mark.parametrize("kw", [{}, {"return_sequences": True}, {"go_backwards": True},
+                                {"activation": "softsign", "recurrent_activation": "hard_sigmoid"}])
+@pytest.mark.parametrize("masked", [False, True])
+def test_inference_equals_training_pass(name, kw, masked, rng):
+    """Without gradients the kernels keep two state slots instead of every step."""
+    fn = CELLS[name][0]
+    arrays, states = _inputs(name, rng, np.float32)
+    if masked:
+        m = np.ones((B, T), dtype=bool)
+        m[0, 3:] = False
+        m[1, 0] = False
+        kw = {**kw, "mask": m}
+    ts = [profond.tensor(a, requires_grad=True) for a in arrays + states]
+    out, final = fn(*ts[:4], initial_state=ts[4:], **kw)
+    with engine.no_grad():
+        out2, final2 = fn(*arrays, initial_state=states, **kw)
+    for a, b in zip([out, *final], [out2, *final2]):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@needs_numba
+@pytest.mark.parametrize("name, kernels", [("lstm", ("lstm_cell", "lstm_step")),
+                                           ("gru", ("gru_gates", "gru_state", "gru_step"))])
+def test_compiled_kernels_run_when_enabled(name, kernels, rng, monkeypatch):
+    """The compiled path is taken on the fast path (else the comparison above would compare the
+    NumPy path with itself), and not at all when disabled or under a mask."""
+    arrays, states = _inputs(name, rng, np.float32)
+    _recurrent_numba.kernel("lstm_step", np)  # compiled once, before the counting wrappers
+    calls = dict.fromkeys(kernels, 0)
+
+    def counting(key, fn):
+        def wrapper(*args):
+            calls[key] += 1
+            return fn(*args)
+        return wrapper
+
+    for key in kernels:
+        monkeypatch.setitem(_recurrent_numba._kernels, key,
+                            counting(key, _recurrent_numba._kernels[key]))
+    _run(name, arrays, states)
+    assert all(n == T for n in calls.values()), calls   # one call per step, forward or backward
+    monkeypatch.setattr(_recurrent_numba, "enabled", False)
+    _run(name, arrays, states)
+    monkeypatch.setattr(_recurrent_numba, "enabled", True)
+    _run(name, arrays, states, mask=np.ones((B, T), dtype=bool))
+    assert all(n == T for n in calls.values()), calls
+
+
+@needs_numba
+@pytest.mark.parametrize("name", list(CELLS))
+@pytest.mark.parametrize("steps_per_gemm", [1, 2, T])
+def test_weight_gradient_chunks(name, steps_per_gemm, rng, monkeypatch):
+    """The compiled path's weight gradients, one GEMM per step or per chunk of steps (2: the
+    last chunk of T = 5 steps is short), equal the NumPy path's."""
+    arrays, states = _inputs(name, rng)
+    monkeypatch.setattr(_recurrent_numba, "enabled", False)
+    ref = _run(name, arrays, states, return_sequences=True)
+    monkeypatch.setattr(_recurrent_numba, "enabled", True)
+    monkeypatch.setattr(_recurrent_numba, "width", steps_per_gemm * B)
+    assert _recurrent_numba.chunk(B, T) == steps_per_gemm
+    for a, b in zip(_run(name, arrays, states, return_sequences=True), ref):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
