@@ -108,7 +108,63 @@ def normalize_tuple(value, n: int, name: str, owner: str) -> tuple:
     return value
 
 
-def _im2col(xp, x, kh, kw, oh, ow, sh, sw, dh, dw, ones=False):
+class _Lease:
+    """Hands ``array`` back to :data:`SPARES` under ``key`` when the lease is collected."""
+
+    __slots__ = ("key", "array")
+
+    def __init__(self, key, array):
+        self.key, self.array = key, array
+
+    def __del__(self):
+        SPARES.give(self.key, self.array)
+
+
+class Spares:
+    """Large scratch arrays kept from one call to the next, by shape, dtype and purpose.
+
+    A fresh multi-megabyte array costs a page fault per 4 KiB on first touch (glibc hands big
+    blocks back to the system and maps them again at the next step): ~5,000 faults per step of
+    bench/cnn.py, 20-40% of the step. An op takes an array here and holds a :class:`_Lease` on
+    it in its backward closure; when the closure is collected (after the backward pass, or when
+    the graph is dropped) the array returns, so two live graphs never share one. Only the
+    ``keys`` most recent kinds are kept (a last, smaller batch adds a kind), one array each.
+    """
+
+    def __init__(self, keys: int = 8):
+        self.keys = keys
+        self.free: dict = {}
+
+    def take(self, key):
+        """A kept array for ``key`` (its contents as the last user left them), or None."""
+        return self.free.pop(key, None)
+
+    def give(self, key, array) -> None:
+        free = self.free
+        free.pop(key, None)
+        free[key] = array  # most recent last: the oldest kind goes first
+        while len(free) > self.keys:
+            del free[next(iter(free))]
+
+    def clear(self) -> None:
+        self.free.clear()
+
+
+SPARES = Spares()
+
+
+def _columns(xp, x, kh, kw, oh, ow, sh, sw, dh, dw, ones) -> _Lease:
+    """:func:`_im2col` into a kept array when one of the right kind is free: a lease on the
+    columns (``.array``). A kept array's extra columns (the ones, the zero padding) are as the
+    last call wrote them, so only the windows are copied again."""
+    n, _, _, c = x.shape
+    key = ("cols", xp.__name__, n, oh, ow, kh, kw, c, x.dtype.str, ones)
+    buf = SPARES.take(key)
+    cols = _im2col(xp, x, kh, kw, oh, ow, sh, sw, dh, dw, ones, buf)
+    return _Lease(key, cols)
+
+
+def _im2col(xp, x, kh, kw, oh, ow, sh, sw, dh, dw, ones=False, buf=None):
     """Columns ``(n * oh * ow, kh * kw * c [+ extra])`` of the windows of ``x`` (n, h, w, c).
 
     With ``ones``, a column of ones follows the ``kh * kw * c`` window values: the bias then
@@ -121,6 +177,9 @@ def _im2col(xp, x, kh, kw, oh, ow, sh, sw, dh, dw, ones=False):
     of a C-contiguous ``(width, n * oh * ow)`` array: each kernel offset then fills one
     contiguous row from runs of ``ow`` input values, instead of scattering single values
     ``width`` apart (a 3 x 3 x 1 kernel: ~30% faster forward, im2col and GEMM together).
+
+    ``buf``, when given, is the array an earlier call with the same arguments returned (see
+    :func:`_columns`): its extra columns are already written.
     """
     n, _, _, c = x.shape
     k = kh * kw * c
@@ -129,8 +188,8 @@ def _im2col(xp, x, kh, kw, oh, ow, sh, sw, dh, dw, ones=False):
     if ones and not narrow:
         width = -(-width // 8) * 8
     if narrow:
-        cols_t = xp.empty((width, n * oh * ow), dtype=x.dtype)
-        if ones:
+        cols_t = buf.T if buf is not None else xp.empty((width, n * oh * ow), dtype=x.dtype)
+        if ones and buf is None:
             cols_t[k] = 1
         windows = cols_t[:k].reshape(kh, kw, c, n, oh, ow)
         x_t = x.transpose(3, 0, 1, 2)  # (c, n, h, w), a view
@@ -139,10 +198,13 @@ def _im2col(xp, x, kh, kw, oh, ow, sh, sw, dh, dw, ones=False):
             for j in range(kw):
                 windows[i, j] = x_t[:, :, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw]
         return cols_t.T
-    cols = xp.empty((n * oh * ow, width), dtype=x.dtype)
-    if ones:
-        cols[:, k] = 1
-        cols[:, k + 1:] = 0
+    if buf is None:
+        cols = xp.empty((n * oh * ow, width), dtype=x.dtype)
+        if ones:
+            cols[:, k] = 1
+            cols[:, k + 1:] = 0
+    else:
+        cols = buf
     # a view: only the two axes of cols are split
     windows = cols[:, :k].reshape(n, oh, ow, kh, kw, c)
     if kw * c >= _ROW_COPY_THRESHOLD:
@@ -203,7 +265,8 @@ def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=Non
         xpad[:, pt:pt + h, pl:pl + w, :] = xd
     else:
         xpad = xd
-    cols = _im2col(xp, xpad, kh, kw, oh, ow, sh, sw, dh, dw, ones=bias is not None)
+    lease = _columns(xp, xpad, kh, kw, oh, ow, sh, sw, dh, dw, bias is not None)
+    cols = lease.array
     k2 = kd.reshape(kh * kw * c, filters)
     if bias is not None:  # the bias row, then zero rows for im2col's padding columns
         kb = xp.zeros((cols.shape[1], filters), dtype=k2.dtype)
@@ -218,9 +281,11 @@ def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=Non
     parents = (x, kernel) if bias is None else (x, kernel, bias)
 
     def backward(g):
+        cols = lease.array  # the lease lives as long as this closure: the columns stay ours
         g2 = g.reshape(n * oh * ow, filters)
-        if relu:
+        if relu and g is not backward.relu_masked:
             g2 = g2 * (out2 > 0)
+        backward.relu_masked = None
         gx = gk = gb = None
         if kernel.requires_grad:
             # with a bias, its gradient is the row of the ones column
@@ -250,6 +315,11 @@ def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=Non
             gb = g2.sum(axis=0)
         return gx, gk, gb
 
+    if relu:
+        # A consumer whose gradient is zero wherever this output is (max pooling: see
+        # pooling._pool2d_node) leaves that gradient here; received unchanged (the only
+        # contribution), it needs no ReLU mask. Saves a full-size comparison and product.
+        backward.relu_masked = None
     return make(out, parents, backward)
 
 
