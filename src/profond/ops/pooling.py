@@ -79,11 +79,20 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
             out *= 1.0 / (ph * pw)
     result = out if out_shape is None else out.reshape(out_shape)
     disjoint = (sh, sw) == (ph, pw) and not padded
+    # The input is a convolution's output with its ReLU fused (ops.conv): max(ReLU) = ReLU(max),
+    # so masking this output's gradient (a quarter of the input's size for 2 x 2 windows) where
+    # the maximum is 0 gives the convolution a gradient that needs no ReLU mask of its own.
+    relu_source = x._backward if kind == "max" and hasattr(x._backward, "relu_masked") else None
 
     def backward(g):
         g = g.reshape(n, oh, ow, c)
+        if relu_source is not None:
+            g = g * (out > 0)
         if disjoint:
-            return (_disjoint_backward(xp, xpad, out, g, pool, kind).reshape(x.data.shape),)
+            gx = _disjoint_backward(xp, xpad, out, g, pool, kind).reshape(x.data.shape)
+            if relu_source is not None:
+                relu_source.relu_masked = gx
+            return (gx,)
         gx = xp.zeros((n, hp, wp, c), dtype=g.dtype)
         if kind == "avg":
             share = g / counts if counts is not None else g * (1.0 / (ph * pw))
@@ -101,7 +110,10 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
                 gx[:, rows, cols, :] += g * hit
         if padded:
             gx = gx[:, pt:pt + h, pl:pl + w, :]
-        return (gx.reshape(x.data.shape),)
+        gx = gx.reshape(x.data.shape)
+        if relu_source is not None:
+            relu_source.relu_masked = gx
+        return (gx,)
 
     return make(result, (x,), backward)
 
