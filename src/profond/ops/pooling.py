@@ -62,13 +62,16 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
     else:
         xpad = xd
     offsets = list(_offsets(ph, pw, oh, ow, sh, sw))
-    rows, cols = offsets[0]
-    out = xpad[:, rows, cols, :].copy()
-    for rows, cols in offsets[1:]:
+    windows = [xpad[:, rows, cols, :] for rows, cols in offsets]
+    if len(windows) == 1:
+        out = windows[0].copy()
+    else:  # the first two slices combined straight into the output: no copy of the first
+        out = (xp.maximum if kind == "max" else xp.add)(windows[0], windows[1])
+    for window in windows[2:]:
         if kind == "max":
-            xp.maximum(out, xpad[:, rows, cols, :], out=out)
+            xp.maximum(out, window, out=out)
         else:
-            out += xpad[:, rows, cols, :]
+            out += window
     counts = None
     if kind == "avg":
         if padded:
