@@ -6,7 +6,7 @@ compare best alternated on the same machine, e.g.
 
     for i in 1 2 3; do for t in OLD NEW; do PYTHONPATH=$t/src python bench/cnn_steps.py; done; done
 
-Run: python bench/cnn_steps.py [--batch 64] [--steps 100] [--repeats 3]
+Run: python bench/cnn_steps.py [--batch 64] [--steps 100] [--repeats 3] [--numpy]
 """
 
 from __future__ import annotations
@@ -30,9 +30,14 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--numpy", action="store_true",
+                        help="NumPy paths only (no compiled kernels, see profond.ops.kernels)")
     args = parser.parse_args(argv)
     import profond
     from profond import layers
+    from profond.ops import kernels
+
+    kernels.ENABLED = not args.numpy
 
     x, y, _ = data(args.batch * args.steps)
     profond.random.seed(0)
@@ -47,7 +52,7 @@ def main(argv=None):
             "predict": lambda: model.predict(x, batch_size=args.batch, verbose=0)}
     for run in runs.values():  # warm-up
         run()
-    line = [f"batch {args.batch}:"]
+    line = [f"batch {args.batch}{' (NumPy)' if args.numpy else ''}:"]
     for name, run in runs.items():
         times, counts = [], []
         for _ in range(args.repeats):

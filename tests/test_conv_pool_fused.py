@@ -12,6 +12,15 @@ import pytest
 import profond
 from profond import ops
 from profond.ops.conv import SPARES
+from profond.ops import kernels
+
+
+@pytest.fixture(autouse=True, params=["numpy", "numba"])
+def kernel_path(request, monkeypatch):
+    """Every test on both paths: NumPy's, and the compiled kernels where numba is installed."""
+    if request.param == "numba" and not kernels.available():
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(kernels, "ENABLED", request.param == "numba")
 
 
 def _tensors(seed, shape=(2, 9, 9, 3), filters=4, dtype="float32"):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from profond.autograd.tensor import Tensor
 from profond.autograd.function import as_tensor, make
+from profond.ops import kernels
 from profond.ops.conv import normalize_tuple, same_padding
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
@@ -62,16 +63,24 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
     else:
         xpad = xd
     offsets = list(_offsets(ph, pw, oh, ow, sh, sw))
-    windows = [xpad[:, rows, cols, :] for rows, cols in offsets]
-    if len(windows) == 1:
-        out = windows[0].copy()
-    else:  # the first two slices combined straight into the output: no copy of the first
-        out = (xp.maximum if kind == "max" else xp.add)(windows[0], windows[1])
-    for window in windows[2:]:
-        if kind == "max":
-            xp.maximum(out, window, out=out)
-        else:
-            out += window
+    disjoint = (sh, sw) == (ph, pw) and not padded
+    compiled = (kernels.get(xp) if kind == "max" and disjoint and xd.dtype.kind == "f"
+                else None)
+    if compiled is not None:  # one pass over the input (see ops.kernels)
+        xpad = xp.ascontiguousarray(xpad)
+        out = xp.empty((n, oh, ow, c), dtype=xd.dtype)
+        compiled.max_pool_disjoint(xpad, ph, pw, out)
+    else:
+        windows = [xpad[:, rows, cols, :] for rows, cols in offsets]
+        if len(windows) == 1:
+            out = windows[0].copy()
+        else:  # the first two slices combined straight into the output: no copy of the first
+            out = (xp.maximum if kind == "max" else xp.add)(windows[0], windows[1])
+        for window in windows[2:]:
+            if kind == "max":
+                xp.maximum(out, window, out=out)
+            else:
+                out += window
     counts = None
     if kind == "avg":
         if padded:
@@ -81,7 +90,6 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
         else:
             out *= 1.0 / (ph * pw)
     result = out if out_shape is None else out.reshape(out_shape)
-    disjoint = (sh, sw) == (ph, pw) and not padded
     # The input is a convolution's output with its ReLU fused (ops.conv): max(ReLU) = ReLU(max),
     # so masking this output's gradient (a quarter of the input's size for 2 x 2 windows) where
     # the maximum is 0 gives the convolution a gradient that needs no ReLU mask of its own.
@@ -89,6 +97,15 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
 
     def backward(g):
         g = g.reshape(n, oh, ow, c)
+        if compiled is not None:
+            gx = xp.empty(xpad.shape, dtype=g.dtype)
+            compiled.max_pool_disjoint_backward(xpad, out, xp.ascontiguousarray(g), ph, pw,
+                                               relu_source is not None,
+                                               xp.empty((n, ow, c), dtype=bool), gx)
+            gx = gx.reshape(x.data.shape)
+            if relu_source is not None:
+                relu_source.relu_masked = gx
+            return (gx,)
         if relu_source is not None:
             g = g * (out > 0)
         if disjoint:
