@@ -129,3 +129,22 @@ def test_kept_columns_give_the_same_output_call_after_call(shape):
         ops.conv2d(profond.tensor(np.full(shape, 7.0, "float32")), k, b)
         again = ops.conv2d(x, k, b).numpy()
     np.testing.assert_array_equal(again, first)
+
+
+def test_columns_return_to_the_spares_without_waiting_for_the_garbage_collector():
+    # The lease must die with its closure by reference counting (no cycle through the closure),
+    # else every call allocates fresh columns until a collection.
+    import gc
+
+    gc.disable()
+    try:
+        x, k, b = _tensors(7, shape=(2, 9, 9, 40))
+        SPARES.clear()
+        with profond.no_grad():
+            ops.max_pool2d(ops.conv2d(x, k, b, relu=True))
+        assert [key[0] for key in SPARES.free] == ["cols"]
+        SPARES.clear()
+        ops.max_pool2d(ops.conv2d(x, k, b, relu=True)).sum().backward()
+        assert "cols" in [key[0] for key in SPARES.free]
+    finally:
+        gc.enable()

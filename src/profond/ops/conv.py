@@ -293,13 +293,14 @@ def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=Non
     out2 = out
     out = out.reshape((n, oh, ow, filters) if out_shape is None else out_shape)
     parents = (x, kernel) if bias is None else (x, kernel, bias)
+    relu_masked = [None]
 
     def backward(g):
         cols = lease.array  # the lease lives as long as this closure: the columns stay ours
         g2 = g.reshape(n * oh * ow, filters)
-        if relu and g is not backward.relu_masked:
+        if relu and g is not relu_masked[0]:
             g2 = g2 * (out2 > 0)
-        backward.relu_masked = None
+        relu_masked[0] = None
         gx = gk = gb = None
         if kernel.requires_grad:
             # with a bias, its gradient is the row of the ones column
@@ -331,9 +332,11 @@ def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=Non
 
     if relu:
         # A consumer whose gradient is zero wherever this output is (max pooling: see
-        # pooling._pool2d_node) leaves that gradient here; received unchanged (the only
-        # contribution), it needs no ReLU mask. Saves a full-size comparison and product.
-        backward.relu_masked = None
+        # pooling._pool2d_node) leaves that gradient in relu_masked; received unchanged (the
+        # only contribution), it needs no ReLU mask. Saves a full-size comparison and product.
+        # (A list, not an attribute the closure reads off itself: that would be a reference
+        # cycle, and the closure and its columns would wait for the garbage collector.)
+        backward.relu_masked = relu_masked
     return make(out, parents, backward)
 
 

@@ -93,7 +93,7 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
     # The input is a convolution's output with its ReLU fused (ops.conv): max(ReLU) = ReLU(max),
     # so masking this output's gradient (a quarter of the input's size for 2 x 2 windows) where
     # the maximum is 0 gives the convolution a gradient that needs no ReLU mask of its own.
-    relu_source = x._backward if kind == "max" and hasattr(x._backward, "relu_masked") else None
+    relu_source = getattr(x._backward, "relu_masked", None) if kind == "max" else None
 
     def backward(g):
         g = g.reshape(n, oh, ow, c)
@@ -104,14 +104,14 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
                                                xp.empty((n, ow, c), dtype=bool), gx)
             gx = gx.reshape(x.data.shape)
             if relu_source is not None:
-                relu_source.relu_masked = gx
+                relu_source[0] = gx
             return (gx,)
         if relu_source is not None:
             g = g * (out > 0)
         if disjoint:
             gx = _disjoint_backward(xp, xpad, out, g, pool, kind).reshape(x.data.shape)
             if relu_source is not None:
-                relu_source.relu_masked = gx
+                relu_source[0] = gx
             return (gx,)
         gx = xp.zeros((n, hp, wp, c), dtype=g.dtype)
         if kind == "avg":
@@ -132,7 +132,7 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
             gx = gx[:, pt:pt + h, pl:pl + w, :]
         gx = gx.reshape(x.data.shape)
         if relu_source is not None:
-            relu_source.relu_masked = gx
+            relu_source[0] = gx
         return (gx,)
 
     return make(result, (x,), backward)
