@@ -148,3 +148,25 @@ def test_columns_return_to_the_spares_without_waiting_for_the_garbage_collector(
         assert "cols" in [key[0] for key in SPARES.free]
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_wide_columns_in_blocks_give_the_results_of_one_block(monkeypatch, frozen):
+    # Columns not kept (a frozen kernel, no_grad): one image per block, in one shared array,
+    # against the whole batch in one block; strides and dilation move the windows' rows.
+    from profond.ops import conv
+
+    def run():
+        SPARES.clear()
+        x, k, b = _tensors(8, shape=(5, 11, 10, 40))
+        k.requires_grad = not frozen
+        y = ops.conv2d(x, k, b, strides=(2, 1), dilation_rate=(1, 2), relu=True)
+        (y * y).sum().backward()
+        with profond.no_grad():
+            again = ops.conv2d(x, k, b, strides=(2, 1), dilation_rate=(1, 2), relu=True)
+        return [y.numpy(), again.numpy(), x.grad, b.grad] + ([] if frozen else [k.grad])
+
+    want = run()
+    monkeypatch.setattr(conv, "_BLOCK_BYTES", 1)
+    for got, w in zip(run(), want):
+        np.testing.assert_allclose(got, w, rtol=1e-5, atol=1e-5)
