@@ -170,3 +170,20 @@ def test_wide_columns_in_blocks_give_the_results_of_one_block(monkeypatch, froze
     monkeypatch.setattr(conv, "_BLOCK_BYTES", 1)
     for got, w in zip(run(), want):
         np.testing.assert_allclose(got, w, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("pool", [(2, 3), (12, 12)])  # int8 and int32 offsets in the kernel
+def test_max_pool_with_ties_and_remainders_matches_the_numpy_path(monkeypatch, pool):
+    rng = np.random.default_rng(10)
+    data = rng.integers(0, 3, size=(2, 2 * pool[0] + 1, 3 * pool[1] + 2, 3)).astype("float32")
+
+    def grads():
+        x = profond.tensor(data, requires_grad=True)
+        y = ops.max_pool2d(x, pool)
+        (y * profond.tensor(np.arange(y.size, dtype="float32").reshape(y.shape))).sum().backward()
+        return y.numpy(), x.grad
+
+    got = grads()
+    monkeypatch.setattr(kernels, "ENABLED", False)
+    for g, w in zip(got, grads()):
+        np.testing.assert_array_equal(g, w)

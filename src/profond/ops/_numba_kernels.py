@@ -34,29 +34,38 @@ def max_pool_disjoint(x, ph, pw, out):
 
 
 @_jit
-def max_pool_disjoint_backward(x, out, g, ph, pw, relu_mask, claimed, gx):
+def max_pool_disjoint_backward(x, out, g, ph, pw, relu_mask, first, gx):
     """``gx`` (n, h, w, c): each window's gradient ``g`` at its first maximal element
     (row-major), zero elsewhere; with ``relu_mask``, zero too where the maximum is <= 0.
-    Writes every element of ``gx`` once, in memory order; ``claimed`` (n, ow, c) bool is
-    scratch."""
+
+    Per row of windows, one pass finds each window's first maximum (its offset into ``first``,
+    (ow, c) ints holding up to ``ph * pw``: -1 for none yet, ``ph * pw`` for a masked window),
+    a second writes ``gx`` in memory order. Two branch-free loops that vectorise: 1.6 -> 0.84
+    ms for the (64, 26, 26, 32) input of bench/cnn.py's first pooling, against one loop that
+    claimed and wrote in the same pass."""
     n, oh, ow, c = out.shape
     h, w = x.shape[1], x.shape[2]
+    none = ph * pw
     for b in range(n):
         for i in range(oh):
             for j in range(ow):
-                for ch in range(c):  # a masked window has nothing to hand out
-                    claimed[b, j, ch] = relu_mask and not out[b, i, j, ch] > 0
+                for ch in range(c):
+                    first[j, ch] = none if relu_mask and not out[b, i, j, ch] > 0 else -1
             for di in range(ph):
                 r = i * ph + di
                 for j in range(ow):
                     for dj in range(pw):
-                        s = j * pw + dj
+                        k = di * pw + dj
                         for ch in range(c):
-                            if not claimed[b, j, ch] and x[b, r, s, ch] == out[b, i, j, ch]:
-                                gx[b, r, s, ch] = g[b, i, j, ch]
-                                claimed[b, j, ch] = True
-                            else:
-                                gx[b, r, s, ch] = 0
+                            if x[b, r, j * pw + dj, ch] == out[b, i, j, ch] and first[j, ch] == -1:
+                                first[j, ch] = k
+            for di in range(ph):
+                r = i * ph + di
+                for j in range(ow):
+                    for dj in range(pw):
+                        k = di * pw + dj
+                        for ch in range(c):
+                            gx[b, r, j * pw + dj, ch] = g[b, i, j, ch] if first[j, ch] == k else 0
                 for s in range(ow * pw, w):  # columns past the last whole window
                     for ch in range(c):
                         gx[b, r, s, ch] = 0

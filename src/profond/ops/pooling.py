@@ -99,9 +99,10 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
         g = g.reshape(n, oh, ow, c)
         if compiled is not None:
             gx = xp.empty(xpad.shape, dtype=g.dtype)
+            first_dtype = "int8" if ph * pw < 127 else "int32"  # offsets in a window, and one
             compiled.max_pool_disjoint_backward(xpad, out, xp.ascontiguousarray(g), ph, pw,
                                                relu_source is not None,
-                                               xp.empty((n, ow, c), dtype=bool), gx)
+                                               xp.empty((ow, c), dtype=first_dtype), gx)
             gx = gx.reshape(x.data.shape)
             if relu_source is not None:
                 relu_source[0] = gx
