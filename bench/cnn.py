@@ -25,7 +25,7 @@ Everything else a step does (gathering the columns, col2im's additions, pooling,
 the loss, the update, the framework itself) is above the floor, so ``profond / floor`` says how
 much of profond's time is not matrix products.
 
-Run: python bench/cnn.py [--repeats 3] [--samples 60000] [--batch 64]
+Run: python bench/cnn.py [--repeats 3] [--samples 60000] [--batch 64] [--numpy]
 """
 
 from __future__ import annotations
@@ -57,9 +57,12 @@ def data(n):
     return x, y[:n].astype(np.int64), source
 
 
-def profond_cnn(x, y, batch):
+def profond_cnn(x, y, batch, numpy_only=False):
     import profond
     from profond import layers
+    from profond.ops import kernels
+
+    kernels.ENABLED = not numpy_only  # the compiled kernels are used when numba is installed
 
     profond.random.seed(0)
     model = profond.Sequential([
@@ -134,12 +137,19 @@ def main(argv=None):
     parser.add_argument("--samples", type=int, default=60_000,
                         help="samples per epoch (fewer for a quick look)")
     parser.add_argument("--batch", type=int, default=64, help="samples per step")
+    parser.add_argument("--numpy", action="store_true",
+                        help="profond on its NumPy paths only (no numba kernels)")
     args = parser.parse_args(argv)
     x, y, source = data(args.samples)
-    contenders = {"profond": profond_cnn(x, y, args.batch), "torch": torch_cnn(x, y, args.batch),
+    contenders = {"profond": profond_cnn(x, y, args.batch, args.numpy),
+                  "torch": torch_cnn(x, y, args.batch),
                   "GEMM floor": gemm_floor(len(x), args.batch)}
+    from profond.ops import kernels
+
+    path = "NumPy only" if kernels.get(np) is None else "numba kernels"
     print(f"CNN conv32-pool-conv64-pool-dense128-dense10, batch {args.batch}, {len(x)} samples "
-          f"of {source}, {threads()} threads, {args.repeats} alternating repeats")
+          f"of {source}, {threads()} threads, {args.repeats} alternating repeats, profond: "
+          f"{path}")
     for train, predict in contenders.values():  # warm-up: caches, allocator, BLAS
         train()
         predict()
