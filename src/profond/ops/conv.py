@@ -16,6 +16,9 @@ The backward pass is two GEMMs and a "col2im":
   ``kh * kw`` kernel offsets, one strided slice of ``d columns`` into the input's gradient.
   A slice addition per offset touches every element once and never needs ``np.add.at``.
 
+The columns are kept from call to call (:data:`SPARES`, a lease per graph), so a step neither
+pays page faults for a fresh multi-megabyte array nor rewrites the ones and padding columns.
+
 ``conv1d`` runs the same kernel on a height-one image. ``padding="same"`` pads as TensorFlow and
 Keras do (the extra row or column, when the total is odd, goes after).
 
@@ -267,7 +270,7 @@ def _col2im_gemm(xp, g2, kd, shape, oh, ow, sh, sw, dh, dw):
     kh, kw, c, f = kd.shape
     n = shape[0]
     out = xp.zeros(shape, dtype=g2.dtype)
-    compiled = kernels.get(xp) if g2.dtype == kd.dtype and g2.dtype.kind == "f" else None
+    compiled = kernels.get(xp) if g2.dtype == kd.dtype and g2.dtype.char in "fd" else None
     if compiled is not None:
         # One GEMM for every offset, its shares added by a compiled loop in one pass
         # (ops.kernels): NumPy's nine strided additions cost twice the GEMM.

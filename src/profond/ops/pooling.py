@@ -17,6 +17,13 @@ copy as ``(n, oh, ph, ow, pw, c)``: the backward pass is one broadcast compariso
 output and one broadcast product with the gradient over that view, each reading or writing the
 input-sized arrays once, instead of ``ph * pw`` strided passes that each drag all of the input
 through the cache. Only the input beyond the last whole window (odd sizes) is zero-filled.
+With numba installed, that case runs compiled loops instead, one pass each way
+(:mod:`profond.ops.kernels`).
+
+Max pooling of a ReLU-fused convolution's output (``Conv2D(..., activation="relu")`` then
+``MaxPooling2D``) hands the convolution a gradient already masked where the maximum is 0 --
+max and ReLU commute, and the mask costs a quarter of the input's size here -- so that the
+convolution skips its own full-size mask (see :func:`profond.ops.conv.conv2d`).
 """
 
 from __future__ import annotations
@@ -64,7 +71,7 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
         xpad = xd
     offsets = list(_offsets(ph, pw, oh, ow, sh, sw))
     disjoint = (sh, sw) == (ph, pw) and not padded
-    compiled = (kernels.get(xp) if kind == "max" and disjoint and xd.dtype.kind == "f"
+    compiled = (kernels.get(xp) if kind == "max" and disjoint and xd.dtype.char in "fd"
                 else None)
     if compiled is not None:  # one pass over the input (see ops.kernels)
         xpad = xp.ascontiguousarray(xpad)
@@ -99,7 +106,8 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
         g = g.reshape(n, oh, ow, c)
         if compiled is not None:
             gx = xp.empty(xpad.shape, dtype=g.dtype)
-            first_dtype = "int8" if ph * pw < 127 else "int32"  # offsets in a window, and one
+            # each window's first maximum: an offset in [0, ph * pw), -1 or the mark ph * pw
+            first_dtype = "int8" if ph * pw < 127 else "int32"
             compiled.max_pool_disjoint_backward(xpad, out, xp.ascontiguousarray(g), ph, pw,
                                                relu_source is not None,
                                                xp.empty((ow, c), dtype=first_dtype), gx)
