@@ -5,11 +5,15 @@ the loops run in memory order of the arrays they write.
 
 from __future__ import annotations
 
-import numba
+try:
+    import numba
+except ImportError:  # doctests import every module: plain functions then, which ops.kernels
+    numba = None     # never hands out (it checks COMPILED)
 
+COMPILED = numba is not None
 # One thread: numba's worker threads and OpenBLAS's, which keep spinning after each GEMM,
 # fight over the two cores (bench/cnn.py's step: 22 -> 50 ms with parallel=True).
-_jit = numba.njit(cache=True)
+_jit = numba.njit(cache=True) if COMPILED else (lambda fn: fn)
 
 
 @_jit

@@ -27,12 +27,9 @@ def get(xp):
     if not ENABLED or xp.__name__ != "numpy":
         return None
     if _loaded is None:
-        try:
-            from profond.ops import _numba_kernels
-        except ImportError:
-            _loaded = False
-        else:
-            _loaded = _numba_kernels
+        from profond.ops import _numba_kernels
+
+        _loaded = _numba_kernels if _numba_kernels.COMPILED else False
     return _loaded or None
 
 
