@@ -1,27 +1,45 @@
-"""CNN benchmark: profond vs PyTorch (CPU) on the same work, in one process.
+"""CNN benchmark: profond vs PyTorch (CPU) on the same work, in one process, against the GEMM
+floor.
 
 Conv2D(32, 3, relu) - MaxPooling2D(2) - Conv2D(64, 3, relu) - MaxPooling2D(2) - Flatten -
 Dense(128, relu) - Dense(10), softmax cross-entropy on the logits, plain SGD (lr 0.01),
-batch 64, one epoch over 60,000 x 28 x 28 x 1 float32 images (Fashion-MNIST's training set
-when installed, else random images), shuffled each epoch; then ``predict`` over the same
-60,000. The contenders alternate within each round; medians and ratios are printed.
+batch 64 (``--batch``), one epoch over 60,000 x 28 x 28 x 1 float32 images (Fashion-MNIST's
+training set when installed, else random images), shuffled each epoch; then ``predict`` over
+the same 60,000. The contenders alternate within each round; medians and ratios are printed.
 Both use the same number of threads (``BENCH_THREADS``, default: every core), as NumPy's BLAS
 does.
 
-Run: python bench/cnn.py [--repeats 3] [--samples 60000]
+The third row, "GEMM floor", is the matrix products of the same epoch timed alone with NumPy's
+BLAS: per step, the products profond's im2col formulation makes, with its shapes (a
+convolution's columns carry the bias as one more column; the second one's are padded to a
+multiple of 8) --
+
+- training: for each convolution the forward product and the kernel-gradient product (the
+  first one's as one small product per image, summed, as profond computes it), the second
+  convolution's input-gradient products (one per kernel offset; the first convolution's input
+  needs no gradient, in either framework), and for each Dense layer its forward,
+  kernel-gradient and input-gradient products;
+- predict: the four forward products.
+
+Everything else a step does (gathering the columns, col2im's additions, pooling, activations,
+the loss, the update, the framework itself) is above the floor, so ``profond / floor`` says how
+much of profond's time is not matrix products.
+
+Run: python bench/cnn.py [--repeats 3] [--samples 60000] [--batch 64] [--numpy]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 
 import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _common import compare, profond_contender, setup_torch, threads, torch_contender
+from _common import alternate, profond_contender, report, setup_torch, threads, torch_contender
 
-BATCH, LR, C = 64, 0.01, 10
+LR, C = 0.01, 10
 
 
 def data(n):
@@ -39,9 +57,12 @@ def data(n):
     return x, y[:n].astype(np.int64), source
 
 
-def profond_cnn(x, y):
+def profond_cnn(x, y, batch, numpy_only=False):
     import profond
     from profond import layers
+    from profond.ops import kernels
+
+    kernels.ENABLED = not numpy_only  # the compiled kernels are used when numba is installed
 
     profond.random.seed(0)
     model = profond.Sequential([
@@ -49,10 +70,10 @@ def profond_cnn(x, y):
         layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
         layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
         layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dense(C)])
-    return profond_contender(model, profond.optimizers.SGD(LR), x, y, BATCH)
+    return profond_contender(model, profond.optimizers.SGD(LR), x, y, batch)
 
 
-def torch_cnn(x, y):
+def torch_cnn(x, y, batch):
     torch = setup_torch()
     torch.manual_seed(0)
     nn = torch.nn
@@ -61,7 +82,53 @@ def torch_cnn(x, y):
                         nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, C))
     opt = torch.optim.SGD(net.parameters(), lr=LR)
     xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()  # PyTorch's own layout, NCHW
-    return torch_contender(torch, net, opt, xt, torch.from_numpy(y), BATCH)
+    return torch_contender(torch, net, opt, xt, torch.from_numpy(y), batch)
+
+
+def gemm_floor(samples, batch):
+    """``(train, predict)``: the products of an epoch's steps (see the module's docstring)."""
+    rng = np.random.default_rng(0)
+
+    def mat(*shape):
+        return rng.random(shape, dtype=np.float32)
+
+    def products(n):
+        p1, p2 = n * 26 * 26, n * 11 * 11  # output positions of the two convolutions
+        cols1_t, k1, g1 = mat(10, p1), mat(10, 32), mat(p1, 32)  # 3 x 3 x 1 + bias
+        cols2, k2, g2 = mat(p2, 296), mat(296, 64), mat(p2, 64)  # 3 x 3 x 32 + bias, padded
+        offset_k2, part = mat(3, 3, 32, 64), np.empty((p2, 32), np.float32)
+        h1, w1, gd1 = mat(n, 1600), mat(1600, 128), mat(n, 128)
+        h2, w2, gd2 = mat(n, 128), mat(128, C), mat(n, C)
+
+        def forward():
+            cols1_t.T @ k1
+            cols2 @ k2
+            h1 @ w1
+            h2 @ w2
+
+        def step():
+            forward()
+            np.matmul(cols1_t.reshape(10, n, p1 // n).transpose(1, 0, 2),
+                      g1.reshape(n, p1 // n, 32)).sum(axis=0)
+            cols2.T @ g2
+            for i in range(3):
+                for j in range(3):
+                    np.matmul(g2, offset_k2[i, j].T, out=part)
+            h1.T @ gd1
+            gd1 @ w1.T
+            h2.T @ gd2
+            gd2 @ w2.T
+
+        return step, forward
+
+    sizes = [min(batch, samples - i) for i in range(0, samples, batch)]
+    full, last = products(batch), products(sizes[-1])
+
+    def run(which):
+        for size in sizes:
+            (full if size == batch else last)[which]()
+
+    return (lambda: run(0)), (lambda: run(1))
 
 
 def main(argv=None):
@@ -69,12 +136,29 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--samples", type=int, default=60_000,
                         help="samples per epoch (fewer for a quick look)")
+    parser.add_argument("--batch", type=int, default=64, help="samples per step")
+    parser.add_argument("--numpy", action="store_true",
+                        help="profond on its NumPy paths only (no numba kernels)")
     args = parser.parse_args(argv)
     x, y, source = data(args.samples)
-    contenders = {"profond": profond_cnn(x, y), "torch": torch_cnn(x, y)}
-    print(f"CNN conv32-pool-conv64-pool-dense128-dense10, batch {BATCH}, {len(x)} samples of "
-          f"{source}, {threads()} threads, {args.repeats} alternating repeats")
-    compare(contenders, args.repeats, "torch", ("train one epoch", f"predict {len(x):,}"))
+    contenders = {"profond": profond_cnn(x, y, args.batch, args.numpy),
+                  "torch": torch_cnn(x, y, args.batch),
+                  "GEMM floor": gemm_floor(len(x), args.batch)}
+    from profond.ops import kernels
+
+    path = "NumPy only" if kernels.get(np) is None else "numba kernels"
+    print(f"CNN conv32-pool-conv64-pool-dense128-dense10, batch {args.batch}, {len(x)} samples "
+          f"of {source}, {threads()} threads, {args.repeats} alternating repeats, profond: "
+          f"{path}")
+    for train, predict in contenders.values():  # warm-up: caches, allocator, BLAS
+        train()
+        predict()
+    for i, title in enumerate(("train one epoch", f"predict {len(x):,}")):
+        times = alternate({k: v[i] for k, v in contenders.items()}, args.repeats)
+        report(title, times, "torch")
+        med = {k: statistics.median(v) for k, v in times.items()}
+        print(f"  above the GEMM floor: profond {med['profond'] / med['GEMM floor']:.2f}x, "
+              f"torch {med['torch'] / med['GEMM floor']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,16 @@ from _opcheck import check_op, draw
 
 import profond
 from profond import layers, ops
+from profond.ops import kernels
 from profond.ops.conv import conv_output_length, same_padding
+
+
+@pytest.fixture(autouse=True, params=["numpy", "numba"])
+def kernel_path(request, monkeypatch):
+    """Every test on both paths: NumPy's, and the compiled kernels where numba is installed."""
+    if request.param == "numba" and not kernels.available():
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(kernels, "ENABLED", request.param == "numba")
 
 
 def conv2d_reference(x, k, b=None, strides=(1, 1), padding="valid", dilation=(1, 1)):

@@ -7,6 +7,15 @@ from _opcheck import check_op, draw
 import profond
 from profond import layers, ops
 from profond.ops.conv import same_padding
+from profond.ops import kernels
+
+
+@pytest.fixture(autouse=True, params=["numpy", "numba"])
+def kernel_path(request, monkeypatch):
+    """Every test on both paths: NumPy's, and the compiled kernels where numba is installed."""
+    if request.param == "numba" and not kernels.available():
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(kernels, "ENABLED", request.param == "numba")
 
 
 def pool2d_reference(x, pool, strides, padding, kind):

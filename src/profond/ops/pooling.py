@@ -17,12 +17,20 @@ copy as ``(n, oh, ph, ow, pw, c)``: the backward pass is one broadcast compariso
 output and one broadcast product with the gradient over that view, each reading or writing the
 input-sized arrays once, instead of ``ph * pw`` strided passes that each drag all of the input
 through the cache. Only the input beyond the last whole window (odd sizes) is zero-filled.
+With numba installed, that case runs compiled loops instead, one pass each way
+(:mod:`profond.ops.kernels`).
+
+Max pooling of a ReLU-fused convolution's output (``Conv2D(..., activation="relu")`` then
+``MaxPooling2D``) hands the convolution a gradient already masked where the maximum is 0 --
+max and ReLU commute, and the mask costs a quarter of the input's size here -- so that the
+convolution skips its own full-size mask (see :func:`profond.ops.conv.conv2d`).
 """
 
 from __future__ import annotations
 
 from profond.autograd.tensor import Tensor
 from profond.autograd.function import as_tensor, make
+from profond.ops import kernels
 from profond.ops.conv import normalize_tuple, same_padding
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
@@ -62,13 +70,24 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
     else:
         xpad = xd
     offsets = list(_offsets(ph, pw, oh, ow, sh, sw))
-    rows, cols = offsets[0]
-    out = xpad[:, rows, cols, :].copy()
-    for rows, cols in offsets[1:]:
-        if kind == "max":
-            xp.maximum(out, xpad[:, rows, cols, :], out=out)
-        else:
-            out += xpad[:, rows, cols, :]
+    disjoint = (sh, sw) == (ph, pw) and not padded
+    compiled = (kernels.get(xp) if kind == "max" and disjoint and xd.dtype.char in "fd"
+                else None)
+    if compiled is not None:  # one pass over the input (see ops.kernels)
+        xpad = xp.ascontiguousarray(xpad)
+        out = xp.empty((n, oh, ow, c), dtype=xd.dtype)
+        compiled.max_pool_disjoint(xpad, ph, pw, out)
+    else:
+        windows = [xpad[:, rows, cols, :] for rows, cols in offsets]
+        if len(windows) == 1:
+            out = windows[0].copy()
+        else:  # the first two slices combined straight into the output: no copy of the first
+            out = (xp.maximum if kind == "max" else xp.add)(windows[0], windows[1])
+        for window in windows[2:]:
+            if kind == "max":
+                xp.maximum(out, window, out=out)
+            else:
+                out += window
     counts = None
     if kind == "avg":
         if padded:
@@ -78,12 +97,31 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
         else:
             out *= 1.0 / (ph * pw)
     result = out if out_shape is None else out.reshape(out_shape)
-    disjoint = (sh, sw) == (ph, pw) and not padded
+    # The input is a convolution's output with its ReLU fused (ops.conv): max(ReLU) = ReLU(max),
+    # so masking this output's gradient (a quarter of the input's size for 2 x 2 windows) where
+    # the maximum is 0 gives the convolution a gradient that needs no ReLU mask of its own.
+    relu_source = getattr(x._backward, "relu_masked", None) if kind == "max" else None
 
     def backward(g):
         g = g.reshape(n, oh, ow, c)
+        if compiled is not None:
+            gx = xp.empty(xpad.shape, dtype=g.dtype)
+            # each window's first maximum: an offset in [0, ph * pw), -1 or the mark ph * pw
+            first_dtype = "int8" if ph * pw < 127 else "int32"
+            compiled.max_pool_disjoint_backward(xpad, out, xp.ascontiguousarray(g), ph, pw,
+                                               relu_source is not None,
+                                               xp.empty((ow, c), dtype=first_dtype), gx)
+            gx = gx.reshape(x.data.shape)
+            if relu_source is not None:
+                relu_source[0] = gx
+            return (gx,)
+        if relu_source is not None:
+            g = g * (out > 0)
         if disjoint:
-            return (_disjoint_backward(xp, xpad, out, g, pool, kind).reshape(x.data.shape),)
+            gx = _disjoint_backward(xp, xpad, out, g, pool, kind).reshape(x.data.shape)
+            if relu_source is not None:
+                relu_source[0] = gx
+            return (gx,)
         gx = xp.zeros((n, hp, wp, c), dtype=g.dtype)
         if kind == "avg":
             share = g / counts if counts is not None else g * (1.0 / (ph * pw))
@@ -101,7 +139,10 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner):
                 gx[:, rows, cols, :] += g * hit
         if padded:
             gx = gx[:, pt:pt + h, pl:pl + w, :]
-        return (gx.reshape(x.data.shape),)
+        gx = gx.reshape(x.data.shape)
+        if relu_source is not None:
+            relu_source[0] = gx
+        return (gx,)
 
     return make(result, (x,), backward)
 

@@ -1,0 +1,38 @@
+"""Optional compiled kernels (numba) for the passes NumPy cannot fuse.
+
+Max pooling over non-overlapping windows makes, in NumPy, a pass per window offset forward and
+several full-size passes backward (a comparison, a "first maximum" claim, a broadcast product);
+col2im makes a strided addition per kernel offset. A loop makes one pass each. The kernels
+(:mod:`profond.ops._numba_kernels`) serve when numba is installed (the ``numba`` extra:
+``pip install profond[numba]``), the arrays are NumPy's and :data:`ENABLED` is true; set
+``profond.ops.kernels.ENABLED = False`` to force the NumPy paths (the tests run both). They give
+the NumPy paths' results, NaN and ties included (col2im's sums in another order: float
+rounding).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+__all__ = ["ENABLED", "available", "get"]
+
+ENABLED = True
+_loaded = None  # the kernels' module once imported; False when numba is missing
+
+
+def get(xp):
+    """The module of compiled kernels for arrays of module ``xp``, or None (not NumPy arrays,
+    numba missing, or :data:`ENABLED` false)."""
+    global _loaded
+    if not ENABLED or xp.__name__ != "numpy":
+        return None
+    if _loaded is None:
+        from profond.ops import _numba_kernels
+
+        _loaded = _numba_kernels if _numba_kernels.COMPILED else False
+    return _loaded or None
+
+
+def available() -> bool:
+    """Whether numba is installed (whatever :data:`ENABLED` says)."""
+    return importlib.util.find_spec("numba") is not None
