@@ -12,7 +12,7 @@ PyTorch's GRU is Keras's ``reset_after=True`` GRU (profond's default), so both d
 arithmetic.
 
 Run: python bench/rnn.py [--repeats 3] [--samples 60000] [--batch 64] [--cells lstm gru]
-[--numpy-only]
+[--numpy]
 """
 
 from __future__ import annotations
@@ -79,15 +79,15 @@ def main(argv=None):
     parser.add_argument("--samples", type=int, default=60_000,
                         help="sequences per epoch (fewer for a quick look)")
     parser.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
-    parser.add_argument("--numpy-only", action="store_true",
+    parser.add_argument("--numpy", action="store_true",
                         help="profond without its optional numba kernels")
     parser.add_argument("--cells", nargs="+", default=["lstm", "gru"], choices=["lstm", "gru"])
     args = parser.parse_args(argv)
     x, y, source = data(args.samples)
-    if args.numpy_only:
-        from profond.ops import _recurrent_numba
+    if args.numpy:
+        from profond.ops import kernels
 
-        _recurrent_numba.enabled = False
+        kernels.ENABLED = False
     for cell in args.cells:
         contenders = {"profond": profond_rnn(cell, x, y, args.batch),
                        "torch": torch_rnn(cell, x, y, args.batch)}

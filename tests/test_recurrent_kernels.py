@@ -8,17 +8,17 @@ import pytest
 import profond
 from profond import ops
 from profond.autograd import engine
-from profond.ops import _recurrent_numba
+from profond.ops import _recurrent_numba, kernels
 from profond.testing import gradcheck
 
 B, T, F, U = 3, 5, 4, 6
 CELLS = {"lstm": (ops.lstm, 4, 2, (4 * U,)), "gru": (ops.gru, 3, 1, (2, 3 * U))}
-needs_numba = pytest.mark.skipif(_recurrent_numba.numba is None, reason="numba not installed")
+needs_numba = pytest.mark.skipif(not kernels.available(), reason="numba not installed")
 
 
 @pytest.fixture(params=[False, pytest.param(True, marks=needs_numba)], ids=["numpy", "numba"])
 def compiled(request, monkeypatch):
-    monkeypatch.setattr(_recurrent_numba, "enabled", request.param)
+    monkeypatch.setattr(kernels, "ENABLED", request.param)
     return request.param
 
 
@@ -67,9 +67,9 @@ def test_gradcheck_both_paths(name, go_backwards, return_sequences, compiled, rn
 @pytest.mark.parametrize("kw", [{}, {"return_sequences": True, "go_backwards": True}])
 def test_compiled_path_equals_numpy_path(name, dtype, tol, kw, rng, monkeypatch):
     arrays, states = _inputs(name, rng, dtype)
-    monkeypatch.setattr(_recurrent_numba, "enabled", False)
+    monkeypatch.setattr(kernels, "ENABLED", False)
     ref = _run(name, arrays, states, **kw)
-    monkeypatch.setattr(_recurrent_numba, "enabled", True)
+    monkeypatch.setattr(kernels, "ENABLED", True)
     got = _run(name, arrays, states, **kw)
     for a, b in zip(got, ref):
         assert a.dtype == b.dtype
@@ -98,14 +98,14 @@ def test_inference_equals_training_pass(name, kw, masked, rng):
 
 
 @needs_numba
-@pytest.mark.parametrize("name, kernels", [("lstm", ("lstm_cell", "lstm_step")),
-                                           ("gru", ("gru_gates", "gru_state", "gru_step"))])
-def test_compiled_kernels_run_when_enabled(name, kernels, rng, monkeypatch):
+@pytest.mark.parametrize("name, names", [("lstm", ("lstm_cell", "lstm_step")),
+                                         ("gru", ("gru_gates", "gru_state", "gru_step"))])
+def test_compiled_kernels_run_when_enabled(name, names, rng, monkeypatch):
     """The compiled path is taken on the fast path (else the comparison above would compare the
     NumPy path with itself), and not at all when disabled or under a mask."""
     arrays, states = _inputs(name, rng, np.float32)
     _recurrent_numba.kernel("lstm_step", np)  # compiled once, before the counting wrappers
-    calls = dict.fromkeys(kernels, 0)
+    calls = dict.fromkeys(names, 0)
 
     def counting(key, fn):
         def wrapper(*args):
@@ -113,14 +113,14 @@ def test_compiled_kernels_run_when_enabled(name, kernels, rng, monkeypatch):
             return fn(*args)
         return wrapper
 
-    for key in kernels:
+    for key in names:
         monkeypatch.setitem(_recurrent_numba._kernels, key,
                             counting(key, _recurrent_numba._kernels[key]))
     _run(name, arrays, states)
     assert all(n == T for n in calls.values()), calls   # one call per step, forward or backward
-    monkeypatch.setattr(_recurrent_numba, "enabled", False)
+    monkeypatch.setattr(kernels, "ENABLED", False)
     _run(name, arrays, states)
-    monkeypatch.setattr(_recurrent_numba, "enabled", True)
+    monkeypatch.setattr(kernels, "ENABLED", True)
     _run(name, arrays, states, mask=np.ones((B, T), dtype=bool))
     assert all(n == T for n in calls.values()), calls
 
@@ -132,9 +132,9 @@ def test_weight_gradient_chunks(name, steps_per_gemm, rng, monkeypatch):
     """The compiled path's weight gradients, one GEMM per step or per chunk of steps (2: the
     last chunk of T = 5 steps is short), equal the NumPy path's."""
     arrays, states = _inputs(name, rng)
-    monkeypatch.setattr(_recurrent_numba, "enabled", False)
+    monkeypatch.setattr(kernels, "ENABLED", False)
     ref = _run(name, arrays, states, return_sequences=True)
-    monkeypatch.setattr(_recurrent_numba, "enabled", True)
+    monkeypatch.setattr(kernels, "ENABLED", True)
     monkeypatch.setattr(_recurrent_numba, "width", steps_per_gemm * B)
     assert _recurrent_numba.chunk(B, T) == steps_per_gemm
     for a, b in zip(_run(name, arrays, states, return_sequences=True), ref):

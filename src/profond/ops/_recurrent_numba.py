@@ -6,7 +6,7 @@ A backward step of either cell is a dozen elementwise NumPy passes over (units, 
 every input once. Forward steps keep NumPy's tanh (SIMD; numba would call a scalar tanhf) and
 fuse what lies between the tanh calls. The NumPy path stays, and is what runs without numba, on other array types
 (CuPy), for masked sequences and for activations other than sigmoid and tanh, or when
-``enabled`` is set to False.
+:data:`profond.ops.kernels.ENABLED` is set to False.
 
 The kernels take the arrays of :class:`profond.ops._recurrent_columns._Columns`: gates as
 blocks of rows of a (G*U, B) array, states (U, B), and ``one``, the number 1 of the arrays'
@@ -16,13 +16,7 @@ update measured 9.9 us with literals, 5.0 us with ``one``, B=64).
 
 from __future__ import annotations
 
-try:
-    import numba
-except ImportError:  # the optional extra is not installed: the NumPy path runs
-    numba = None
-
-#: Set to False to force the NumPy path (the tests run both).
-enabled = True
+from profond.ops import kernels
 
 _kernels = {}
 
@@ -38,8 +32,10 @@ def chunk(B, T):
 
 
 def kernel(name, xp):
-    """The compiled kernel ``name`` when it can run on ``xp``'s arrays, else None."""
-    if numba is None or not enabled or xp.__name__ != "numpy":
+    """The compiled kernel ``name`` when it can run on ``xp``'s arrays, else None: numba
+    installed, NumPy arrays, and :data:`profond.ops.kernels.ENABLED` (the one switch of every
+    compiled kernel)."""
+    if not kernels.ENABLED or xp.__name__ != "numpy" or not kernels.available():
         return None
     if not _kernels:
         _compile()
@@ -47,6 +43,8 @@ def kernel(name, xp):
 
 
 def _compile():
+    import numba  # here, not at import: numba's own import costs ~0.25 s
+
     jit = numba.njit(cache=True, nogil=True)
 
     @jit

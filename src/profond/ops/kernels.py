@@ -2,16 +2,18 @@
 
 Max pooling over non-overlapping windows makes, in NumPy, a pass per window offset forward and
 several full-size passes backward (a comparison, a "first maximum" claim, a broadcast product);
-col2im makes a strided addition per kernel offset. A loop makes one pass each. The kernels
-(:mod:`profond.ops._numba_kernels`) serve when numba is installed (the ``numba`` extra:
-``pip install profond[numba]``), the arrays are NumPy's and :data:`ENABLED` is true; set
-``profond.ops.kernels.ENABLED = False`` to force the NumPy paths (the tests run both). They give
-the NumPy paths' results, NaN and ties included (col2im's sums in another order: float
-rounding).
+col2im makes a strided addition per kernel offset; an LSTM or GRU step, a dozen elementwise
+passes over small arrays. A loop makes one pass each. The kernels
+(:mod:`profond.ops._numba_kernels`, :mod:`profond.ops._recurrent_numba`) serve when numba is
+installed (the ``numba`` extra: ``pip install profond[numba]``), the arrays are NumPy's and
+:data:`ENABLED` is true; set ``profond.ops.kernels.ENABLED = False`` to force the NumPy paths
+(the tests run both). They give the NumPy paths' results, NaN and ties included (sums in
+another order: float rounding).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 
 __all__ = ["ENABLED", "available", "get"]
@@ -33,6 +35,7 @@ def get(xp):
     return _loaded or None
 
 
+@functools.cache  # asked at every call of a kernel-backed op
 def available() -> bool:
     """Whether numba is installed (whatever :data:`ENABLED` says)."""
     return importlib.util.find_spec("numba") is not None
