@@ -29,11 +29,61 @@ def check_data_format(data_format, owner):
     return "channels_last"
 
 
-class _Conv(Layer):
-    """Shared code of the convolution layers of rank 1, 2 and 3."""
+class _WindowLayer(Layer):
+    """What every sliding-window layer (convolutions, transposed and depthwise ones) shares: its
+    window arguments, the check of its input's rank (and, with ``checks_span``, that the window
+    fits a "valid" input), and the input's channel count at build time."""
 
     rank = 2
     _paddings = ("valid", "same")
+    checks_span = True  # a transposed convolution's window grows its input: nothing to fit
+
+    def _window_arguments(self, kernel_size, strides, padding, data_format, dilation_rate):
+        owner = type(self).__name__
+        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", owner)
+        self.strides = normalize_tuple(strides, self.rank, "strides", owner)
+        self.padding = check_choice(padding.lower() if isinstance(padding, str) else padding,
+                                    "padding", owner, self._paddings)
+        self.data_format = check_data_format(data_format, owner)
+        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", owner)
+        self.input_channels = None
+
+    def _check_shape(self, input_shape):
+        owner = type(self).__name__
+        if len(input_shape) != self.rank + 2:
+            raise ValueError(f"Input of layer '{self.name}' ({owner}) must have rank "
+                             f"{self.rank + 2} {INPUT_LAYOUTS[self.rank]}. Got input shape "
+                             f"{tuple(input_shape)}.")
+        if self.checks_span and self.padding == "valid":
+            for size, k, d in zip(input_shape[1:-1], self.kernel_size, self.dilation_rate):
+                span = (k - 1) * d + 1
+                if size is not None and size < span:
+                    raise ValueError(
+                        f"Layer '{self.name}' ({owner}): the kernel {self.kernel_size} (dilation "
+                        f"{self.dilation_rate}, span {span}) is larger than the input of shape "
+                        f"{tuple(input_shape)} with padding='valid'. Use a smaller kernel, "
+                        "padding='same', or larger inputs.")
+
+    def _build_channels(self, input_shape) -> int:
+        """Check ``input_shape`` and record (and return) its number of channels."""
+        self._check_shape(input_shape)
+        if input_shape[-1] is None:
+            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have a "
+                             f"known number of channels. Got input shape {tuple(input_shape)} "
+                             "instead.")
+        self.input_channels = int(input_shape[-1])
+        return self.input_channels
+
+    def _check_call(self, inputs):
+        shape = tuple(inputs.shape)
+        self._check_shape(shape)
+        if shape[-1] != self.input_channels:
+            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have "
+                             f"{self.input_channels} channels. Got shape {shape} instead.")
+
+
+class _Conv(_WindowLayer):
+    """Shared code of the convolution layers of rank 1, 2 and 3."""
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, groups=1, activation=None, use_bias=True,
@@ -43,12 +93,7 @@ class _Conv(Layer):
         super().__init__(**kwargs)
         owner = type(self).__name__
         self.filters = check_int(filters, "filters", owner, low=1)
-        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", owner)
-        self.strides = normalize_tuple(strides, self.rank, "strides", owner)
-        self.padding = check_choice(padding.lower() if isinstance(padding, str) else padding,
-                                    "padding", owner, self._paddings)
-        self.data_format = check_data_format(data_format, owner)
-        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", owner)
+        self._window_arguments(kernel_size, strides, padding, data_format, dilation_rate)
         self.groups = check_int(groups, "groups", owner, low=1)
         if self.filters % self.groups:
             raise ValueError(f"The 'filters' parameter of {owner} must be a multiple of groups "
@@ -59,34 +104,9 @@ class _Conv(Layer):
             self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
             bias=(bias_initializer, bias_regularizer, bias_constraint),
             activity_regularizer=activity_regularizer)
-        self.input_channels = None
-
-    def _describe_input(self):
-        return INPUT_LAYOUTS[self.rank]
-
-    def _check_shape(self, input_shape):
-        owner = type(self).__name__
-        if len(input_shape) != self.rank + 2:
-            raise ValueError(f"Input of layer '{self.name}' ({owner}) must have rank "
-                             f"{self.rank + 2} {self._describe_input()}. Got input shape "
-                             f"{tuple(input_shape)}.")
-        if self.padding == "valid":
-            for size, k, d in zip(input_shape[1:-1], self.kernel_size, self.dilation_rate):
-                span = (k - 1) * d + 1
-                if size is not None and size < span:
-                    raise ValueError(
-                        f"Layer '{self.name}' ({owner}): the kernel {self.kernel_size} (dilation "
-                        f"{self.dilation_rate}, span {span}) is larger than the input of shape "
-                        f"{tuple(input_shape)} with padding='valid'. Use a smaller kernel, "
-                        "padding='same', or larger inputs.")
 
     def build(self, input_shape):
-        self._check_shape(input_shape)
-        if input_shape[-1] is None:
-            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have a "
-                             f"known number of channels. Got input shape {tuple(input_shape)} "
-                             "instead.")
-        self.input_channels = int(input_shape[-1])
+        self._build_channels(input_shape)
         if self.input_channels % self.groups:
             raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have a "
                              f"number of channels divisible by groups={self.groups}. Got input "

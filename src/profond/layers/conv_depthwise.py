@@ -10,12 +10,11 @@ convolution of the same window (Chollet, "Xception", CVPR 2017).
 from __future__ import annotations
 
 from profond import activations, ops
-from profond._validation import check_choice, check_int
+from profond._validation import check_int
 from profond.layers._weight_arguments import (add_configured_weight, store_weight_arguments,
                                               weight_arguments_config)
-from profond.layers.base import Layer
-from profond.layers.conv import INPUT_LAYOUTS, check_data_format
-from profond.ops.conv import conv_output_length, normalize_tuple
+from profond.layers.conv import _WindowLayer
+from profond.ops.conv import conv_output_length
 
 __all__ = ["DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
            "SeparableConvolution1D", "SeparableConvolution2D"]
@@ -23,57 +22,18 @@ __all__ = ["DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableCo
 _RELU = activations.get("relu")
 
 
-class _DepthwiseBase(Layer):
+class _DepthwiseBase(_WindowLayer):
     """Shared arguments, checks and shapes of the depthwise and separable layers."""
 
-    rank = 2
     separable = False
 
     def _init_common(self, kernel_size, strides, padding, data_format, dilation_rate,
                      depth_multiplier, activation, use_bias):
         owner = type(self).__name__
         self.depth_multiplier = check_int(depth_multiplier, "depth_multiplier", owner, low=1)
-        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", owner)
-        self.strides = normalize_tuple(strides, self.rank, "strides", owner)
-        self.padding = check_choice(padding.lower() if isinstance(padding, str) else padding,
-                                    "padding", owner, ("valid", "same"))
-        self.data_format = check_data_format(data_format, owner)
-        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", owner)
+        self._window_arguments(kernel_size, strides, padding, data_format, dilation_rate)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.input_channels = None
-
-    def _check_shape(self, input_shape):
-        owner = type(self).__name__
-        if len(input_shape) != self.rank + 2:
-            raise ValueError(f"Input of layer '{self.name}' ({owner}) must have rank "
-                             f"{self.rank + 2} {INPUT_LAYOUTS[self.rank]}. Got input shape "
-                             f"{tuple(input_shape)}.")
-        if self.padding == "valid":
-            for size, k, d in zip(input_shape[1:-1], self.kernel_size, self.dilation_rate):
-                span = (k - 1) * d + 1
-                if size is not None and size < span:
-                    raise ValueError(
-                        f"Layer '{self.name}' ({owner}): the kernel {self.kernel_size} (dilation "
-                        f"{self.dilation_rate}, span {span}) is larger than the input of shape "
-                        f"{tuple(input_shape)} with padding='valid'. Use a smaller kernel, "
-                        "padding='same', or larger inputs.")
-
-    def _build_channels(self, input_shape):
-        self._check_shape(input_shape)
-        if input_shape[-1] is None:
-            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have a "
-                             f"known number of channels. Got input shape {tuple(input_shape)} "
-                             "instead.")
-        self.input_channels = int(input_shape[-1])
-        return self.input_channels
-
-    def _check_call(self, inputs):
-        shape = tuple(inputs.shape)
-        self._check_shape(shape)
-        if shape[-1] != self.input_channels:
-            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have "
-                             f"{self.input_channels} channels. Got shape {shape} instead.")
 
     def _depthwise(self, inputs, kernel, bias, relu):
         fn = ops.depthwise_conv2d if self.rank == 2 else ops.depthwise_conv1d

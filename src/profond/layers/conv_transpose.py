@@ -5,12 +5,10 @@
 from __future__ import annotations
 
 from profond import activations, ops
-from profond._validation import check_choice, check_int
+from profond._validation import check_int
 from profond.layers._weight_arguments import (add_configured_weight, store_weight_arguments,
                                               weight_arguments_config)
-from profond.layers.base import Layer
-from profond.layers.conv import INPUT_LAYOUTS, check_data_format
-from profond.ops.conv import normalize_tuple
+from profond.layers.conv import _WindowLayer
 from profond.ops.conv_nd import conv_transpose_output_length, normalize_output_padding
 
 __all__ = ["Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "Convolution1DTranspose",
@@ -19,10 +17,10 @@ __all__ = ["Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "Convolution
 _RELU = activations.get("relu")
 
 
-class _ConvTranspose(Layer):
+class _ConvTranspose(_WindowLayer):
     """Shared code of the transposed convolution layers."""
 
-    rank = 2
+    checks_span = False
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
                  data_format=None, dilation_rate=1, activation=None, use_bias=True,
@@ -32,35 +30,18 @@ class _ConvTranspose(Layer):
         super().__init__(**kwargs)
         owner = type(self).__name__
         self.filters = check_int(filters, "filters", owner, low=1)
-        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", owner)
-        self.strides = normalize_tuple(strides, self.rank, "strides", owner)
-        self.padding = check_choice(padding.lower() if isinstance(padding, str) else padding,
-                                    "padding", owner, ("valid", "same"))
+        self._window_arguments(kernel_size, strides, padding, data_format, dilation_rate)
         self.output_padding = None if output_padding is None else normalize_output_padding(
             output_padding, self.rank, self.strides, owner)
-        self.data_format = check_data_format(data_format, owner)
-        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", owner)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         store_weight_arguments(
             self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
             bias=(bias_initializer, bias_regularizer, bias_constraint),
             activity_regularizer=activity_regularizer)
-        self.input_channels = None
-
-    def _check_shape(self, input_shape):
-        if len(input_shape) != self.rank + 2:
-            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have "
-                             f"rank {self.rank + 2} {INPUT_LAYOUTS[self.rank]}. Got input "
-                             f"shape {tuple(input_shape)}.")
 
     def build(self, input_shape):
-        self._check_shape(input_shape)
-        if input_shape[-1] is None:
-            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have a "
-                             f"known number of channels. Got input shape {tuple(input_shape)} "
-                             "instead.")
-        self.input_channels = int(input_shape[-1])
+        self._build_channels(input_shape)
         self.kernel = add_configured_weight(
             self, "kernel", self.kernel_size + (self.filters, self.input_channels))
         self.bias = add_configured_weight(self, "bias", (self.filters,)) \
@@ -68,11 +49,7 @@ class _ConvTranspose(Layer):
         self.built = True
 
     def call(self, inputs):
-        shape = tuple(inputs.shape)
-        self._check_shape(shape)
-        if shape[-1] != self.input_channels:
-            raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have "
-                             f"{self.input_channels} channels. Got shape {shape} instead.")
+        self._check_call(inputs)
         fn = {1: ops.conv1d_transpose, 2: ops.conv2d_transpose, 3: ops.conv3d_transpose}
         relu = self.activation is _RELU
         out = fn[self.rank](inputs, self.kernel, self.bias, self.strides, self.padding,
