@@ -5,18 +5,26 @@ epoch over 60,000 x 784 float32 samples (``--samples``), shuffled each epoch; th
 over the same samples. Contenders alternate within each round; medians and ratios to PyTorch
 are printed.
 
-Run: python bench/mlp.py [--repeats 5] [--batch 128] [--samples 60000]
+The fourth row, "GEMM floor", is the matrix products of the same epoch timed alone with NumPy's
+BLAS: per step, the three forward products, the three kernel-gradient products and the two
+input-gradient products (the first layer's input needs no gradient, in any contender); for
+predict, the three forward products. ``profond / floor`` says how much of profond's time is not
+matrix products (the gather of the batch, bias, ReLU and its mask, the loss, the update, the
+framework itself).
+
+Run: python bench/mlp.py [--repeats 5] [--batch 128] [--samples 60000] [--numpy]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 
 import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _common import compare, profond_contender, setup_torch, threads, torch_contender
+from _common import alternate, profond_contender, report, setup_torch, threads, torch_contender
 
 D, H1, H2, C, LR = 784, 256, 128, 10, 0.01
 
@@ -29,9 +37,12 @@ def data(n):
     return x, y
 
 
-def profond_mlp(x, y, batch):
+def profond_mlp(x, y, batch, numpy_only=False):
     import profond
     from profond import layers
+    from profond.ops import kernels
+
+    kernels.ENABLED = not numpy_only  # the compiled kernels are used when numba is installed
 
     profond.random.seed(0)
     model = profond.Sequential([layers.Input((D,)), layers.Dense(H1, activation="relu"),
@@ -87,19 +98,69 @@ def numpy_contender(x, y, batch):
     return train, predict
 
 
+def gemm_floor(n_samples, batch):
+    """``(train, predict)``: the products of an epoch's steps (see the module's docstring)."""
+    rng = np.random.default_rng(0)
+
+    def mat(*shape):
+        return rng.random(shape, dtype=np.float32)
+
+    def products(n):
+        x, a1, a2 = mat(n, D), mat(n, H1), mat(n, H2)
+        w1, w2, w3 = mat(D, H1), mat(H1, H2), mat(H2, C)
+        g1, g2, g3 = mat(n, H1), mat(n, H2), mat(n, C)
+
+        def forward():
+            x @ w1
+            a1 @ w2
+            a2 @ w3
+
+        def step():
+            forward()
+            a2.T @ g3
+            g3 @ w3.T
+            a1.T @ g2
+            g2 @ w2.T
+            x.T @ g1
+
+        return step, forward
+
+    sizes = [min(batch, n_samples - i) for i in range(0, n_samples, batch)]
+    full, last = products(batch), products(sizes[-1])
+
+    def run(which):
+        for size in sizes:
+            (full if size == batch else last)[which]()
+
+    return (lambda: run(0)), (lambda: run(1))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--samples", type=int, default=60_000)
+    parser.add_argument("--numpy", action="store_true",
+                        help="profond on its NumPy paths only (no numba kernels)")
     args = parser.parse_args(argv)
     x, y = data(args.samples)
     b = args.batch
-    contenders = {"profond": profond_mlp(x, y, b), "torch": torch_mlp(x, y, b),
-                  "numpy loop": numpy_contender(x, y, b)}
+    contenders = {"profond": profond_mlp(x, y, b, args.numpy), "torch": torch_mlp(x, y, b),
+                  "numpy loop": numpy_contender(x, y, b), "GEMM floor": gemm_floor(len(x), b)}
+    from profond.ops import kernels
+
+    path = "NumPy only" if kernels.get(np) is None else "numba kernels"
     print(f"MLP {D}-{H1}-{H2}-{C}, batch {b}, {len(x)} samples, {threads()} threads, "
-          f"{args.repeats} alternating repeats")
-    compare(contenders, args.repeats, "torch", ("train one epoch", f"predict {len(x):,}"))
+          f"{args.repeats} alternating repeats, profond: {path}")
+    for train, predict in contenders.values():  # warm-up: caches, allocator, BLAS
+        train()
+        predict()
+    for i, title in enumerate(("train one epoch", f"predict {len(x):,}")):
+        times = alternate({k: v[i] for k, v in contenders.items()}, args.repeats)
+        report(title, times, "torch")
+        med = {k: statistics.median(v) for k, v in times.items()}
+        print("  above the GEMM floor: " + ", ".join(
+            f"{k} {med[k] / med['GEMM floor']:.2f}x" for k in ("profond", "torch", "numpy loop")))
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 Max pooling over non-overlapping windows makes, in NumPy, a pass per window offset forward and
 several full-size passes backward (a comparison, a "first maximum" claim, a broadcast product);
 col2im makes a strided addition per kernel offset; an LSTM or GRU step, a dozen elementwise
-passes over small arrays. A loop makes one pass each. The kernels
-(:mod:`profond.ops._numba_kernels`, :mod:`profond.ops._recurrent_numba`) serve when numba is
+passes over small arrays; an optimizer's update, two to nine passes over each variable. A loop
+makes one pass each. The kernels (:mod:`profond.ops._numba_kernels`,
+:mod:`profond.ops._recurrent_numba`, :mod:`profond.optimizers._numba_updates`) serve when numba is
 installed (the ``numba`` extra: ``pip install profond[numba]``), the arrays are NumPy's and
 :data:`ENABLED` is true; set ``profond.ops.kernels.ENABLED = False`` to force the NumPy paths
 (the tests run both). They give the NumPy paths' results, NaN and ties included (sums in
