@@ -1,12 +1,12 @@
-"""Adam's two update paths, the NumPy passes and the compiled loop (numba, optional), give the
-same variables and slots."""
+"""The optimizers' two update paths, the NumPy passes and the compiled loops (numba, optional),
+give the same variables and slots (SGD: the same bits)."""
 
 import numpy as np
 import pytest
 
 from profond import Variable
 from profond.ops import kernels
-from profond.optimizers import Adam, AdamW, _compiled
+from profond.optimizers import SGD, Adam, AdamW, _compiled
 
 needs_numba = pytest.mark.skipif(not kernels.available(), reason="numba not installed")
 
@@ -73,3 +73,36 @@ def test_strided_or_mixed_gradients_take_the_numpy_path(enabled, monkeypatch, rn
     for grads in (strided, mixed):
         w, _ = _steps(enabled, monkeypatch, lambda: Adam(0.05), w0, grads)
         np.testing.assert_allclose(w, ref, rtol=1e-6, atol=0)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("options", [{}, {"momentum": 0.9}, {"momentum": 0.9, "nesterov": True}])
+def test_compiled_sgd_equals_numpy_bit_for_bit(options, dtype, monkeypatch):
+    """The compiled SGD updates keep NumPy's order of operations: the same bits."""
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((7, 5)).astype(dtype)
+    grads = [rng.standard_normal((7, 5)).astype(dtype) for _ in range(3)]
+    name = "sgd_momentum" if options else "sgd"
+    calls = []
+    fused = _compiled.kernel(name, np)
+    monkeypatch.setitem(_compiled._kernels, name, lambda *a: calls.append(1) or fused(*a))
+    w_c, slots_c = _steps(True, monkeypatch, lambda: SGD(0.05, **options), w0, grads)
+    assert len(calls) == len(grads)                    # the compiled path did run
+    w_n, slots_n = _steps(False, monkeypatch, lambda: SGD(0.05, **options), w0, grads)
+    assert len(calls) == len(grads)
+    assert w_c.dtype == dtype and not np.array_equal(w_c, w0)
+    np.testing.assert_array_equal(w_c, w_n)
+    for k in slots_c:
+        np.testing.assert_array_equal(slots_c[k], slots_n[k], err_msg=k)
+
+
+@pytest.mark.parametrize("enabled", [False, pytest.param(True, marks=needs_numba)],
+                         ids=["numpy", "numba"])
+def test_sgd_on_mixed_layouts(enabled, monkeypatch):
+    """A C-ordered variable with a strided gradient takes the NumPy path, with the same result."""
+    monkeypatch.setattr(kernels, "ENABLED", enabled)
+    w = Variable(np.ones((4, 6), np.float32))
+    g = np.arange(48, dtype=np.float32).reshape(4, 12)[:, ::2]
+    SGD(learning_rate=0.5, momentum=0.5).apply([g], [w])
+    np.testing.assert_array_equal(w.numpy(), 1 - 0.5 * g)

@@ -17,7 +17,7 @@ ALL = [SGD, Adagrad, RMSprop, Adam, AdamW, Nadam, Adadelta]
 @pytest.fixture(autouse=True, params=["numpy", "numba"])
 def kernel_path(request, monkeypatch):
     """Every test on both paths: NumPy's updates, and the compiled ones where numba is
-    installed (profond.optimizers._numba_updates)."""
+    installed (profond.optimizers._compiled)."""
     if request.param == "numba" and not kernels.available():
         pytest.skip("numba is not installed")
     monkeypatch.setattr(kernels, "ENABLED", request.param == "numba")
@@ -478,35 +478,3 @@ def test_every_optimizer_trains_a_model():
         history = model.fit(x, y, epochs=8, batch_size=16, verbose=0)
         assert history.history["loss"][-1] < 0.5 * history.history["loss"][0], opt
 
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("order", ["C", "F"])
-@pytest.mark.parametrize("options", [{}, {"momentum": 0.9}, {"momentum": 0.9, "nesterov": True}])
-def test_compiled_and_numpy_updates_agree_bit_for_bit(options, order, dtype, monkeypatch):
-    """The compiled SGD updates keep NumPy's order of operations: the same bits, whatever the
-    memory layout (a kernel's gradient from a transposed GEMM is Fortran-ordered)."""
-    if not kernels.available():
-        pytest.skip("numba is not installed")
-    rng = np.random.default_rng(0)
-    w0 = np.asarray(rng.standard_normal((7, 5)), dtype=dtype, order=order)
-    grads = [np.asarray(rng.standard_normal((7, 5)), dtype=dtype, order=order) for _ in range(3)]
-    finals = []
-    for enabled in (False, True):
-        monkeypatch.setattr(kernels, "ENABLED", enabled)
-        w = Variable(w0.copy(order="K"), dtype=np.dtype(dtype).name)
-        opt = SGD(learning_rate=0.05, **options)
-        for g in grads:
-            opt.apply([g], [w])
-        finals.append(w.numpy())
-    assert finals[0].dtype == dtype
-    np.testing.assert_array_equal(finals[1], finals[0])
-    assert not np.array_equal(finals[1], w0)
-
-
-def test_compiled_update_falls_back_on_mixed_layouts(monkeypatch):
-    """A C-ordered variable with a strided gradient takes the NumPy path, with the same result."""
-    monkeypatch.setattr(kernels, "ENABLED", True)
-    w = Variable(np.ones((4, 6), np.float32))
-    g = np.arange(48, dtype=np.float32).reshape(4, 12)[:, ::2]
-    SGD(learning_rate=0.5, momentum=0.5).apply([g], [w])
-    np.testing.assert_array_equal(w.numpy(), 1 - 0.5 * g)

@@ -5,7 +5,7 @@ several full-size passes backward (a comparison, a "first maximum" claim, a broa
 col2im makes a strided addition per kernel offset; an LSTM or GRU step, a dozen elementwise
 passes over small arrays; an optimizer's update, two to nine passes over each variable. A loop
 makes one pass each. The kernels (:mod:`profond.ops._numba_kernels`,
-:mod:`profond.ops._recurrent_numba`, :mod:`profond.optimizers._numba_updates`) serve when numba is
+:mod:`profond.ops._recurrent_numba`, :mod:`profond.optimizers._compiled`) serve when numba is
 installed (the ``numba`` extra: ``pip install profond[numba]``), the arrays are NumPy's and
 :data:`ENABLED` is true; set ``profond.ops.kernels.ENABLED = False`` to force the NumPy paths
 (the tests run both). They give the NumPy paths' results, NaN and ties included (sums in
