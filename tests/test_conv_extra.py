@@ -9,10 +9,20 @@ from _opcheck import check_op, draw
 
 import profond
 from profond import layers, ops
+from profond.ops import kernels
 from profond.ops.conv import same_padding
 from profond.ops.conv_nd import conv_transpose_crop
 
 FAST_TOL = dict(atol=1e-5, rtol=1e-4)
+
+
+@pytest.fixture(params=["numpy", "numba"])
+def kernel_path(request, monkeypatch):
+    """A test on both paths: NumPy's, and the compiled kernels where numba is installed."""
+    if request.param == "numba" and not kernels.available():
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(kernels, "ENABLED", request.param == "numba")
+    return request.param
 
 
 # --- loop references (the definitions, one kernel offset and one output position at a time) ----
@@ -141,7 +151,7 @@ def test_conv_transpose_is_the_adjoint_of_the_convolution():
     ((1, 7, 7, 2), (3, 2), 1, (1, 2), "same", (2, 1)),
 ])
 def test_depthwise_conv_matches_the_loop_reference_and_finite_differences(
-        shape, ksize, m, strides, padding, dilation):
+        shape, ksize, m, strides, padding, dilation, kernel_path):
     x, k, b = draw(shape, seed=7), draw(ksize + (shape[-1], m), seed=8), \
         draw((shape[-1] * m,), seed=9)
     fn = ops.depthwise_conv2d if len(ksize) == 2 else ops.depthwise_conv1d
@@ -150,7 +160,7 @@ def test_depthwise_conv_matches_the_loop_reference_and_finite_differences(
              x, k, b, **FAST_TOL)
 
 
-def test_fused_relu_of_the_transposed_and_depthwise_convolutions():
+def test_fused_relu_of_the_transposed_and_depthwise_convolutions(kernel_path):
     x = draw((1, 4, 4, 2), seed=1, points=(0.0,))
     k, kd = draw((3, 3, 3, 2), seed=2), draw((3, 3, 2, 1), seed=3)
     check_op(lambda x, k: ops.conv2d_transpose(x, k, strides=2, relu=True),
@@ -159,6 +169,37 @@ def test_fused_relu_of_the_transposed_and_depthwise_convolutions():
     check_op(lambda x, k: ops.depthwise_conv2d(x, k, padding="same", relu=True),
              lambda x, k: np.maximum(depthwise_reference(x, k, (1, 1), "same"), 0), x, kd,
              grad=False)
+
+
+@pytest.mark.parametrize("shape,ksize,m,strides,padding,dilation", [
+    ((3, 9, 4), (3,), 2, (2,), "causal", (1,)),
+    ((2, 8, 7, 5), (3, 3), 1, (1, 1), "same", (1, 1)),
+    ((2, 9, 8, 3), (3, 2), 3, (2, 1), "valid", (1, 2)),
+])
+def test_compiled_depthwise_conv_equals_the_numpy_path(shape, ksize, m, strides, padding,
+                                                       dilation, monkeypatch):
+    """float32, bias and fused ReLU: the compiled forward gives NumPy's bits, the gradients
+    (masked by the ReLU, summed in another order) agree to float32 rounding."""
+    if not kernels.available():
+        pytest.skip("numba is not installed")
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(shape), rng.standard_normal(ksize + (shape[-1], m)),
+              rng.standard_normal(shape[-1] * m)]
+    fn = ops.depthwise_conv2d if len(ksize) == 2 else ops.depthwise_conv1d
+    results = []
+    for enabled in (False, True):
+        monkeypatch.setattr(kernels, "ENABLED", enabled)
+        x, k, b = (profond.tensor(a.astype(np.float32), requires_grad=True) for a in arrays)
+        y = fn(x, k, b, strides, padding, dilation, relu=True)
+        (y * profond.tensor(np.linspace(-1, 2, y.size, dtype=np.float32).reshape(y.shape))
+         ).sum().backward()
+        results.append([y.numpy(), x.grad, k.grad, b.grad])
+    (y_n, *grads_n), (y_c, *grads_c) = results
+    assert 0 < (y_c == 0).mean() < 1                     # the ReLU cut some outputs
+    np.testing.assert_array_equal(y_c, y_n)
+    for name, gc, gn in zip(("x", "kernel", "bias"), grads_c, grads_n):
+        assert gc.dtype == np.float32
+        np.testing.assert_allclose(gc, gn, rtol=2e-5, atol=2e-5, err_msg=name)
 
 
 def pool3d_reference(x, pool, strides, padding, kind):

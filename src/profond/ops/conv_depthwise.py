@@ -25,6 +25,7 @@ import itertools
 
 from profond.autograd.function import make, relu_
 from profond.autograd.tensor import Tensor
+from profond.ops import _depthwise_numba
 from profond.ops.conv import normalize_tuple, same_padding
 from profond.ops.conv_nd import _offset_slices, check_conv_inputs
 
@@ -66,17 +67,77 @@ def _depthwise(x, kernel, bias, rank, strides, padding, dilation_rate, relu, own
                          f"{dilation}) is larger than the padded input of shape "
                          f"{tuple(x.shape)} (padding {pads}).")
     inner = tuple(slice(a, a + s) for (a, _), s in zip(pads, sizes))
-    if any(a or b for a, b in pads):
-        xpad = xp.zeros((n,) + padded + (c,), dtype=x.data.dtype)
-        xpad[(slice(None),) + inner] = x.data
+    kd, dtype = kernel.data, x.data.dtype
+    compiled = None
+    if kd.dtype == dtype and dtype.char in "fd" and (bias is None or bias.data.dtype == dtype):
+        compiled = _depthwise_numba.kernel("forward", xp)
+    if compiled is not None:  # one pass over the output, no padded copy (ops._depthwise_numba)
+        xd = xp.ascontiguousarray(x.data)
+        out = xp.empty((n,) + out_sizes + (c * m,), dtype=dtype)
+        compiled(*_four_d(xd, kd, strides, dilation, pads), xp.empty(0, dtype) if bias is None
+                 else bias.data, relu, dtype.type(0), _rows(out))
     else:
-        xpad = x.data
-    kd = kernel.data
-    offsets = [(o, (slice(None),) + _offset_slices(o, out_sizes, strides, dilation))
-               for o in itertools.product(*map(range, ksize))]
-    # (n, *out, c, m); with m == 1 the trailing axis is dropped so each pass is a plain
-    # elementwise product against a row of c weights
-    shape = (n,) + out_sizes + ((c,) if m == 1 else (c, m))
+        if any(a or b for a, b in pads):
+            xpad = xp.zeros((n,) + padded + (c,), dtype=dtype)
+            xpad[(slice(None),) + inner] = x.data
+        else:
+            xpad = x.data
+        offsets = [(o, (slice(None),) + _offset_slices(o, out_sizes, strides, dilation))
+                   for o in itertools.product(*map(range, ksize))]
+        # (n, *out, c, m); with m == 1 the trailing axis is dropped so each pass is a plain
+        # elementwise product against a row of c weights
+        shape = (n,) + out_sizes + ((c,) if m == 1 else (c, m))
+        out = _numpy_forward(xp, xpad, kd, offsets, shape, m)
+        out = out.reshape((n,) + out_sizes + (c * m,))
+        if bias is not None:
+            out += bias.data
+        if relu:
+            relu_(out, xp)
+    parents = (x, kernel) if bias is None else (x, kernel, bias)
+
+    def backward(g):
+        gb_wanted = bias is not None and bias.requires_grad
+        if compiled is not None:  # one pass (ops._depthwise_numba)
+            wide = xp.float64
+            gk = xp.zeros(kd.shape, wide) if kernel.requires_grad else xp.empty((0,) * 3, wide)
+            gb = xp.zeros(c * m, wide) if gb_wanted else xp.empty(0, wide)
+            gx = xp.zeros(x.shape, dtype) if x.requires_grad else None
+            xd4, kd3, sh, sw, dh, dw, pt, pl = _four_d(xd, kd, strides, dilation, pads)
+            _depthwise_numba.kernel("backward", xp)(
+                xd4, kd3, _rows(xp.ascontiguousarray(g, dtype=dtype)), _rows(out), relu, sh, sw, dh, dw, pt,
+                pl, dtype.type(0), gk.reshape(kd3.shape) if gk.size else gk, gb,
+                xp.empty((0,) * 4, dtype) if gx is None else gx.reshape(xd4.shape))
+            gk = gk.astype(dtype) if kernel.requires_grad else None
+            gb = gb.astype(dtype) if gb_wanted else None
+        else:
+            gk, gb, gx = _numpy_backward(xp, xpad, kd, g * (out > 0) if relu else g, offsets,
+                                         shape, rank, m, kernel.requires_grad, x.requires_grad,
+                                         gb_wanted)
+            if gx is not None and gx.shape != x.shape:
+                gx = gx[(slice(None),) + inner]
+        if bias is None:
+            return gx, gk
+        return gx, gk, gb
+
+    return make(out, parents, backward)
+
+
+def _four_d(x, kd, strides, dilation, pads):
+    """The compiled kernels' views (ops._depthwise_numba), 2-D steps and leading pads: the
+    input 4-D, the kernel (kh, kw, c * m); rank 1 as images of height one."""
+    k3 = kd.reshape(kd.shape[:-2] + (-1,))
+    if x.ndim == 4:
+        return (x, k3) + tuple(strides) + tuple(dilation) + (pads[0][0], pads[1][0])
+    return (x[:, None], k3[None], 1, strides[0], 1, dilation[0], 0, pads[0][0])
+
+
+def _rows(a):
+    """``a`` (n, *out, c * m) as (n, oh, ow, c * m), a view (rank 1: oh = 1)."""
+    return a.reshape(a.shape[:1] + (1,) * (a.ndim == 3) + a.shape[1:])
+
+
+def _numpy_forward(xp, xpad, kd, offsets, shape, m):
+    """The NumPy path: one broadcast product and one addition per kernel offset."""
     out = xp.empty(shape, dtype=xpad.dtype)
     tmp = xp.empty(shape, dtype=xpad.dtype) if len(offsets) > 1 else None
     for index, (o, window) in enumerate(offsets):
@@ -87,38 +148,28 @@ def _depthwise(x, kernel, bias, rank, strides, padding, dilation_rate, relu, own
             xp.multiply(xpad[window][..., None], kd[o], out=target)
         if index:
             out += tmp
-    del tmp
-    out = out.reshape((n,) + out_sizes + (c * m,))
-    if bias is not None:
-        out += bias.data
-    if relu:
-        relu_(out, xp)
-    parents = (x, kernel) if bias is None else (x, kernel, bias)
+    return out
 
-    def backward(g):
-        if relu:
-            g = g * (out > 0)
-        g = g.reshape(shape)
-        gx = gk = None
-        axes = tuple(range(rank + 1))
-        if kernel.requires_grad:
-            gk = xp.empty(kd.shape, dtype=g.dtype)
-            for o, window in offsets:
-                if m == 1:
-                    gk[o][:, 0] = (xpad[window] * g).sum(axis=axes)
-                else:
-                    gk[o] = (xpad[window][..., None] * g).sum(axis=axes)
-        if x.requires_grad:
-            gxpad = xp.zeros(xpad.shape, dtype=g.dtype)
-            for o, window in offsets:
-                gxpad[window] += g * kd[o][:, 0] if m == 1 else (g * kd[o]).sum(axis=-1)
-            gx = gxpad[(slice(None),) + inner] if gxpad.shape != x.shape else gxpad
-        if bias is None:
-            return gx, gk
-        gb = g.reshape(-1, c * m).sum(axis=0) if bias.requires_grad else None
-        return gx, gk, gb
 
-    return make(out, parents, backward)
+def _numpy_backward(xp, xpad, kd, g, offsets, shape, rank, m, want_k, want_x, want_b):
+    """The NumPy path's gradients ``(kernel, bias, padded input)``, None where not wanted."""
+    g = g.reshape(shape)
+    gk = gb = gxpad = None
+    axes = tuple(range(rank + 1))
+    if want_k:
+        gk = xp.empty(kd.shape, dtype=g.dtype)
+        for o, window in offsets:
+            if m == 1:
+                gk[o][:, 0] = (xpad[window] * g).sum(axis=axes)
+            else:
+                gk[o] = (xpad[window][..., None] * g).sum(axis=axes)
+    if want_x:
+        gxpad = xp.zeros(xpad.shape, dtype=g.dtype)
+        for o, window in offsets:
+            gxpad[window] += g * kd[o][:, 0] if m == 1 else (g * kd[o]).sum(axis=-1)
+    if want_b:
+        gb = g.reshape(-1, kd.shape[-2] * m).sum(axis=0)
+    return gk, gb, gxpad
 
 
 def depthwise_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,

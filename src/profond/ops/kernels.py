@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 
-__all__ = ["ENABLED", "available", "get"]
+__all__ = ["ENABLED", "available", "get", "lazy"]
 
 ENABLED = True
 _loaded = None  # the kernels' module once imported; False when numba is missing
@@ -40,3 +40,20 @@ def get(xp):
 def available() -> bool:
     """Whether numba is installed (whatever :data:`ENABLED` says)."""
     return importlib.util.find_spec("numba") is not None
+
+
+def lazy(build):
+    """``kernel(name, xp)`` for a family of compiled kernels: ``build()`` (which imports numba
+    and returns ``{name: kernel}``) runs on the first call that can use them; ``kernel`` returns
+    None when they cannot run on ``xp``'s arrays (not NumPy, numba missing, or :data:`ENABLED`
+    false)."""
+    table = {}
+
+    def kernel(name, xp):
+        if not ENABLED or xp.__name__ != "numpy" or not available():
+            return None
+        if not table:
+            table.update(build())
+        return table[name]
+
+    return kernel
