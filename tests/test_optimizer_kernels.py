@@ -33,7 +33,7 @@ def test_compiled_update_equals_numpy(make, dtype, rtol, monkeypatch, rng):
     grads = [(rng.normal(size=(6, 5)) * 0.5 ** k).astype(dtype) for k in range(6)]
     calls = []
     fused = _compiled.kernel("adam", np)
-    monkeypatch.setitem(_compiled._kernels, "adam",
+    monkeypatch.setitem(_compiled.kernel.table, "adam",
                         lambda *a: calls.append(1) or fused(*a))
     w_c, slots_c = _steps(True, monkeypatch, make, w0, grads)
     assert len(calls) == len(grads)                    # the compiled path did run
@@ -86,7 +86,7 @@ def test_compiled_sgd_equals_numpy_bit_for_bit(options, dtype, monkeypatch):
     name = "sgd_momentum" if options else "sgd"
     calls = []
     fused = _compiled.kernel(name, np)
-    monkeypatch.setitem(_compiled._kernels, name, lambda *a: calls.append(1) or fused(*a))
+    monkeypatch.setitem(_compiled.kernel.table, name, lambda *a: calls.append(1) or fused(*a))
     w_c, slots_c = _steps(True, monkeypatch, lambda: SGD(0.05, **options), w0, grads)
     assert len(calls) == len(grads)                    # the compiled path did run
     w_n, slots_n = _steps(False, monkeypatch, lambda: SGD(0.05, **options), w0, grads)

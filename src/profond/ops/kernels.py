@@ -46,7 +46,7 @@ def lazy(build):
     """``kernel(name, xp)`` for a family of compiled kernels: ``build()`` (which imports numba
     and returns ``{name: kernel}``) runs on the first call that can use them; ``kernel`` returns
     None when they cannot run on ``xp``'s arrays (not NumPy, numba missing, or :data:`ENABLED`
-    false)."""
+    false). ``kernel.table`` holds the kernels once built (tests wrap them there)."""
     table = {}
 
     def kernel(name, xp):
@@ -56,4 +56,5 @@ def lazy(build):
             table.update(build())
         return table[name]
 
+    kernel.table = table
     return kernel

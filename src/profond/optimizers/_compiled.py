@@ -17,19 +17,6 @@ from __future__ import annotations
 
 from profond.ops import kernels
 
-_kernels = {}
-
-
-def kernel(name, xp):
-    """The compiled update ``name`` when it can run on ``xp``'s arrays, else None (numba missing,
-    not NumPy, or :data:`profond.ops.kernels.ENABLED` false)."""
-    if not kernels.ENABLED or xp.__name__ != "numpy" or not kernels.available():
-        return None
-    if not _kernels:
-        _compile()
-    return _kernels[name]
-
-
 def flat(grad, var, *slots):
     """``grad``, ``var`` and the ``slots`` arrays as 1-D views when a compiled update can take
     them (C-contiguous float32 or float64 arrays of one type, dtype and shape: a variable's data
@@ -43,7 +30,7 @@ def flat(grad, var, *slots):
     return [a.reshape(-1) for a in arrays]
 
 
-def _compile():
+def _build():
     import math
 
     import numba  # here, not at import: numba's own import costs ~0.25 s
@@ -84,4 +71,9 @@ def _compile():
             else:
                 w[i] = w[i] + vi
 
-    _kernels.update(adam=adam, sgd=sgd, sgd_momentum=sgd_momentum)
+    return {"adam": adam, "sgd": sgd, "sgd_momentum": sgd_momentum}
+
+
+#: ``kernel(name, xp)``: the compiled update ``name`` when it can run on ``xp``'s arrays, else
+#: None (numba missing, not NumPy, or :data:`profond.ops.kernels.ENABLED` false)
+kernel = kernels.lazy(_build)
