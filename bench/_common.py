@@ -62,6 +62,20 @@ def torch_contender(torch, net, opt, xt, yt, batch_size):
     return train, predict
 
 
+def per_batch(products, samples: int, batch: int):
+    """``(train, predict)`` of a GEMM floor: ``products(n)`` returns ``(step, forward)``, the
+    matrix products of one step and of one predict batch of ``n`` samples; each runs once per
+    batch of an epoch of ``samples`` (the last batch may be smaller)."""
+    sizes = [min(batch, samples - i) for i in range(0, samples, batch)]
+    full, last = products(batch), products(sizes[-1])
+
+    def run(which):
+        for size in sizes:
+            (full if size == batch else last)[which]()
+
+    return (lambda: run(0)), (lambda: run(1))
+
+
 def compare(contenders: dict, repeats: int, baseline: str, titles, warm_up=None) -> None:
     """Warm every contender up, then time and report its train and its predict.
 

@@ -37,7 +37,15 @@ import sys
 import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _common import alternate, profond_contender, report, setup_torch, threads, torch_contender
+from _common import (
+    alternate,
+    per_batch,
+    profond_contender,
+    report,
+    setup_torch,
+    threads,
+    torch_contender,
+)
 
 LR, C = 0.01, 10
 
@@ -121,14 +129,7 @@ def gemm_floor(samples, batch):
 
         return step, forward
 
-    sizes = [min(batch, samples - i) for i in range(0, samples, batch)]
-    full, last = products(batch), products(sizes[-1])
-
-    def run(which):
-        for size in sizes:
-            (full if size == batch else last)[which]()
-
-    return (lambda: run(0)), (lambda: run(1))
+    return per_batch(products, samples, batch)
 
 
 def main(argv=None):

@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _common import compare, profond_contender, threads
-from mlp import BATCH, C, D, H1, H2, LR, data
+from mlp import BATCH, H1, H2, LR, C, D, data
 
 N = 20_000
 

@@ -24,7 +24,15 @@ import sys
 import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _common import alternate, profond_contender, report, setup_torch, threads, torch_contender
+from _common import (
+    alternate,
+    per_batch,
+    profond_contender,
+    report,
+    setup_torch,
+    threads,
+    torch_contender,
+)
 
 D, H1, H2, C, LR = 784, 256, 128, 10, 0.01
 
@@ -125,14 +133,7 @@ def gemm_floor(n_samples, batch):
 
         return step, forward
 
-    sizes = [min(batch, n_samples - i) for i in range(0, n_samples, batch)]
-    full, last = products(batch), products(sizes[-1])
-
-    def run(which):
-        for size in sizes:
-            (full if size == batch else last)[which]()
-
-    return (lambda: run(0)), (lambda: run(1))
+    return per_batch(products, n_samples, batch)
 
 
 def main(argv=None):
