@@ -114,3 +114,17 @@ def report(title: str, times: dict, baseline: str) -> None:
     for name, m in med.items():
         if name != baseline:
             print(f"  {baseline} / {name} = {med[baseline] / m:.2f}x")
+
+
+def compare_with_floor(contenders: dict, repeats: int, titles) -> None:
+    """:func:`compare` against PyTorch, then each contender's time over the "GEMM floor"
+    contender's (how much of it is not matrix products)."""
+    for train, predict in contenders.values():  # warm-up: caches, allocator, BLAS
+        train()
+        predict()
+    for i, title in enumerate(titles):
+        times = alternate({k: v[i] for k, v in contenders.items()}, repeats)
+        report(title, times, "torch")
+        med = {k: statistics.median(v) for k, v in times.items()}
+        print("  above the GEMM floor: " + ", ".join(
+            f"{k} {m / med['GEMM floor']:.2f}x" for k, m in med.items() if k != "GEMM floor"))

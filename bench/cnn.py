@@ -31,17 +31,15 @@ Run: python bench/cnn.py [--repeats 3] [--samples 60000] [--batch 64] [--numpy]
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 
 import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _common import (
-    alternate,
+    compare_with_floor,
     per_batch,
     profond_contender,
-    report,
     setup_torch,
     threads,
     torch_contender,
@@ -151,15 +149,7 @@ def main(argv=None):
     print(f"CNN conv32-pool-conv64-pool-dense128-dense10, batch {args.batch}, {len(x)} samples "
           f"of {source}, {threads()} threads, {args.repeats} alternating repeats, profond: "
           f"{path}")
-    for train, predict in contenders.values():  # warm-up: caches, allocator, BLAS
-        train()
-        predict()
-    for i, title in enumerate(("train one epoch", f"predict {len(x):,}")):
-        times = alternate({k: v[i] for k, v in contenders.items()}, args.repeats)
-        report(title, times, "torch")
-        med = {k: statistics.median(v) for k, v in times.items()}
-        print(f"  above the GEMM floor: profond {med['profond'] / med['GEMM floor']:.2f}x, "
-              f"torch {med['torch'] / med['GEMM floor']:.2f}x")
+    compare_with_floor(contenders, args.repeats, ("train one epoch", f"predict {len(x):,}"))
 
 
 if __name__ == "__main__":

@@ -18,17 +18,15 @@ Run: python bench/mlp.py [--repeats 5] [--batch 128] [--samples 60000] [--numpy]
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 
 import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _common import (
-    alternate,
+    compare_with_floor,
     per_batch,
     profond_contender,
-    report,
     setup_torch,
     threads,
     torch_contender,
@@ -153,15 +151,7 @@ def main(argv=None):
     path = "NumPy only" if kernels.get(np) is None else "numba kernels"
     print(f"MLP {D}-{H1}-{H2}-{C}, batch {b}, {len(x)} samples, {threads()} threads, "
           f"{args.repeats} alternating repeats, profond: {path}")
-    for train, predict in contenders.values():  # warm-up: caches, allocator, BLAS
-        train()
-        predict()
-    for i, title in enumerate(("train one epoch", f"predict {len(x):,}")):
-        times = alternate({k: v[i] for k, v in contenders.items()}, args.repeats)
-        report(title, times, "torch")
-        med = {k: statistics.median(v) for k, v in times.items()}
-        print("  above the GEMM floor: " + ", ".join(
-            f"{k} {med[k] / med['GEMM floor']:.2f}x" for k in ("profond", "torch", "numpy loop")))
+    compare_with_floor(contenders, args.repeats, ("train one epoch", f"predict {len(x):,}"))
 
 
 if __name__ == "__main__":
