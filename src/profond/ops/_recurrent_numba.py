@@ -6,9 +6,9 @@ A backward step of either cell is a dozen elementwise NumPy passes over (units, 
 every input once. Forward steps keep NumPy's tanh (SIMD; numba would call a scalar tanhf) and
 fuse what lies between the tanh calls, except the LSTM's float32 forward steps: there one loop
 does all of a step's elementwise work, its tanh a vectorised rational function (``tanh32``,
-float32's precision) compiled with fused multiply-adds. The NumPy path stays, and is what runs without numba, on other array types (CuPy), for masked
-sequences and for activations other than sigmoid and tanh, or when
-:data:`profond.ops.kernels.ENABLED` is set to False.
+float32's precision) compiled with fused multiply-adds. The NumPy path stays, and is what runs
+without numba, on other array types (CuPy), for masked sequences and for activations other than
+sigmoid and tanh, or when :data:`profond.ops.kernels.ENABLED` is set to False.
 
 The kernels take the arrays of :class:`profond.ops._recurrent_columns._Columns`: gates as
 blocks of rows of a (G*U, B) array, states (U, B), and ``one``, the number 1 of the arrays'
@@ -121,8 +121,8 @@ def _compile():
                 h[u, b] = hh[u, b] + z[u, b] * (h_prev[u, b] - hh[u, b])
 
     # error_model="numpy": no ZeroDivisionError check, which keeps a loop with a division
-    # scalar; "contract": the polynomials as fused multiply-adds (the inference step's
-    # elementwise loop at batch 32: 16.9 -> 9.8 us)
+    # scalar; "contract": the polynomials as fused multiply-adds (lstm_gates at batch 32:
+    # 16.9 -> 9.8 us)
     vjit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
     f32 = numba.float32  # float32 constants: a float literal would be float64
 
