@@ -3,9 +3,9 @@
 Adam's NumPy update makes nine passes over each variable and its slots (a subtraction, a
 product, an addition and so on, each its own call and its own read and write of memory);
 here one loop reads each element once (the update of the five variables of an LSTM(128) -
-Dense(10) model: 0.193 ms a step in NumPy, 0.069 ms compiled). It runs when numba is installed,
-the arrays are NumPy's, C-contiguous and of one dtype, and :data:`profond.ops.kernels.ENABLED`
-is true; else the NumPy path runs. The operations are those of the NumPy path, in its order and in the arrays' dtype
+Dense(10) model: 0.193 ms a step in NumPy, 0.069 ms compiled). It runs when numba is installed, the arrays are NumPy's,
+C-contiguous and of one dtype, and :data:`profond.ops.kernels.ENABLED` is true; else the NumPy
+path runs. The operations are those of the NumPy path, in its order and in the arrays' dtype
 (the scalars are passed in that dtype: a float literal would make numba compute float32 data in
 float64), so the two give the same numbers up to float rounding.
 """
