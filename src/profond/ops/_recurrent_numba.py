@@ -4,9 +4,11 @@
 A backward step of either cell is a dozen elementwise NumPy passes over (units, batch) arrays
 (one call each, with its own read and write of memory); here each step is one loop that reads
 every input once. Forward steps keep NumPy's tanh (SIMD; numba would call a scalar tanhf) and
-fuse what lies between the tanh calls. The NumPy path stays, and is what runs without numba, on other array types
-(CuPy), for masked sequences and for activations other than sigmoid and tanh, or when
-:data:`profond.ops.kernels.ENABLED` is set to False.
+fuse what lies between the tanh calls, except the LSTM's float32 forward steps: there one loop
+does all of a step's elementwise work, its tanh a vectorised rational function (``tanh32``,
+float32's precision) compiled with fused multiply-adds. The NumPy path stays, and is what runs
+without numba, on other array types (CuPy), for masked sequences and for activations other than
+sigmoid and tanh, or when :data:`profond.ops.kernels.ENABLED` is set to False.
 
 The kernels take the arrays of :class:`profond.ops._recurrent_columns._Columns`: gates as
 blocks of rows of a (G*U, B) array, states (U, B), and ``one``, the number 1 of the arrays'
@@ -118,5 +120,58 @@ def _compile():
             for b in range(B):
                 h[u, b] = hh[u, b] + z[u, b] * (h_prev[u, b] - hh[u, b])
 
+    # error_model="numpy": no ZeroDivisionError check, which keeps a loop with a division
+    # scalar; "contract": the polynomials as fused multiply-adds (lstm_gates at batch 32:
+    # 16.9 -> 9.8 us)
+    vjit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+    f32 = numba.float32  # float32 constants: a float literal would be float64
+
+    @vjit
+    def tanh32(x, one):
+        # Eigen's float tanh (generic_fast_tanh_float): a [13/6] rational function on x clamped
+        # to +-7.905. A polynomial and one division vectorise, where numba calls a scalar tanhf.
+        # Over every float32 in [-10, 10]: at most 2.9e-7 from tanh (5 ulp; 4.1e-7, 7 ulp, where
+        # multiply-adds are not fused), odd, |y| <= 1.
+        c = one * f32(7.90531110763549805)
+        x = c if x > c else x          # so written, NaN stays NaN
+        x = -c if x < -c else x
+        x2 = x * x
+        p = x2 * f32(-2.76076847742355e-16) + f32(2.00018790482477e-13)
+        p = p * x2 + f32(-8.60467152213735e-11)
+        p = p * x2 + f32(5.12229709037114e-08)
+        p = p * x2 + f32(1.48572235717979e-05)
+        p = p * x2 + f32(6.37261928875436e-04)
+        p = p * x2 + f32(4.89352455891786e-03)
+        q = x2 * f32(1.19825839466702e-06) + f32(1.18534705686654e-04)
+        q = q * x2 + f32(2.26843463243900e-03)
+        q = q * x2 + f32(4.89352518554385e-03)
+        tiny = one * f32(0.0004)       # below it, x itself: no product in subnormal range
+        return x * p / q if abs(x) > tiny else x
+
+    @vjit
+    def lstm_gates(Z, c_prev, c, tc, h, one):
+        # float32: every elementwise part of an LSTM step in one loop, from the GEMM's output
+        # Z (o, i, f halved, then g), written back activated; the cell state c, tc = tanh(c)
+        # and h = o tc (at batch 32, 9.8 us against 14.6 for NumPy's tanh, lstm_cell, tanh,
+        # product)
+        U, B = c.shape
+        half = one / (one + one)
+        for u in range(U):
+            for j in range(B):
+                o = half * tanh32(Z[u, j], one) + half
+                i = half * tanh32(Z[U + u, j], one) + half
+                f = half * tanh32(Z[2 * U + u, j], one) + half
+                g = tanh32(Z[3 * U + u, j], one)
+                Z[u, j] = o
+                Z[U + u, j] = i
+                Z[2 * U + u, j] = f
+                Z[3 * U + u, j] = g
+                cn = f * c_prev[u, j] + i * g
+                c[u, j] = cn
+                t = tanh32(cn, one)
+                tc[u, j] = t
+                h[u, j] = o * t
+
     _kernels.update(lstm_step=lstm_step, gru_step=gru_step, lstm_cell=lstm_cell,
-                    gru_gates=gru_gates, gru_state=gru_state)
+                    gru_gates=gru_gates, gru_state=gru_state, tanh32=tanh32,
+                    lstm_gates=lstm_gates)
