@@ -116,8 +116,8 @@ def test_compiled_kernels_run_when_enabled(name, dtype, names, rng, monkeypatch)
         return wrapper
 
     for key in names:
-        monkeypatch.setitem(_recurrent_numba._kernels, key,
-                            counting(key, _recurrent_numba._kernels[key]))
+        monkeypatch.setitem(_recurrent_numba.kernel.table, key,
+                            counting(key, _recurrent_numba.kernel.table[key]))
     _run(name, arrays, states)
     assert all(n == T for n in calls.values()), calls   # one call per step, forward or backward
     monkeypatch.setattr(kernels, "ENABLED", False)

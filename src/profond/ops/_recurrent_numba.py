@@ -20,8 +20,6 @@ from __future__ import annotations
 
 from profond.ops import kernels
 
-_kernels = {}
-
 #: inner products of the weight-gradient GEMMs of the compiled path, at most: its kernels write
 #: each step's gradient beside the previous ones', ``chunk`` steps per GEMM (train step of the
 #: LSTM op at B=32: 8.97 ms with one GEMM a step, 8.35 ms with four; B=64: no difference)
@@ -33,18 +31,7 @@ def chunk(B, T):
     return max(1, min(T, width // B))
 
 
-def kernel(name, xp):
-    """The compiled kernel ``name`` when it can run on ``xp``'s arrays, else None: numba
-    installed, NumPy arrays, and :data:`profond.ops.kernels.ENABLED` (the one switch of every
-    compiled kernel)."""
-    if not kernels.ENABLED or xp.__name__ != "numpy" or not kernels.available():
-        return None
-    if not _kernels:
-        _compile()
-    return _kernels[name]
-
-
-def _compile():
+def _build():
     import numba  # here, not at import: numba's own import costs ~0.25 s
 
     jit = numba.njit(cache=True, nogil=True)
@@ -172,6 +159,11 @@ def _compile():
                 tc[u, j] = t
                 h[u, j] = o * t
 
-    _kernels.update(lstm_step=lstm_step, gru_step=gru_step, lstm_cell=lstm_cell,
-                    gru_gates=gru_gates, gru_state=gru_state, tanh32=tanh32,
-                    lstm_gates=lstm_gates)
+    return dict(lstm_step=lstm_step, gru_step=gru_step, lstm_cell=lstm_cell,
+                gru_gates=gru_gates, gru_state=gru_state, tanh32=tanh32, lstm_gates=lstm_gates)
+
+
+#: ``kernel(name, xp)``: the compiled kernel ``name`` when it can run on ``xp``'s arrays, else
+#: None: numba installed, NumPy arrays, and :data:`profond.ops.kernels.ENABLED` (the one switch
+#: of every compiled kernel)
+kernel = kernels.lazy(_build)
