@@ -96,11 +96,21 @@ def timed(fn) -> float:
     return time.perf_counter() - t0
 
 
+#: seconds of rest before each timed call. A thread pool keeps its threads spinning for a while
+#: after its last task (OpenBLAS's after a GEMM, PyTorch's OpenMP team after an op), on the
+#: cores the next contender needs: without the rest, whoever ran last slows whoever runs next
+#: (bench/mlp.py, batch 128: PyTorch's epoch 0.33 s after a rest, 0.41-0.47 s right after
+#: profond's; profond's 0.32 s against 0.33-0.41 s). A user runs one framework at a time.
+SETTLE = float(os.environ.get("BENCH_SETTLE", 0.3))
+
+
 def alternate(contenders: dict, repeats: int) -> dict:
-    """Run each contender once per round, ``repeats`` rounds; return every timing."""
+    """Run each contender once per round, ``repeats`` rounds, each call after a rest of
+    :data:`SETTLE` seconds; return every timing."""
     times = {name: [] for name in contenders}
     for _ in range(repeats):
         for name, fn in contenders.items():
+            time.sleep(SETTLE)
             times[name].append(timed(fn))
     return times
 
