@@ -23,10 +23,13 @@ def flat(grad, var, *slots):
     always are; a gradient from a transposed product is not, and takes the NumPy path), else
     None."""
     arrays = (grad, var, *slots)
-    if var.dtype.char not in "fd" or any(
-            type(a) is not type(var) or a.dtype != var.dtype or a.shape != var.shape
-            or not a.flags.c_contiguous for a in arrays):
+    kind, dtype, shape = type(var), var.dtype, var.shape
+    if dtype.char not in "fd":
         return None
+    for a in arrays:  # a loop, not any(...): this runs once per variable per step
+        if type(a) is not kind or a.dtype != dtype or a.shape != shape \
+                or not a.flags.c_contiguous:
+            return None
     return [a.reshape(-1) for a in arrays]
 
 
