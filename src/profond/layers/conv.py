@@ -118,7 +118,9 @@ class _Conv(_WindowLayer):
             if self.use_bias else None
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs, _relu_by_pool=False):
+        # _relu_by_pool: the max pooling that alone reads this output applies the ReLU (see
+        # layers.pooling.relu_pool_fusable); the output is then the convolution's, un-ReLU'd.
         shape = tuple(inputs.shape)
         if len(shape) != self.rank + 2 or shape[-1] != self.input_channels:
             raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have "
@@ -127,6 +129,9 @@ class _Conv(_WindowLayer):
         fn = {1: ops.conv1d, 2: ops.conv2d, 3: ops.conv3d}[self.rank]
         strides = self.strides if self.rank > 1 else self.strides[0]
         dilation = self.dilation_rate if self.rank > 1 else self.dilation_rate[0]
+        if _relu_by_pool:
+            return fn(inputs, self.kernel, self.bias, strides, self.padding, dilation,
+                      groups=self.groups)
         if self.activation is _RELU:  # fused into the convolution node
             return fn(inputs, self.kernel, self.bias, strides, self.padding, dilation, relu=True,
                       groups=self.groups)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from profond import ops
 from profond._validation import check_choice
 from profond.layers.base import Layer
-from profond.layers.conv import INPUT_LAYOUTS, check_data_format
+from profond.layers.conv import _RELU, INPUT_LAYOUTS, _Conv, check_data_format
 from profond.ops.conv import conv_output_length, normalize_tuple
 
 __all__ = ["MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D",
@@ -24,6 +24,24 @@ def _check_rank(layer, input_shape, rank):
         raise ValueError(f"Input of layer '{layer.name}' ({type(layer).__name__}) must have rank "
                          f"{rank + 2} {INPUT_LAYOUTS[rank]}. Got input shape "
                          f"{tuple(input_shape)}.")
+
+
+def relu_pool_fusable(first, second) -> bool:
+    """Whether ``first`` is a ReLU convolution whose ReLU ``second``, a max pooling of the same
+    rank (1 or 2), may apply to its pooled output instead: max and ReLU commute, so the values
+    and gradients are the same, and the ReLU's pass is over a quarter of the data (2 x 2
+    windows). bench/cnn.py's model, batch 64: predict 6.4 -> 5.3, training 17.1 -> 15.5 ms per
+    batch (in-process A/B, best of 8).
+
+    Only a model's call loop may use it (``Sequential``, functional models), and only when
+    nothing else reads ``first``'s output: that output is not ReLU'd then. Layers whose ``call``
+    is overridden, and a convolution with an activity regularizer (it reads the ReLU'd output),
+    are left alone.
+    """
+    return (type(second).call is _Pooling.call and second.kind == "max" and
+            type(first).call is _Conv.call and first.activation is _RELU and
+            first.rank == second.rank and first.rank in (1, 2) and
+            first.activity_regularizer is None)
 
 
 class _Pooling(Layer):
@@ -56,11 +74,14 @@ class _Pooling(Layer):
         self._check(input_shape)
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs, _relu=False):
+        # _relu: the ReLU of the convolution before this layer (see relu_pool_fusable)
         self._check(tuple(inputs.shape))
         fn = {(1, "max"): ops.max_pool1d, (2, "max"): ops.max_pool2d,
               (3, "max"): ops.max_pool3d, (1, "avg"): ops.avg_pool1d,
               (2, "avg"): ops.avg_pool2d, (3, "avg"): ops.avg_pool3d}[self.rank, self.kind]
+        if _relu:
+            return fn(inputs, self.pool_size, self.strides, self.padding, relu=True)
         return fn(inputs, self.pool_size, self.strides, self.padding)
 
     def compute_output_shape(self, input_shape):

@@ -20,6 +20,7 @@ from profond import saving
 from profond.autograd.tensor import Tensor
 from profond.layers.base import InputLayer, KerasTensor
 from profond.layers.masks import get_mask, set_mask
+from profond.layers.pooling import relu_pool_fusable
 from profond.models.model import Model
 
 __all__ = ["Functional"]
@@ -230,6 +231,18 @@ class Functional(Model):
             if s not in keep:
                 free[i].append(s)
         self._steps = [step + (tuple(f),) for step, f in zip(steps, free)]
+        # A ReLU convolution whose output only a max pooling reads (not a model output): the
+        # pooling may apply the ReLU on its smaller output (see layers.pooling.relu_pool_fusable)
+        readers = {}
+        for i, slots in enumerate(reads):
+            for s in slots:
+                readers.setdefault(s, []).append(i)
+        self._relu_pool = {}  # convolution step -> the pooling layer that reads it
+        for i, (layer, single, _, _, outs) in enumerate(steps):
+            after = readers.get(outs[0], ()) if single is not None else ()
+            if len(after) == 1 and outs[0] not in keep and steps[after[0]][1] == outs[0] and \
+                    relu_pool_fusable(layer, steps[after[0]][0]):
+                self._relu_pool[i] = steps[after[0]][0]
         self._n_slots = len(slot)
 
     def _flat_inputs(self, inputs):
@@ -269,9 +282,18 @@ class Functional(Model):
             for x, m in zip(flat, _flat(mask)):
                 if m is not None:
                     set_mask(x, m)
-        for layer, single, args, kwargs, outs, free in self._steps:
+        relu_pool, relu_by_pool = self._relu_pool, ()
+        for i, (layer, single, args, kwargs, outs, free) in enumerate(self._steps):
             if single is not None:
-                out = layer(values[single], training=training)
+                x = values[single]
+                if single in relu_by_pool:  # this max pooling applies the convolution's ReLU
+                    out = layer(x, training=training, _relu=True)
+                elif i in relu_pool and isinstance(x, Tensor) and \
+                        relu_pool_fusable(layer, relu_pool[i]):  # (still: a layer may change)
+                    out = layer(x, training=training, _relu_by_pool=True)
+                    relu_by_pool = relu_by_pool + (outs[0],)
+                else:
+                    out = layer(x, training=training)
                 values[outs[0]] = out
             else:
                 call_args = _replace(args, lambda a: values[a.index] if isinstance(a, _Slot)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from profond.autograd.tensor import Tensor
 from profond.layers.base import InputLayer, KerasTensor, Layer
 from profond.layers.masks import get_mask
+from profond.layers.pooling import relu_pool_fusable
 from profond.models.model import Model
 
 __all__ = ["Sequential"]
@@ -204,8 +206,20 @@ class Sequential(Model):
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
-        for layer in self._stack:
-            x = layer(x, training=training, mask=mask)
+        stack = self._stack
+        relu_by_pool = False
+        for i, layer in enumerate(stack):
+            if relu_by_pool:  # this max pooling applies the convolution's ReLU
+                x = layer(x, training=training, mask=mask, _relu=True)
+                relu_by_pool = False
+            elif i + 1 < len(stack) and isinstance(x, Tensor) and \
+                    relu_pool_fusable(layer, stack[i + 1]):
+                # Conv(relu) then MaxPooling: the ReLU runs on the pooled output (nothing else
+                # reads the convolution's output in a stack; see relu_pool_fusable)
+                x = layer(x, training=training, mask=mask, _relu_by_pool=True)
+                relu_by_pool = True
+            else:
+                x = layer(x, training=training, mask=mask)
             mask = get_mask(x)
         return x
 

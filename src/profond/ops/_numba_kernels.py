@@ -17,9 +17,10 @@ _jit = numba.njit(cache=True) if COMPILED else (lambda fn: fn)
 
 
 @_jit
-def max_pool_disjoint(x, ph, pw, out):
+def max_pool_disjoint(x, ph, pw, relu, out):
     """``out`` (n, oh, ow, c) = the maximum of each ``ph x pw`` window of ``x`` (n, h, w, c)
-    with strides ``(ph, pw)``; NaN wins, as with ``numpy.maximum``."""
+    with strides ``(ph, pw)``; NaN wins, as with ``numpy.maximum``. With ``relu``, then
+    ``max(., 0)`` (NaN kept), on the output while it is in cache."""
     n, oh, ow, c = out.shape
     for b in range(n):
         for i in range(oh):
@@ -35,6 +36,10 @@ def max_pool_disjoint(x, ph, pw, out):
                             m = out[b, i, j, ch]
                             if v > m or v != v:
                                 out[b, i, j, ch] = v
+                if relu:
+                    for ch in range(c):
+                        if out[b, i, j, ch] < 0:
+                            out[b, i, j, ch] = 0
 
 
 @_jit
