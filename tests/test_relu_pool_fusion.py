@@ -109,12 +109,34 @@ def test_sequential_fuses_and_matches_the_layers_one_by_one(pool, pool_relu_flag
     _assert_same(got, want)
 
 
-def test_sequential_conv1d_then_max_pooling1d(pool_relu_flags):
+@pytest.mark.parametrize("conv, size", [(dict(), 11), (dict(strides=2), 12),
+                                        (dict(dilation_rate=2), 13), (dict(strides=(1, 2)), 13)])
+def test_outputs_the_pooling_never_reads_are_not_computed(conv, size, pool_relu_flags,
+                                                          monkeypatch):
+    # odd-sized convolution outputs: the last row and column feed no 2 x 2 window
+    stack = [layers.Conv2D(4, 3, activation="relu", **conv), layers.MaxPooling2D(2),
+             layers.Flatten(), layers.Dense(3)]
+    model = profond.Sequential([layers.Input((size, size, 2))] + stack)
+    _negative_bias(stack[0])
+    x = _data((2, size, size, 2), 13)
+    weights = _data((2, 3), 14)
+    shapes = []
+    original = ops.conv2d
+    monkeypatch.setattr(ops, "conv2d", lambda *a, **k: shapes.append(a[0].shape) or
+                        original(*a, **k))
+    got = _grads(model, x, weights)
+    assert pool_relu_flags[-1] is True
+    assert shapes[-1][1] < size or shapes[-1][2] < size
+    _assert_same(got, _grads(_one_by_one(stack), x, weights))
+
+
+@pytest.mark.parametrize("steps", [11, 12])  # 9 outputs (the last one cropped), 10
+def test_sequential_conv1d_then_max_pooling1d(steps, pool_relu_flags):
     stack = [layers.Conv1D(4, 3, activation="relu"), layers.MaxPooling1D(2), layers.Flatten(),
              layers.Dense(2)]
-    model = profond.Sequential([layers.Input((11, 3))] + stack)
+    model = profond.Sequential([layers.Input((steps, 3))] + stack)
     _negative_bias(stack[0])
-    x = _data((4, 11, 3), 3)
+    x = _data((4, steps, 3), 3)
     weights = _data((4, 2), 4)
     got = _grads(model, x, weights)
     assert True in pool_relu_flags

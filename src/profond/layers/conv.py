@@ -118,9 +118,10 @@ class _Conv(_WindowLayer):
             if self.use_bias else None
         self.built = True
 
-    def call(self, inputs, _relu_by_pool=False):
-        # _relu_by_pool: the max pooling that alone reads this output applies the ReLU (see
-        # layers.pooling.relu_pool_fusable); the output is then the convolution's, un-ReLU'd.
+    def call(self, inputs, _relu_by_pool=None):
+        # _relu_by_pool: the max pooling layer that alone reads this output and applies the ReLU
+        # (see layers.pooling.relu_pool_fusable); the output is then the convolution's,
+        # un-ReLU'd, and only as far as that pooling reads it (see _crop_for_pool).
         shape = tuple(inputs.shape)
         if len(shape) != self.rank + 2 or shape[-1] != self.input_channels:
             raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have "
@@ -129,14 +130,34 @@ class _Conv(_WindowLayer):
         fn = {1: ops.conv1d, 2: ops.conv2d, 3: ops.conv3d}[self.rank]
         strides = self.strides if self.rank > 1 else self.strides[0]
         dilation = self.dilation_rate if self.rank > 1 else self.dilation_rate[0]
-        if _relu_by_pool:
-            return fn(inputs, self.kernel, self.bias, strides, self.padding, dilation,
-                      groups=self.groups)
+        if _relu_by_pool is not None:
+            return fn(self._crop_for_pool(inputs, _relu_by_pool), self.kernel, self.bias,
+                      strides, self.padding, dilation, groups=self.groups)
         if self.activation is _RELU:  # fused into the convolution node
             return fn(inputs, self.kernel, self.bias, strides, self.padding, dilation, relu=True,
                       groups=self.groups)
         return self.activation(fn(inputs, self.kernel, self.bias, strides, self.padding,
                                   dilation, groups=self.groups))
+
+    def _crop_for_pool(self, inputs, pool):
+        """``inputs`` without the trailing rows (columns) that only feed outputs ``pool``, a
+        "valid" pooling, never reads (an odd-sized output under 2 x 2 windows). Exact, also for
+        the gradients (those outputs would get zero gradient). bench/cnn.py's second
+        convolution: 11 x 11 -> 10 x 10 outputs; its model, batch 64, in-process A/B: predict
+        7.41 -> 6.76, training 20.6 -> 19.6 ms per batch."""
+        if self.padding != "valid" or pool.padding != "valid":
+            return inputs
+        index, cropped = [slice(None)], False
+        for axis, (k, s, d, p, ps) in enumerate(zip(self.kernel_size, self.strides,
+                                                     self.dilation_rate, pool.pool_size,
+                                                     pool.strides)):
+            size = inputs.shape[1 + axis]
+            out = conv_output_length(size, k, s, "valid", d)
+            used = (conv_output_length(out, p, ps, "valid") - 1) * ps + p
+            need = (used - 1) * s + (k - 1) * d + 1
+            index.append(slice(0, need))
+            cropped |= 0 < need < size
+        return inputs[tuple(index)] if cropped else inputs
 
     def _expected(self):
         return "(None, " + "None, " * self.rank + f"{self.input_channels})"

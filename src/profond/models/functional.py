@@ -290,7 +290,7 @@ class Functional(Model):
                     out = layer(x, training=training, _relu=True)
                 elif i in relu_pool and isinstance(x, Tensor) and \
                         relu_pool_fusable(layer, relu_pool[i]):  # (still: a layer may change)
-                    out = layer(x, training=training, _relu_by_pool=True)
+                    out = layer(x, training=training, _relu_by_pool=relu_pool[i])
                     relu_by_pool = relu_by_pool + (outs[0],)
                 else:
                     out = layer(x, training=training)

@@ -216,7 +216,7 @@ class Sequential(Model):
                     relu_pool_fusable(layer, stack[i + 1]):
                 # Conv(relu) then MaxPooling: the ReLU runs on the pooled output (nothing else
                 # reads the convolution's output in a stack; see relu_pool_fusable)
-                x = layer(x, training=training, mask=mask, _relu_by_pool=True)
+                x = layer(x, training=training, mask=mask, _relu_by_pool=stack[i + 1])
                 relu_by_pool = True
             else:
                 x = layer(x, training=training, mask=mask)
