@@ -224,3 +224,70 @@ def test_average_pooling_is_not_fused():
     np.testing.assert_allclose(model(x).numpy(),
                                ops.avg_pool2d(ops.relu(ops.conv2d(x, conv.kernel, conv.bias)))
                                .numpy(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.fixture
+def one_op_calls(monkeypatch):
+    """The calls of the inference op that runs the pair as one (ops.pooling)."""
+    from profond.ops import pooling
+
+    calls = []
+    original = pooling.conv2d_relu_max_pool
+
+    def spy(*args, **kwargs):
+        calls.append(args[0].shape)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pooling, "conv2d_relu_max_pool", spy)
+    return calls
+
+
+@pytest.mark.parametrize("batch", [1, 7, 40])  # one block, blocks with a shorter last one
+@pytest.mark.parametrize("conv, channels, size", [
+    (dict(filters=8, kernel_size=3), 1, 14),  # narrow columns (3 x 3 x 1)
+    (dict(filters=6, kernel_size=3), 9, 11),  # wide columns (3 x 3 x 9), odd size: cropped
+    (dict(filters=5, kernel_size=(2, 3), strides=(1, 2), use_bias=False), 2, 13),
+    (dict(filters=4, kernel_size=3, dilation_rate=2), 3, 15)])
+def test_predict_runs_the_pair_as_one_op_with_the_same_output(batch, conv, channels, size,
+                                                              one_op_calls, monkeypatch):
+    from profond.ops import conv as conv_ops
+
+    monkeypatch.setattr(conv_ops, "_SINK_BYTES", 6000)  # blocks of one to three images
+    conv_layer = layers.Conv2D(activation="relu", **conv)
+    stack = [conv_layer, layers.MaxPooling2D(2), layers.Flatten()]
+    model = profond.Sequential([layers.Input((size, size, channels))] + stack)
+    if conv_layer.use_bias:
+        _negative_bias(conv_layer)
+    x = _data((batch, size, size, channels), 15)
+    got = model.predict(x, batch_size=batch, verbose=0)
+    assert one_op_calls
+    want = _one_by_one(stack)(profond.tensor(x)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    with profond.no_grad():  # a functional model's call loop too
+        inp = layers.Input((size, size, channels))
+        functional = profond.Model(inp, stack[2](stack[1](conv_layer(inp))))
+        del one_op_calls[:]
+        np.testing.assert_allclose(functional(profond.tensor(x)).numpy(), want, rtol=1e-5,
+                                   atol=1e-6)
+        assert one_op_calls
+
+
+def test_the_one_op_keeps_nan_and_zeroes_negative_windows(one_op_calls):
+    conv = layers.Conv2D(3, 1, activation="relu", use_bias=False, kernel_initializer="ones")
+    model = profond.Sequential([layers.Input((4, 4, 1)), conv, layers.MaxPooling2D(2)])
+    x = -np.ones((1, 4, 4, 1), "float32")
+    x[0, 0, 0, 0] = np.nan
+    x[0, 3, 3, 0] = 2.0
+    with profond.no_grad():  # (predict refuses NaN inputs)
+        got = model(profond.tensor(x)).numpy()[0, :, :, 0]
+    assert one_op_calls
+    assert np.isnan(got[0, 0]) and got[0, 1] == 0 and got[1, 0] == 0 and got[1, 1] == 2
+
+
+def test_training_does_not_run_the_one_op(one_op_calls):
+    stack = [layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+             layers.Dense(2)]
+    model = profond.Sequential([layers.Input((8, 8, 1))] + stack)
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(_data((4, 8, 8, 1), 16), _data((4, 2), 17), verbose=0)
+    assert not one_op_calls

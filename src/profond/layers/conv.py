@@ -118,10 +118,11 @@ class _Conv(_WindowLayer):
             if self.use_bias else None
         self.built = True
 
-    def call(self, inputs, _relu_by_pool=None):
+    def call(self, inputs, _relu_by_pool=None, _pool_too=False):
         # _relu_by_pool: the max pooling layer that alone reads this output and applies the ReLU
-        # (see layers.pooling.relu_pool_fusable); the output is then the convolution's,
-        # un-ReLU'd, and only as far as that pooling reads it (see _crop_for_pool).
+        # (see layers.pooling.call_relu_pool); the output is then the convolution's, un-ReLU'd,
+        # and only as far as that pooling reads it (see _crop_for_pool). With _pool_too, the
+        # pooled, ReLU'd output, the pooling layer's call skipped.
         shape = tuple(inputs.shape)
         if len(shape) != self.rank + 2 or shape[-1] != self.input_channels:
             raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have "
@@ -131,8 +132,21 @@ class _Conv(_WindowLayer):
         strides = self.strides if self.rank > 1 else self.strides[0]
         dilation = self.dilation_rate if self.rank > 1 else self.dilation_rate[0]
         if _relu_by_pool is not None:
-            return fn(self._crop_for_pool(inputs, _relu_by_pool), self.kernel, self.bias,
-                      strides, self.padding, dilation, groups=self.groups)
+            pool, inputs = _relu_by_pool, self._crop_for_pool(inputs, _relu_by_pool)
+            if _pool_too and self.rank == 2 and self.groups == 1 and \
+                    self.padding == pool.padding == "valid" and pool.strides == pool.pool_size \
+                    and inputs.data.dtype == self.kernel.data.dtype:
+                return ops.pooling.conv2d_relu_max_pool(inputs, self.kernel, self.bias,
+                                                        self.strides, self.dilation_rate,
+                                                        pool.pool_size)
+            out = fn(inputs, self.kernel, self.bias, strides, self.padding, dilation,
+                     groups=self.groups)
+            if not _pool_too:
+                return out
+            pool_fn = ops.max_pool2d if self.rank == 2 else ops.max_pool1d
+            return pool_fn(out, pool.pool_size if self.rank == 2 else pool.pool_size[0],
+                           pool.strides if self.rank == 2 else pool.strides[0], pool.padding,
+                           relu=True)
         if self.activation is _RELU:  # fused into the convolution node
             return fn(inputs, self.kernel, self.bias, strides, self.padding, dilation, relu=True,
                       groups=self.groups)

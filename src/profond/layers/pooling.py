@@ -5,8 +5,10 @@ classes)."""
 from __future__ import annotations
 
 from profond import ops
+from profond.autograd.engine import is_grad_enabled
 from profond._validation import check_choice
 from profond.layers.base import Layer
+from profond.layers.masks import get_mask
 from profond.layers.conv import _RELU, INPUT_LAYOUTS, _Conv, check_data_format
 from profond.ops.conv import conv_output_length, normalize_tuple
 
@@ -42,6 +44,22 @@ def relu_pool_fusable(first, second) -> bool:
             type(first).call is _Conv.call and first.activation is _RELU and
             first.rank == second.rank and first.rank in (1, 2) and
             first.activity_regularizer is None)
+
+
+def call_relu_pool(conv, pool, x, training=None, mask=None):
+    """``pool(conv(x))`` for a pair that :func:`relu_pool_fusable` accepts, in a model's call
+    loop, when nothing else reads ``conv``'s output: ``conv`` skips its ReLU and ``pool``
+    applies it to its output. With no gradient to compute (predict), the two run as one op
+    (``ops.pooling.conv2d_relu_max_pool``) and ``pool``'s own call is skipped: that needs it
+    built, without a dtype policy of its own (it would cast) or an activity regularizer, and
+    no mask.
+    """
+    if mask is None and conv.built and pool.built and pool._dtype_policy is None and \
+            pool.activity_regularizer is None and not (is_grad_enabled() and (
+                x.requires_grad or any(w.requires_grad for w in conv.weights))):
+        return conv(x, training=training, _relu_by_pool=pool, _pool_too=True)
+    y = conv(x, training=training, mask=mask, _relu_by_pool=pool)
+    return pool(y, training=training, mask=get_mask(y), _relu=True)
 
 
 class _Pooling(Layer):

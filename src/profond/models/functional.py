@@ -20,7 +20,7 @@ from profond import saving
 from profond.autograd.tensor import Tensor
 from profond.layers.base import InputLayer, KerasTensor
 from profond.layers.masks import get_mask, set_mask
-from profond.layers.pooling import relu_pool_fusable
+from profond.layers.pooling import call_relu_pool, relu_pool_fusable
 from profond.models.model import Model
 
 __all__ = ["Functional"]
@@ -237,12 +237,12 @@ class Functional(Model):
         for i, slots in enumerate(reads):
             for s in slots:
                 readers.setdefault(s, []).append(i)
-        self._relu_pool = {}  # convolution step -> the pooling layer that reads it
+        self._relu_pool = {}  # convolution step -> (the pooling step that reads it, its layer)
         for i, (layer, single, _, _, outs) in enumerate(steps):
             after = readers.get(outs[0], ()) if single is not None else ()
             if len(after) == 1 and outs[0] not in keep and steps[after[0]][1] == outs[0] and \
                     relu_pool_fusable(layer, steps[after[0]][0]):
-                self._relu_pool[i] = steps[after[0]][0]
+                self._relu_pool[i] = (after[0], steps[after[0]][0])
         self._n_slots = len(slot)
 
     def _flat_inputs(self, inputs):
@@ -282,19 +282,23 @@ class Functional(Model):
             for x, m in zip(flat, _flat(mask)):
                 if m is not None:
                     set_mask(x, m)
-        relu_pool, relu_by_pool = self._relu_pool, ()
-        for i, (layer, single, args, kwargs, outs, free) in enumerate(self._steps):
+        relu_pool, done = self._relu_pool, ()
+        steps = self._steps
+        for i, (layer, single, args, kwargs, outs, free) in enumerate(steps):
             if single is not None:
                 x = values[single]
-                if single in relu_by_pool:  # this max pooling applies the convolution's ReLU
-                    out = layer(x, training=training, _relu=True)
+                if i in done:  # a pooling run with its convolution (below)
+                    pass
                 elif i in relu_pool and isinstance(x, Tensor) and \
-                        relu_pool_fusable(layer, relu_pool[i]):  # (still: a layer may change)
-                    out = layer(x, training=training, _relu_by_pool=relu_pool[i])
-                    relu_by_pool = relu_by_pool + (outs[0],)
+                        relu_pool_fusable(layer, relu_pool[i][1]):  # (still: a layer may change)
+                    # Conv(relu) and the max pooling that alone reads it, run now (neither
+                    # draws random numbers, and the steps in between do not read them): see
+                    # call_relu_pool
+                    j, pool = relu_pool[i]
+                    values[steps[j][4][0]] = call_relu_pool(layer, pool, x, training)
+                    done = done + (j,)
                 else:
-                    out = layer(x, training=training)
-                values[outs[0]] = out
+                    values[outs[0]] = layer(x, training=training)
             else:
                 call_args = _replace(args, lambda a: values[a.index] if isinstance(a, _Slot)
                                      else a)

@@ -48,6 +48,8 @@ _ALIGN_FROM = 64
 # Columns that need not be kept are gathered and multiplied in blocks of about this many bytes
 # (see _conv_gemm).
 _BLOCK_BYTES = 2 << 20
+# A block whose output goes to a ``sink`` (see _conv_gemm) makes at most this many bytes of it.
+_SINK_BYTES = 384 << 10
 
 
 def conv_output_length(length: int, kernel: int, stride: int, padding: str,
@@ -161,9 +163,15 @@ class Spares:
 SPARES = Spares()
 
 
-def _conv_gemm(xp, x, k2, kh, kw, oh, ow, sh, sw, dh, dw, ones, keep):
+def _conv_gemm(xp, x, k2, kh, kw, oh, ow, sh, sw, dh, dw, ones, keep, sink=None):
     """``im2col(x) @ k2`` and, when ``keep``, a lease on the columns (``.array``) for the
     kernel's gradient; else None.
+
+    With ``sink`` (and no ``keep``), the output is not kept whole: each block of images is
+    handed over as ``sink(start, stop, rows)`` (``rows`` its ``((stop - start) * oh * ow, f)``
+    output, in a buffer the next block overwrites), narrow columns included; returns None.
+    A pooling that follows then reads each block while it is in cache (see
+    ops.pooling.conv2d_relu_max_pool).
 
     The columns go into a kept array when one of the right kind is free (see :class:`Spares`):
     its extra columns (the ones, the zero padding) are as the last call wrote them, so only the
@@ -175,30 +183,46 @@ def _conv_gemm(xp, x, k2, kh, kw, oh, ow, sh, sw, dh, dw, ones, keep):
     n, _, _, c = x.shape
     k = kh * kw * c
     width = k + 1 if ones else k
-    if width < _ALIGN_FROM:  # narrow: one gather (see _im2col), cheap next to its GEMM
+    narrow = width < _ALIGN_FROM
+    if narrow and sink is None:  # narrow: one gather (see _im2col), cheap next to its GEMM
         key = ("cols", xp.__name__, n, oh, ow, kh, kw, c, x.dtype.str, ones)
         lease = _Lease(key, _im2col(xp, x, kh, kw, oh, ow, sh, sw, dh, dw, ones,
                                     SPARES.take(key)))
         return lease.array @ k2, (lease if keep else None)
-    if ones:
+    if ones and not narrow:
         width = -(-width // 8) * 8
-    per_image = oh * ow
+    per_image, f = oh * ow, k2.shape[1]
     block = n if keep else max(1, _BLOCK_BYTES // (per_image * width * x.dtype.itemsize))
+    if sink is not None:
+        block = min(block, max(1, _SINK_BYTES // (per_image * f * x.dtype.itemsize)))
     rows = min(n, block)
     key = ("cols", xp.__name__, rows, oh, ow, kh, kw, c, x.dtype.str, ones)
     cols = SPARES.take(key)
     if cols is None:
-        cols = xp.empty((rows * per_image, width), dtype=x.dtype)
-        if ones:
-            cols[:, k] = 1
-            cols[:, k + 1:] = 0
-    out = xp.empty((n * per_image, k2.shape[1]), dtype=xp.result_type(x.dtype, k2.dtype))
+        if narrow:
+            cols = _im2col(xp, x[:rows], kh, kw, oh, ow, sh, sw, dh, dw, ones)
+        else:
+            cols = xp.empty((rows * per_image, width), dtype=x.dtype)
+            if ones:
+                cols[:, k] = 1
+                cols[:, k + 1:] = 0
+    dtype = xp.result_type(x.dtype, k2.dtype)
+    out = xp.empty((n * per_image if sink is None else rows * per_image, f), dtype=dtype)
     for start in range(0, n, block):
         stop = min(start + block, n)
-        part = cols[:(stop - start) * per_image]
-        _im2col(xp, x[start:stop], kh, kw, oh, ow, sh, sw, dh, dw, ones, part)
-        xp.matmul(part, k2, out=out[start * per_image:stop * per_image])
+        m = (stop - start) * per_image
+        if narrow and stop - start < rows:  # a narrow buffer's rows are columns: not sliceable
+            part = _im2col(xp, x[start:stop], kh, kw, oh, ow, sh, sw, dh, dw, ones)
+        else:
+            part = cols[:m]
+            _im2col(xp, x[start:stop], kh, kw, oh, ow, sh, sw, dh, dw, ones, part)
+        if sink is None:
+            xp.matmul(part, k2, out=out[start * per_image:stop * per_image])
+        else:
+            sink(start, stop, xp.matmul(part, k2, out=out[:m]))
     lease = _Lease(key, cols)
+    if sink is not None:
+        return None
     return out, (lease if keep else None)
 
 
@@ -292,6 +316,21 @@ def _col2im_gemm(xp, g2, kd, shape, oh, ow, sh, sw, dh, dw):
     return out
 
 
+def _kernel_matrix(xp, kd, bias):
+    """The kernel ``kd`` (kh, kw, c, f) as the GEMM's ``(kh * kw * c [+ extra], f)`` matrix:
+    with a bias, its row for im2col's ones column, then zero rows for the padding columns."""
+    kh, kw, c, filters = kd.shape
+    k2 = kd.reshape(kh * kw * c, filters)
+    if bias is None:
+        return k2
+    k = kh * kw * c
+    width = k + 1 if k + 1 < _ALIGN_FROM else -(-(k + 1) // 8) * 8
+    kb = xp.zeros((width, filters), dtype=k2.dtype)
+    kb[:k] = k2
+    kb[k] = bias.data
+    return kb
+
+
 def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=None,
                  owner="conv2d", relu=False):
     """The fused convolution node.
@@ -316,14 +355,7 @@ def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=Non
         xpad[:, pt:pt + h, pl:pl + w, :] = xd
     else:
         xpad = xd
-    k2 = kd.reshape(kh * kw * c, filters)
-    if bias is not None:  # the bias row, then zero rows for im2col's padding columns
-        k = kh * kw * c
-        width = k + 1 if k + 1 < _ALIGN_FROM else -(-(k + 1) // 8) * 8
-        kb = xp.zeros((width, filters), dtype=k2.dtype)
-        kb[:k] = k2
-        kb[k] = bias.data
-        k2 = kb
+    k2 = _kernel_matrix(xp, kd, bias)
     # the columns are kept for the kernel's gradient only
     keep = kernel.requires_grad and is_grad_enabled()
     out, lease = _conv_gemm(xp, xpad, k2, kh, kw, oh, ow, sh, sw, dh, dw, bias is not None,
