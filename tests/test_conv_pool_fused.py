@@ -150,10 +150,12 @@ def test_columns_return_to_the_spares_without_waiting_for_the_garbage_collector(
         gc.enable()
 
 
+@pytest.mark.parametrize("block_bytes", [1, 90_000])  # 1 image per block; 2, 2 and 1
 @pytest.mark.parametrize("frozen", [False, True])
-def test_wide_columns_in_blocks_give_the_results_of_one_block(monkeypatch, frozen):
-    # Columns not kept (a frozen kernel, no_grad): one image per block, in one shared array,
-    # against the whole batch in one block; strides and dilation move the windows' rows.
+def test_wide_columns_in_blocks_give_the_results_of_one_block(monkeypatch, frozen, block_bytes):
+    # Columns not kept (a frozen kernel, no_grad): a few images per block (a shorter last
+    # one), in one shared array, against the whole batch in one block; strides and dilation
+    # move the windows' rows.
     from profond.ops import conv
 
     def run():
@@ -167,7 +169,7 @@ def test_wide_columns_in_blocks_give_the_results_of_one_block(monkeypatch, froze
         return [y.numpy(), again.numpy(), x.grad, b.grad] + ([] if frozen else [k.grad])
 
     want = run()
-    monkeypatch.setattr(conv, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(conv, "_BLOCK_BYTES", block_bytes)
     for got, w in zip(run(), want):
         np.testing.assert_allclose(got, w, rtol=1e-5, atol=1e-5)
 
