@@ -174,14 +174,19 @@ def test_wide_columns_in_blocks_give_the_results_of_one_block(monkeypatch, froze
         np.testing.assert_allclose(got, w, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("relu", [False, True])
 @pytest.mark.parametrize("pool", [(2, 3), (12, 12)])  # int8 and int32 offsets in the kernel
-def test_max_pool_with_ties_and_remainders_matches_the_numpy_path(monkeypatch, pool):
+def test_max_pool_with_ties_and_remainders_matches_the_numpy_path(monkeypatch, pool, relu):
+    # ties, negative and NaN maxima (no element gets a NaN window's gradient), with and
+    # without the ReLU applied by the pooling
     rng = np.random.default_rng(10)
-    data = rng.integers(0, 3, size=(2, 2 * pool[0] + 1, 3 * pool[1] + 2, 3)).astype("float32")
+    data = rng.integers(-1, 3, size=(2, 2 * pool[0] + 1, 3 * pool[1] + 2, 3)).astype("float32")
+    data[0, 0, 0, 0] = data[1, -2, 1, 2] = np.nan
+    data[1, :pool[0], :pool[1], 1] = -1.0
 
     def grads():
         x = profond.tensor(data, requires_grad=True)
-        y = ops.max_pool2d(x, pool)
+        y = ops.max_pool2d(x, pool, relu=relu)
         (y * profond.tensor(np.arange(y.size, dtype="float32").reshape(y.shape))).sum().backward()
         return y.numpy(), x.grad
 

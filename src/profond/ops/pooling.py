@@ -31,6 +31,7 @@ pooling applies it to its output (``relu=True``; see ``layers.pooling.relu_pool_
 from __future__ import annotations
 
 from profond.autograd.tensor import Tensor
+from profond.autograd.engine import is_grad_enabled
 from profond.autograd.function import as_tensor, make, relu_
 from profond.ops import kernels
 from profond.ops.conv import _conv_gemm, _kernel_matrix, normalize_tuple, same_padding
@@ -75,10 +76,20 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner, relu=False)
     disjoint = (sh, sw) == (ph, pw) and not padded
     compiled = (kernels.get(xp) if kind == "max" and disjoint and xd.dtype.char in "fd"
                 else None)
+    # The input is a convolution's output with its ReLU fused (ops.conv): max(ReLU) = ReLU(max),
+    # so masking this output's gradient (a quarter of the input's size for 2 x 2 windows) where
+    # the maximum is 0 gives the convolution a gradient that needs no ReLU mask of its own.
+    relu_source = getattr(x._backward, "relu_masked", None) if kind == "max" else None
+    masked = relu or relu_source is not None  # the gradient is zero where the maximum is <= 0
+    arg = None  # compiled path: each window's first maximum, for the backward pass
     if compiled is not None:  # one pass over the input (see ops.kernels)
         xpad = xp.ascontiguousarray(xpad)
         out = xp.empty((n, oh, ow, c), dtype=xd.dtype)
-        compiled.max_pool_disjoint(xpad, ph, pw, relu, out)
+        if x.requires_grad and is_grad_enabled():
+            arg = xp.empty((n, oh, ow, c), dtype="int8" if ph * pw < 127 else "int32")
+            compiled.max_pool_disjoint_argmax(xpad, ph, pw, relu, masked, out, arg)
+        else:
+            compiled.max_pool_disjoint(xpad, ph, pw, relu, out)
     else:
         windows = [xpad[:, rows, cols, :] for rows, cols in offsets]
         if len(windows) == 1:
@@ -101,21 +112,12 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner, relu=False)
         else:
             out *= 1.0 / (ph * pw)
     result = out if out_shape is None else out.reshape(out_shape)
-    # The input is a convolution's output with its ReLU fused (ops.conv): max(ReLU) = ReLU(max),
-    # so masking this output's gradient (a quarter of the input's size for 2 x 2 windows) where
-    # the maximum is 0 gives the convolution a gradient that needs no ReLU mask of its own.
-    relu_source = getattr(x._backward, "relu_masked", None) if kind == "max" else None
-    masked = relu or relu_source is not None  # the gradient is zero where the maximum is <= 0
 
     def backward(g):
         g = g.reshape(n, oh, ow, c)
-        if compiled is not None:
+        if arg is not None:
             gx = xp.empty(xpad.shape, dtype=g.dtype)
-            # each window's first maximum: an offset in [0, ph * pw), -1 or the mark ph * pw
-            first_dtype = "int8" if ph * pw < 127 else "int32"
-            compiled.max_pool_disjoint_backward(xpad, out, xp.ascontiguousarray(g), ph, pw,
-                                               masked,
-                                               xp.empty((ow, c), dtype=first_dtype), gx)
+            compiled.max_pool_disjoint_scatter(xp.ascontiguousarray(g), arg, ph, pw, gx)
             gx = gx.reshape(x.data.shape)
             if relu_source is not None:
                 relu_source[0] = gx
