@@ -34,7 +34,7 @@ from profond.autograd.tensor import Tensor
 from profond.autograd.engine import is_grad_enabled
 from profond.autograd.function import as_tensor, make, relu_
 from profond.ops import kernels
-from profond.ops.conv import _conv_gemm, _kernel_matrix, normalize_tuple, same_padding
+from profond.ops.conv import SPARES, _conv_gemm, _kernel_matrix, normalize_tuple, same_padding
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
 
@@ -116,7 +116,7 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner, relu=False)
     def backward(g):
         g = g.reshape(n, oh, ow, c)
         if arg is not None:
-            gx = xp.empty(xpad.shape, dtype=g.dtype)
+            gx = SPARES.lend(xp, ("pool gx", xpad.shape, g.dtype.str), xpad.shape, g.dtype)
             compiled.max_pool_disjoint_scatter(xp.ascontiguousarray(g), arg, ph, pw, gx)
             gx = gx.reshape(x.data.shape)
             if relu_source is not None:
