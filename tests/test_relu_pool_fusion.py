@@ -110,7 +110,8 @@ def test_sequential_fuses_and_matches_the_layers_one_by_one(pool, pool_relu_flag
 
 
 @pytest.mark.parametrize("conv, size", [(dict(), 11), (dict(strides=2), 12),
-                                        (dict(dilation_rate=2), 13), (dict(strides=(1, 2)), 13)])
+                                        (dict(dilation_rate=2), 13), (dict(strides=(1, 2)), 13),
+                                        (dict(groups=2), 11)])
 def test_outputs_the_pooling_never_reads_are_not_computed(conv, size, pool_relu_flags,
                                                           monkeypatch):
     # odd-sized convolution outputs: the last row and column feed no 2 x 2 window
@@ -120,9 +121,11 @@ def test_outputs_the_pooling_never_reads_are_not_computed(conv, size, pool_relu_
     _negative_bias(stack[0])
     x = _data((2, size, size, 2), 13)
     weights = _data((2, 3), 14)
-    shapes = []
-    original = ops.conv2d
-    monkeypatch.setattr(ops, "conv2d", lambda *a, **k: shapes.append(a[0].shape) or
+    from profond.ops import conv as conv_ops
+
+    shapes = []  # the inputs the convolution's columns are gathered from
+    original = conv_ops._conv_gemm
+    monkeypatch.setattr(conv_ops, "_conv_gemm", lambda *a, **k: shapes.append(a[1].shape) or
                         original(*a, **k))
     got = _grads(model, x, weights)
     assert pool_relu_flags[-1] is True

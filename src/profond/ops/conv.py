@@ -362,20 +362,23 @@ def _kernel_matrix(xp, kd, bias):
 
 
 def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=None,
-                 owner="conv2d", relu=False):
+                 owner="conv2d", relu=False, crop=None):
     """The fused convolution node.
 
     ``xd`` (n, h, w, c) and ``kd`` (kh, kw, c, filters) are the 4-D views of ``x``'s and
     ``kernel``'s data (the data themselves for 2-D; height-one views for 1-D); the gradients are
-    reshaped back to the tensors' own shapes, and ``out_shape`` reshapes the output.
+    reshaped back to the tensors' own shapes, and ``out_shape`` reshapes the output. ``crop``,
+    ``(rows, columns)`` of the padded input, leaves out the outputs past them (see
+    layers.conv._Conv._pool_crop); their input gradient is zero, with no slicing node.
     """
     xp = x.xp
     n, h, w, c = xd.shape
     kh, kw, kc, filters = kd.shape
     (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = strides, dilation, pads
     hp, wp = h + pt + pb, w + pl + pr
-    oh = (hp - (kh - 1) * dh - 1) // sh + 1
-    ow = (wp - (kw - 1) * dw - 1) // sw + 1
+    hu, wu = (hp, wp) if crop is None else crop
+    oh = (hu - (kh - 1) * dh - 1) // sh + 1
+    ow = (wu - (kw - 1) * dw - 1) // sw + 1
     if oh < 1 or ow < 1:
         raise ValueError(f"{owner}: the kernel of shape {tuple(kd.shape)} (dilation "
                          f"{(dh, dw) if owner == 'conv2d' else dw}) is larger than the padded "
@@ -388,8 +391,8 @@ def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=Non
     k2 = _kernel_matrix(xp, kd, bias)
     # the columns are kept for the kernel's gradient only
     keep = kernel.requires_grad and is_grad_enabled()
-    out, lease = _conv_gemm(xp, xpad, k2, kh, kw, oh, ow, sh, sw, dh, dw, bias is not None,
-                            keep)
+    out, lease = _conv_gemm(xp, xpad if crop is None else xpad[:, :hu, :wu], k2, kh, kw, oh, ow,
+                            sh, sw, dh, dw, bias is not None, keep)
     if relu:  # in place: no second full-size array, no second node
         relu_(out, xp)
     out2 = out
