@@ -204,16 +204,22 @@ def conv2d_relu_max_pool(x, kernel, bias, strides, dilation, pool) -> Tensor:
     oh, ow = (h - (kh - 1) * dh - 1) // sh + 1, (w - (kw - 1) * dw - 1) // sw + 1
     out = xp.empty((n, oh // ph, ow // pw, f), dtype=xp.result_type(xd.dtype, kd.dtype))
     compiled = kernels.get(xp) if out.dtype.char in "fd" else None
-    tiles = (oh // ph, ph, ow // pw, pw, f)
+    tiles = (oh // ph, ph, ow // pw, pw, f)  # (the output's rows, a window's, ...)
 
     def sink(start, stop, rows):
         conv = rows.reshape(stop - start, oh, ow, f)
         if compiled is not None:
             compiled.max_pool_disjoint(conv, ph, pw, True, out[start:stop])
             return
-        part = out[start:stop]
-        xp.max(conv[:, :tiles[0] * ph, :tiles[2] * pw].reshape((stop - start,) + tiles),
-               axis=(2, 4), out=part)
+        part = out[start:stop]  # a running maximum over the window offsets' strided slices
+        rows, cols = tiles[0] * ph, tiles[2] * pw
+        slices = [conv[:, i:rows:ph, j:cols:pw] for i in range(ph) for j in range(pw)]
+        if len(slices) == 1:
+            part[...] = slices[0]
+        else:
+            xp.maximum(slices[0], slices[1], out=part)
+        for window in slices[2:]:
+            xp.maximum(part, window, out=part)
         relu_(part, xp)
 
     _conv_gemm(xp, xd, _kernel_matrix(xp, kd, bias), kh, kw, oh, ow, sh, sw, dh, dw,
