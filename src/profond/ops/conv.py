@@ -30,6 +30,7 @@ Processing", 2006 (the im2col + GEMM formulation).
 
 from __future__ import annotations
 
+import math
 import weakref
 
 from profond.autograd.tensor import Tensor
@@ -159,19 +160,14 @@ class Spares:
             del free[next(iter(free))]
 
     def lend(self, xp, key, shape, dtype):
-        """A NumPy array of ``shape`` whose memory comes back here under ``key`` once it, and
-        every view of it, is gone: for arrays whose lifetime an op cannot see, such as
-        gradients handed to the engine and outputs. The memory is a ``bytearray``, so the
-        array does not own it and views made from it keep the array itself alive (their
-        ``base``); ``weakref.finalize`` on the array gives the memory back. bench/cnn.py's
-        training at batch 256: 2,526 -> 11 page faults per step. Other array modules: a new
-        array (their own pools reuse memory)."""
-        if xp.__name__ != "numpy":
+        """A NumPy array whose memory returns here under ``key`` once it and all its views are
+        gone (outputs, gradients: lifetimes an op cannot see). The memory is a ``bytearray``,
+        so views keep the array itself alive (their ``base``) until ``weakref.finalize`` gives
+        it back. bench/cnn.py, training at batch 256: 2,526 -> 11 page faults per step."""
+        if xp.__name__ != "numpy":  # their own memory pools
             return xp.empty(shape, dtype=dtype)
         dtype = xp.dtype(dtype)
-        nbytes = dtype.itemsize
-        for d in shape:
-            nbytes *= d
+        nbytes = dtype.itemsize * math.prod(shape)
         buf = self.take(key)
         if buf is None or len(buf) != nbytes:
             buf = bytearray(nbytes)
@@ -190,11 +186,9 @@ def _conv_gemm(xp, x, k2, kh, kw, oh, ow, sh, sw, dh, dw, ones, keep, sink=None)
     """``im2col(x) @ k2`` and, when ``keep``, a lease on the columns (``.array``) for the
     kernel's gradient; else None.
 
-    With ``sink`` (and no ``keep``), the output is not kept whole: each block of images is
-    handed over as ``sink(start, stop, rows)`` (``rows`` its ``((stop - start) * oh * ow, f)``
-    output, in a buffer the next block overwrites), narrow columns included; returns None.
-    A pooling that follows then reads each block while it is in cache (see
-    ops.pooling.conv2d_relu_max_pool).
+    With ``sink`` (and no ``keep``), each block's ``((stop - start) * oh * ow, f)`` output goes
+    to ``sink(start, stop, rows)`` in a buffer the next block overwrites, and None is returned:
+    a pooling then reads each block in cache (ops.pooling.conv2d_relu_max_pool).
 
     The columns go into a kept array when one of the right kind is free (see :class:`Spares`):
     its extra columns (the ones, the zero padding) are as the last call wrote them, so only the
@@ -207,17 +201,15 @@ def _conv_gemm(xp, x, k2, kh, kw, oh, ow, sh, sw, dh, dw, ones, keep, sink=None)
     k = kh * kw * c
     width = k + 1 if ones else k
     narrow = width < _ALIGN_FROM
+    per_image, f, dtype = oh * ow, k2.shape[1], xp.result_type(x.dtype, k2.dtype)
     if narrow and sink is None:  # narrow: one gather (see _im2col), cheap next to its GEMM
         key = ("cols", xp.__name__, n, oh, ow, kh, kw, c, x.dtype.str, ones)
         lease = _Lease(key, _im2col(xp, x, kh, kw, oh, ow, sh, sw, dh, dw, ones,
                                     SPARES.take(key)))
-        dtype = xp.result_type(x.dtype, k2.dtype)
-        out = SPARES.lend(xp, ("out", n * oh * ow, k2.shape[1], dtype.str),
-                          (n * oh * ow, k2.shape[1]), dtype)
+        out = SPARES.lend(xp, ("out", n * per_image, f, dtype.str), (n * per_image, f), dtype)
         return xp.matmul(lease.array, k2, out=out), (lease if keep else None)
     if ones and not narrow:
         width = -(-width // 8) * 8
-    per_image, f = oh * ow, k2.shape[1]
     block = n if keep else max(1, _BLOCK_BYTES // (per_image * width * x.dtype.itemsize))
     if sink is not None:
         block = min(block, max(1, _SINK_BYTES // (per_image * f * x.dtype.itemsize)))
@@ -232,7 +224,6 @@ def _conv_gemm(xp, x, k2, kh, kw, oh, ow, sh, sw, dh, dw, ones, keep, sink=None)
             if ones:
                 cols[:, k] = 1
                 cols[:, k + 1:] = 0
-    dtype = xp.result_type(x.dtype, k2.dtype)
     if sink is None:
         out = SPARES.lend(xp, ("out", n * per_image, f, dtype.str), (n * per_image, f), dtype)
     else:
@@ -347,8 +338,7 @@ def _col2im_gemm(xp, g2, kd, shape, oh, ow, sh, sw, dh, dw):
 
 
 def _kernel_matrix(xp, kd, bias):
-    """The kernel ``kd`` (kh, kw, c, f) as the GEMM's ``(kh * kw * c [+ extra], f)`` matrix:
-    with a bias, its row for im2col's ones column, then zero rows for the padding columns."""
+    """``kd`` (kh, kw, c, f) as the GEMM's matrix, with the bias row and padding rows."""
     kh, kw, c, filters = kd.shape
     k2 = kd.reshape(kh * kw * c, filters)
     if bias is None:
