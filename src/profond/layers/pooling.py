@@ -5,11 +5,11 @@ classes)."""
 from __future__ import annotations
 
 from profond import ops
-from profond.autograd.engine import is_grad_enabled
 from profond._validation import check_choice
+from profond.autograd.engine import is_grad_enabled
 from profond.layers.base import Layer
-from profond.layers.masks import get_mask
 from profond.layers.conv import _RELU, INPUT_LAYOUTS, _Conv, check_data_format
+from profond.layers.masks import get_mask
 from profond.ops.conv import conv_output_length, normalize_tuple
 
 __all__ = ["MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D",
