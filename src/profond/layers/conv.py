@@ -11,7 +11,7 @@ from profond.layers._weight_arguments import (
     weight_arguments_config,
 )
 from profond.layers.base import Layer
-from profond.ops.conv import conv_output_length, normalize_tuple
+from profond.ops.conv import _check_inputs, _conv2d_node, conv_output_length, normalize_tuple
 
 __all__ = ["Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D"]
 
@@ -118,7 +118,11 @@ class _Conv(_WindowLayer):
             if self.use_bias else None
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs, _relu_by_pool=None, _pool_too=False):
+        # _relu_by_pool: the max pooling layer that alone reads this output and applies the ReLU
+        # (see layers.pooling.call_relu_pool); the output is then the convolution's, un-ReLU'd,
+        # and only as far as that pooling reads it (see _pool_crop). With _pool_too, the
+        # pooled, ReLU'd output, the pooling layer's call skipped.
         shape = tuple(inputs.shape)
         if len(shape) != self.rank + 2 or shape[-1] != self.input_channels:
             raise ValueError(f"Input of layer '{self.name}' ({type(self).__name__}) must have "
@@ -127,11 +131,58 @@ class _Conv(_WindowLayer):
         fn = {1: ops.conv1d, 2: ops.conv2d, 3: ops.conv3d}[self.rank]
         strides = self.strides if self.rank > 1 else self.strides[0]
         dilation = self.dilation_rate if self.rank > 1 else self.dilation_rate[0]
+        if _relu_by_pool is not None:
+            pool, crop = _relu_by_pool, self._pool_crop(shape, _relu_by_pool)
+            if _pool_too and self.rank == 2 and self.groups == 1 and \
+                    self.padding == pool.padding == "valid" and pool.strides == pool.pool_size \
+                    and inputs.data.dtype == self.kernel.data.dtype:
+                if crop is not None:  # (no gradient here: a view)
+                    inputs = inputs[:, :crop[0], :crop[1]]
+                return ops.pooling.conv2d_relu_max_pool(inputs, self.kernel, self.bias,
+                                                        self.strides, self.dilation_rate,
+                                                        pool.pool_size)
+            if crop is None:
+                out = fn(inputs, self.kernel, self.bias, strides, self.padding, dilation,
+                         groups=self.groups)
+            elif self.rank == 2 and self.groups == 1:  # the node leaves the outputs out
+                x, kernel, bias = _check_inputs(inputs, self.kernel, self.bias, 2, "conv2d")
+                out = _conv2d_node(x, kernel, bias, x.data, kernel.data, self.strides,
+                                   self.dilation_rate, ((0, 0), (0, 0)), crop=crop)
+            else:
+                out = fn(inputs[(slice(None),) + tuple(slice(0, c) for c in crop)], self.kernel,
+                         self.bias, strides, self.padding, dilation, groups=self.groups)
+            if not _pool_too:
+                return out
+            pool_fn = ops.max_pool2d if self.rank == 2 else ops.max_pool1d
+            return pool_fn(out, pool.pool_size if self.rank == 2 else pool.pool_size[0],
+                           pool.strides if self.rank == 2 else pool.strides[0], pool.padding,
+                           relu=True)
         if self.activation is _RELU:  # fused into the convolution node
             return fn(inputs, self.kernel, self.bias, strides, self.padding, dilation, relu=True,
                       groups=self.groups)
         return self.activation(fn(inputs, self.kernel, self.bias, strides, self.padding,
                                   dilation, groups=self.groups))
+
+    def _pool_crop(self, shape, pool):
+        """The input's leading extent (one size per spatial axis) that the outputs ``pool``, a
+        "valid" pooling, reads depend on, or None when that is the whole input: the trailing
+        rows (columns) that only feed an odd-sized output's last row under 2 x 2 windows are
+        left out. Exact, also for the gradients (those outputs would get zero gradient).
+        bench/cnn.py's second convolution: 11 x 11 -> 10 x 10 outputs; its model, batch 64,
+        in-process A/B: predict 7.41 -> 6.76, training 20.6 -> 19.6 ms per batch."""
+        if self.padding != "valid" or pool.padding != "valid":
+            return None
+        sizes, cropped = [], False
+        for axis, (k, s, d, p, ps) in enumerate(zip(self.kernel_size, self.strides,
+                                                     self.dilation_rate, pool.pool_size,
+                                                     pool.strides)):
+            size = shape[1 + axis]
+            out = conv_output_length(size, k, s, "valid", d)
+            used = (conv_output_length(out, p, ps, "valid") - 1) * ps + p
+            need = (used - 1) * s + (k - 1) * d + 1
+            cropped |= 0 < need < size
+            sizes.append(need if 0 < need < size else size)
+        return tuple(sizes) if cropped else None
 
     def _expected(self):
         return "(None, " + "None, " * self.rank + f"{self.input_channels})"

@@ -20,6 +20,7 @@ from profond import saving
 from profond.autograd.tensor import Tensor
 from profond.layers.base import InputLayer, KerasTensor
 from profond.layers.masks import get_mask, set_mask
+from profond.layers.pooling import call_relu_pool, relu_pool_fusable
 from profond.models.model import Model
 
 __all__ = ["Functional"]
@@ -230,6 +231,18 @@ class Functional(Model):
             if s not in keep:
                 free[i].append(s)
         self._steps = [step + (tuple(f),) for step, f in zip(steps, free)]
+        # A ReLU convolution whose output only a max pooling reads (not a model output): the
+        # pooling may apply the ReLU on its smaller output (see layers.pooling.relu_pool_fusable)
+        readers = {}
+        for i, slots in enumerate(reads):
+            for s in slots:
+                readers.setdefault(s, []).append(i)
+        self._relu_pool = {}  # convolution step -> (the pooling step that reads it, its layer)
+        for i, (layer, single, _, _, outs) in enumerate(steps):
+            after = readers.get(outs[0], ()) if single is not None else ()
+            if len(after) == 1 and outs[0] not in keep and steps[after[0]][1] == outs[0] and \
+                    relu_pool_fusable(layer, steps[after[0]][0]):
+                self._relu_pool[i] = (after[0], steps[after[0]][0])
         self._n_slots = len(slot)
 
     def _flat_inputs(self, inputs):
@@ -269,10 +282,23 @@ class Functional(Model):
             for x, m in zip(flat, _flat(mask)):
                 if m is not None:
                     set_mask(x, m)
-        for layer, single, args, kwargs, outs, free in self._steps:
+        relu_pool, done = self._relu_pool, ()
+        steps = self._steps
+        for i, (layer, single, args, kwargs, outs, free) in enumerate(steps):
             if single is not None:
-                out = layer(values[single], training=training)
-                values[outs[0]] = out
+                x = values[single]
+                if i in done:  # a pooling run with its convolution (below)
+                    pass
+                elif i in relu_pool and isinstance(x, Tensor) and \
+                        relu_pool_fusable(layer, relu_pool[i][1]):  # (still: a layer may change)
+                    # Conv(relu) and the max pooling that alone reads it, run now (neither
+                    # draws random numbers, and the steps in between do not read them): see
+                    # call_relu_pool
+                    j, pool = relu_pool[i]
+                    values[steps[j][4][0]] = call_relu_pool(layer, pool, x, training)
+                    done = done + (j,)
+                else:
+                    values[outs[0]] = layer(x, training=training)
             else:
                 call_args = _replace(args, lambda a: values[a.index] if isinstance(a, _Slot)
                                      else a)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from profond.autograd.tensor import Tensor
 from profond.layers.base import InputLayer, KerasTensor, Layer
 from profond.layers.masks import get_mask
+from profond.layers.pooling import call_relu_pool, relu_pool_fusable
 from profond.models.model import Model
 
 __all__ = ["Sequential"]
@@ -204,9 +206,20 @@ class Sequential(Model):
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
-        for layer in self._stack:
-            x = layer(x, training=training, mask=mask)
+        stack = self._stack
+        i = 0
+        while i < len(stack):
+            layer = stack[i]
+            if i + 1 < len(stack) and isinstance(x, Tensor) and \
+                    relu_pool_fusable(layer, stack[i + 1]):
+                # Conv(relu) then MaxPooling: the ReLU runs on the pooled output (nothing else
+                # reads the convolution's output in a stack; see call_relu_pool)
+                x = call_relu_pool(layer, stack[i + 1], x, training, mask)
+                i += 1
+            else:
+                x = layer(x, training=training, mask=mask)
             mask = get_mask(x)
+            i += 1
         return x
 
     def compute_output_shape(self, input_shape):

@@ -30,6 +30,9 @@ Processing", 2006 (the im2col + GEMM formulation).
 
 from __future__ import annotations
 
+import math
+import weakref
+
 from profond.autograd.tensor import Tensor
 from profond.autograd.engine import is_grad_enabled
 from profond.autograd.function import as_tensor, make, relu_
@@ -48,6 +51,8 @@ _ALIGN_FROM = 64
 # Columns that need not be kept are gathered and multiplied in blocks of about this many bytes
 # (see _conv_gemm).
 _BLOCK_BYTES = 2 << 20
+# A block whose output goes to a ``sink`` (see _conv_gemm) makes at most this many bytes of it.
+_SINK_BYTES = 384 << 10
 
 
 def conv_output_length(length: int, kernel: int, stride: int, padding: str,
@@ -139,7 +144,7 @@ class Spares:
     ``keys`` most recent kinds are kept (a last, smaller batch adds a kind), one array each.
     """
 
-    def __init__(self, keys: int = 8):
+    def __init__(self, keys: int = 16):
         self.keys = keys
         self.free: dict = {}
 
@@ -154,6 +159,22 @@ class Spares:
         while len(free) > self.keys:
             del free[next(iter(free))]
 
+    def lend(self, xp, key, shape, dtype):
+        """A NumPy array whose memory returns here under ``key`` once it and all its views are
+        gone (outputs, gradients: lifetimes an op cannot see). The memory is a ``bytearray``,
+        so views keep the array itself alive (their ``base``) until ``weakref.finalize`` gives
+        it back. bench/cnn.py, training at batch 256: 2,526 -> 11 page faults per step."""
+        if xp.__name__ != "numpy":  # their own memory pools
+            return xp.empty(shape, dtype=dtype)
+        dtype = xp.dtype(dtype)
+        nbytes = dtype.itemsize * math.prod(shape)
+        buf = self.take(key)
+        if buf is None or len(buf) != nbytes:
+            buf = bytearray(nbytes)
+        arr = xp.ndarray(shape, dtype=dtype, buffer=buf)
+        weakref.finalize(arr, self.give, key, buf).atexit = False
+        return arr
+
     def clear(self) -> None:
         self.free.clear()
 
@@ -161,9 +182,13 @@ class Spares:
 SPARES = Spares()
 
 
-def _conv_gemm(xp, x, k2, kh, kw, oh, ow, sh, sw, dh, dw, ones, keep):
+def _conv_gemm(xp, x, k2, kh, kw, oh, ow, sh, sw, dh, dw, ones, keep, sink=None):
     """``im2col(x) @ k2`` and, when ``keep``, a lease on the columns (``.array``) for the
     kernel's gradient; else None.
+
+    With ``sink`` (and no ``keep``), each block's ``((stop - start) * oh * ow, f)`` output goes
+    to ``sink(start, stop, rows)`` in a buffer the next block overwrites, and None is returned:
+    a pooling then reads each block in cache (ops.pooling.conv2d_relu_max_pool).
 
     The columns go into a kept array when one of the right kind is free (see :class:`Spares`):
     its extra columns (the ones, the zero padding) are as the last call wrote them, so only the
@@ -175,30 +200,49 @@ def _conv_gemm(xp, x, k2, kh, kw, oh, ow, sh, sw, dh, dw, ones, keep):
     n, _, _, c = x.shape
     k = kh * kw * c
     width = k + 1 if ones else k
-    if width < _ALIGN_FROM:  # narrow: one gather (see _im2col), cheap next to its GEMM
+    narrow = width < _ALIGN_FROM
+    per_image, f, dtype = oh * ow, k2.shape[1], xp.result_type(x.dtype, k2.dtype)
+    if narrow and sink is None:  # narrow: one gather (see _im2col), cheap next to its GEMM
         key = ("cols", xp.__name__, n, oh, ow, kh, kw, c, x.dtype.str, ones)
         lease = _Lease(key, _im2col(xp, x, kh, kw, oh, ow, sh, sw, dh, dw, ones,
                                     SPARES.take(key)))
-        return lease.array @ k2, (lease if keep else None)
-    if ones:
+        out = SPARES.lend(xp, ("out", n * per_image, f, dtype.str), (n * per_image, f), dtype)
+        return xp.matmul(lease.array, k2, out=out), (lease if keep else None)
+    if ones and not narrow:
         width = -(-width // 8) * 8
-    per_image = oh * ow
     block = n if keep else max(1, _BLOCK_BYTES // (per_image * width * x.dtype.itemsize))
+    if sink is not None:
+        block = min(block, max(1, _SINK_BYTES // (per_image * f * x.dtype.itemsize)))
     rows = min(n, block)
     key = ("cols", xp.__name__, rows, oh, ow, kh, kw, c, x.dtype.str, ones)
     cols = SPARES.take(key)
     if cols is None:
-        cols = xp.empty((rows * per_image, width), dtype=x.dtype)
-        if ones:
-            cols[:, k] = 1
-            cols[:, k + 1:] = 0
-    out = xp.empty((n * per_image, k2.shape[1]), dtype=xp.result_type(x.dtype, k2.dtype))
+        if narrow:
+            cols = _im2col(xp, x[:rows], kh, kw, oh, ow, sh, sw, dh, dw, ones)
+        else:
+            cols = xp.empty((rows * per_image, width), dtype=x.dtype)
+            if ones:
+                cols[:, k] = 1
+                cols[:, k + 1:] = 0
+    if sink is None:
+        out = SPARES.lend(xp, ("out", n * per_image, f, dtype.str), (n * per_image, f), dtype)
+    else:
+        out = xp.empty((rows * per_image, f), dtype=dtype)
     for start in range(0, n, block):
         stop = min(start + block, n)
-        part = cols[:(stop - start) * per_image]
-        _im2col(xp, x[start:stop], kh, kw, oh, ow, sh, sw, dh, dw, ones, part)
-        xp.matmul(part, k2, out=out[start * per_image:stop * per_image])
+        m = (stop - start) * per_image
+        if narrow and stop - start < rows:  # a narrow buffer's rows are columns: not sliceable
+            part = _im2col(xp, x[start:stop], kh, kw, oh, ow, sh, sw, dh, dw, ones)
+        else:
+            part = cols[:m]
+            _im2col(xp, x[start:stop], kh, kw, oh, ow, sh, sw, dh, dw, ones, part)
+        if sink is None:
+            xp.matmul(part, k2, out=out[start * per_image:stop * per_image])
+        else:
+            sink(start, stop, xp.matmul(part, k2, out=out[:m]))
     lease = _Lease(key, cols)
+    if sink is not None:
+        return None
     return out, (lease if keep else None)
 
 
@@ -269,7 +313,8 @@ def _col2im_gemm(xp, g2, kd, shape, oh, ow, sh, sw, dh, dw):
     """
     kh, kw, c, f = kd.shape
     n = shape[0]
-    out = xp.zeros(shape, dtype=g2.dtype)
+    out = SPARES.lend(xp, ("col2im", shape, g2.dtype.str), shape, g2.dtype)
+    out.fill(0)
     compiled = kernels.get(xp) if g2.dtype == kd.dtype and g2.dtype.char in "fd" else None
     if compiled is not None:
         # One GEMM for every offset, its shares added by a compiled loop in one pass
@@ -292,21 +337,38 @@ def _col2im_gemm(xp, g2, kd, shape, oh, ow, sh, sw, dh, dw):
     return out
 
 
+def _kernel_matrix(xp, kd, bias):
+    """``kd`` (kh, kw, c, f) as the GEMM's matrix, with the bias row and padding rows."""
+    kh, kw, c, filters = kd.shape
+    k2 = kd.reshape(kh * kw * c, filters)
+    if bias is None:
+        return k2
+    k = kh * kw * c
+    width = k + 1 if k + 1 < _ALIGN_FROM else -(-(k + 1) // 8) * 8
+    kb = xp.zeros((width, filters), dtype=k2.dtype)
+    kb[:k] = k2
+    kb[k] = bias.data
+    return kb
+
+
 def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=None,
-                 owner="conv2d", relu=False):
+                 owner="conv2d", relu=False, crop=None):
     """The fused convolution node.
 
     ``xd`` (n, h, w, c) and ``kd`` (kh, kw, c, filters) are the 4-D views of ``x``'s and
     ``kernel``'s data (the data themselves for 2-D; height-one views for 1-D); the gradients are
-    reshaped back to the tensors' own shapes, and ``out_shape`` reshapes the output.
+    reshaped back to the tensors' own shapes, and ``out_shape`` reshapes the output. ``crop``,
+    ``(rows, columns)`` of the padded input, leaves out the outputs past them (see
+    layers.conv._Conv._pool_crop); their input gradient is zero, with no slicing node.
     """
     xp = x.xp
     n, h, w, c = xd.shape
     kh, kw, kc, filters = kd.shape
     (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = strides, dilation, pads
     hp, wp = h + pt + pb, w + pl + pr
-    oh = (hp - (kh - 1) * dh - 1) // sh + 1
-    ow = (wp - (kw - 1) * dw - 1) // sw + 1
+    hu, wu = (hp, wp) if crop is None else crop
+    oh = (hu - (kh - 1) * dh - 1) // sh + 1
+    ow = (wu - (kw - 1) * dw - 1) // sw + 1
     if oh < 1 or ow < 1:
         raise ValueError(f"{owner}: the kernel of shape {tuple(kd.shape)} (dilation "
                          f"{(dh, dw) if owner == 'conv2d' else dw}) is larger than the padded "
@@ -316,18 +378,11 @@ def _conv2d_node(x, kernel, bias, xd, kd, strides, dilation, pads, out_shape=Non
         xpad[:, pt:pt + h, pl:pl + w, :] = xd
     else:
         xpad = xd
-    k2 = kd.reshape(kh * kw * c, filters)
-    if bias is not None:  # the bias row, then zero rows for im2col's padding columns
-        k = kh * kw * c
-        width = k + 1 if k + 1 < _ALIGN_FROM else -(-(k + 1) // 8) * 8
-        kb = xp.zeros((width, filters), dtype=k2.dtype)
-        kb[:k] = k2
-        kb[k] = bias.data
-        k2 = kb
+    k2 = _kernel_matrix(xp, kd, bias)
     # the columns are kept for the kernel's gradient only
     keep = kernel.requires_grad and is_grad_enabled()
-    out, lease = _conv_gemm(xp, xpad, k2, kh, kw, oh, ow, sh, sw, dh, dw, bias is not None,
-                            keep)
+    out, lease = _conv_gemm(xp, xpad if crop is None else xpad[:, :hu, :wu], k2, kh, kw, oh, ow,
+                            sh, sw, dh, dw, bias is not None, keep)
     if relu:  # in place: no second full-size array, no second node
         relu_(out, xp)
     out2 = out
