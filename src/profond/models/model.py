@@ -17,6 +17,7 @@ from profond.callbacks import CallbackList, History, ProgressBar
 from profond.callbacks.divergence import attach_guard
 from profond.layers.base import Layer, losses_were_added
 from profond.models.compile_utils import CompiledLoss, CompiledMetrics, check_metrics
+from profond.ops.conv import SPARES
 from profond.training import data_adapter
 from profond.training.data_adapter import batch_length
 from profond.training.structure import flatten, map_structure, unflatten
@@ -328,6 +329,7 @@ class Model(Layer):
             self._gradient_callbacks = None
             self._replica = None
         callback_list.on_train_end(logs)
+        SPARES.clear()  # the ops' kept per-step arrays (tens of MB for a CNN): training is over
         return history
 
     def _run_epochs(self, callback_list, data, initial_epoch, epochs, validation_freq):
@@ -390,6 +392,7 @@ class Model(Layer):
     # --- evaluate / predict --------------------------------------------------------------------
     def _evaluate_batches(self, batches, callback_list=None):
         """Loss and metrics over ``batches`` (ArrayBatches or GeneratorBatches), no graph."""
+        SPARES.clear()  # training's kept arrays go before the evaluation's: a lower peak
         self.compiled_metrics.reset()
         loss_sum = 0.0
         seen = 0
@@ -445,6 +448,7 @@ class Model(Layer):
         or ``(x, ...)`` tuples, read for ``steps`` batches (None: until it runs out).
         """
         batches = data_adapter.predict_data(x, batch_size, steps)
+        SPARES.clear()  # training's kept arrays go before predict's own: a lower peak
         callback_list = CallbackList(callbacks or [], model=self, params={})
         callback_list.on_predict_begin()
         outputs = []
