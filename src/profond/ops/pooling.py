@@ -91,16 +91,7 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner, relu=False)
         else:
             compiled.max_pool_disjoint(xpad, ph, pw, relu, out)
     else:
-        windows = [xpad[:, rows, cols, :] for rows, cols in offsets]
-        if len(windows) == 1:
-            out = windows[0].copy()
-        else:  # the first two slices combined straight into the output: no copy of the first
-            out = (xp.maximum if kind == "max" else xp.add)(windows[0], windows[1])
-        for window in windows[2:]:
-            if kind == "max":
-                xp.maximum(out, window, out=out)
-            else:
-                out += window
+        out = _reduce_windows(xp, [xpad[:, rows, cols, :] for rows, cols in offsets], kind)
         if relu:  # max(ReLU(x)) = ReLU(max(x)): a pass over the pooled output only
             relu_(out, xp)
     counts = None
@@ -114,21 +105,20 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner, relu=False)
     result = out if out_shape is None else out.reshape(out_shape)
 
     def backward(g):
-        g = g.reshape(n, oh, ow, c)
+        gx = grad(g.reshape(n, oh, ow, c)).reshape(x.data.shape)
+        if relu_source is not None:  # the convolution's gradient is masked: see above
+            relu_source[0] = gx
+        return (gx,)
+
+    def grad(g):
         if arg is not None:
             gx = SPARES.lend(xp, ("pool gx", xpad.shape, g.dtype.str), xpad.shape, g.dtype)
             compiled.max_pool_disjoint_scatter(xp.ascontiguousarray(g), arg, ph, pw, gx)
-            gx = gx.reshape(x.data.shape)
-            if relu_source is not None:
-                relu_source[0] = gx
-            return (gx,)
+            return gx
         if masked:
             g = g * (out > 0)
         if disjoint:
-            gx = _disjoint_backward(xp, xpad, out, g, pool, kind).reshape(x.data.shape)
-            if relu_source is not None:
-                relu_source[0] = gx
-            return (gx,)
+            return _disjoint_backward(xp, xpad, out, g, pool, kind)
         gx = xp.zeros((n, hp, wp, c), dtype=g.dtype)
         if kind == "avg":
             share = g / counts if counts is not None else g * (1.0 / (ph * pw))
@@ -144,14 +134,25 @@ def _pool2d_node(x, xd, pool, strides, pads, kind, out_shape, owner, relu=False)
                     hit &= free
                     free &= ~hit
                 gx[:, rows, cols, :] += g * hit
-        if padded:
-            gx = gx[:, pt:pt + h, pl:pl + w, :]
-        gx = gx.reshape(x.data.shape)
-        if relu_source is not None:
-            relu_source[0] = gx
-        return (gx,)
+        return gx[:, pt:pt + h, pl:pl + w, :] if padded else gx
 
     return make(result, (x,), backward)
+
+
+def _reduce_windows(xp, windows, kind, out=None):
+    """The maximum (``kind`` "max", NaN wins) or the sum of the window offsets' slices, into
+    ``out`` (a new array by default): the first two combined straight into it, no copy of the
+    first."""
+    if len(windows) == 1:
+        if out is None:
+            return windows[0].copy()
+        out[...] = windows[0]
+        return out
+    op = xp.maximum if kind == "max" else xp.add
+    out = op(windows[0], windows[1], out=out)
+    for window in windows[2:]:
+        op(out, window, out=out)
+    return out
 
 
 def _disjoint_backward(xp, x, out, g, pool, kind):
@@ -204,23 +205,15 @@ def conv2d_relu_max_pool(x, kernel, bias, strides, dilation, pool) -> Tensor:
     oh, ow = (h - (kh - 1) * dh - 1) // sh + 1, (w - (kw - 1) * dw - 1) // sw + 1
     out = xp.empty((n, oh // ph, ow // pw, f), dtype=xp.result_type(xd.dtype, kd.dtype))
     compiled = kernels.get(xp) if out.dtype.char in "fd" else None
-    tiles = (oh // ph, ph, ow // pw, pw, f)  # (the output's rows, a window's, ...)
+    read_h, read_w = oh // ph * ph, ow // pw * pw  # the convolution outputs the pooling reads
 
-    def sink(start, stop, rows):
-        conv = rows.reshape(stop - start, oh, ow, f)
+    def sink(start, stop, block):
+        conv = block.reshape(stop - start, oh, ow, f)
         if compiled is not None:
             compiled.max_pool_disjoint(conv, ph, pw, True, out[start:stop])
             return
-        part = out[start:stop]  # a running maximum over the window offsets' strided slices
-        rows, cols = tiles[0] * ph, tiles[2] * pw
-        slices = [conv[:, i:rows:ph, j:cols:pw] for i in range(ph) for j in range(pw)]
-        if len(slices) == 1:
-            part[...] = slices[0]
-        else:
-            xp.maximum(slices[0], slices[1], out=part)
-        for window in slices[2:]:
-            xp.maximum(part, window, out=part)
-        relu_(part, xp)
+        relu_(_reduce_windows(xp, [conv[:, i:read_h:ph, j:read_w:pw] for i in range(ph)
+                                   for j in range(pw)], "max", out[start:stop]), xp)
 
     _conv_gemm(xp, xd, _kernel_matrix(xp, kd, bias), kh, kw, oh, ow, sh, sw, dh, dw,
                bias is not None, False, sink)
