@@ -17,6 +17,15 @@ _jit = numba.njit(cache=True) if COMPILED else (lambda fn: fn)
 
 
 @_jit
+def _relu_rows(o):
+    """``max(o, 0)`` in place over a 2-D array; NaN kept, as with ``numpy.maximum``."""
+    for j in range(o.shape[0]):
+        for ch in range(o.shape[1]):
+            m = o[j, ch]
+            o[j, ch] = m if not m < 0 else 0
+
+
+@_jit
 def max_pool_disjoint(x, ph, pw, relu, out):
     """``out`` (n, oh, ow, c) = the maximum of each ``ph x pw`` window of ``x`` (n, h, w, c)
     with strides ``(ph, pw)``; NaN wins, as with ``numpy.maximum``. With ``relu``, then
@@ -42,10 +51,7 @@ def max_pool_disjoint(x, ph, pw, relu, out):
                             m = o[j, ch]
                             o[j, ch] = v if v > m or v != v else m
             if relu:
-                for j in range(ow):
-                    for ch in range(c):
-                        m = o[j, ch]
-                        o[j, ch] = m if not m < 0 else 0
+                _relu_rows(o)
 
 
 @_jit
@@ -86,10 +92,7 @@ def max_pool_disjoint_argmax(x, ph, pw, relu, masked, out, arg):
                     for ch in range(c):
                         a[j, ch] = a[j, ch] if o[j, ch] > 0 else -1
             if relu:
-                for j in range(ow):
-                    for ch in range(c):
-                        m = o[j, ch]
-                        o[j, ch] = m if not m < 0 else 0
+                _relu_rows(o)
 
 
 @_jit
