@@ -146,11 +146,17 @@ def test_sequential_conv1d_then_max_pooling1d(steps, pool_relu_flags):
     _assert_same(got, _grads(_one_by_one(stack), x, weights))
 
 
-def test_predict_of_a_fused_model_is_the_unfused_output():
-    stack = [layers.Conv2D(8, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten()]
-    model = profond.Sequential([layers.Input((12, 12, 1))] + stack)
+@pytest.mark.parametrize("make, shape", [  # the one op; then pairs it does not take
+    (lambda: [layers.Conv2D(8, 3, activation="relu"), layers.MaxPooling2D(2)], (12, 12, 1)),
+    (lambda: [layers.Conv2D(8, 3, activation="relu"),
+              layers.MaxPooling2D(3, strides=1, padding="same")], (9, 9, 2)),
+    (lambda: [layers.Conv1D(4, 3, activation="relu"), layers.MaxPooling1D(2)], (11, 3)),
+])
+def test_predict_of_a_fused_model_is_the_unfused_output(make, shape):
+    stack = make() + [layers.Flatten()]
+    model = profond.Sequential([layers.Input(shape)] + stack)
     _negative_bias(stack[0])
-    x = _data((5, 12, 12, 1), 5)
+    x = _data((5,) + shape, 5)
     np.testing.assert_array_equal(model.predict(x, verbose=0),
                                   _one_by_one(stack)(profond.tensor(x)).numpy())
 

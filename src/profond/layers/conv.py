@@ -151,12 +151,8 @@ class _Conv(_WindowLayer):
             else:
                 out = fn(inputs[(slice(None),) + tuple(slice(0, c) for c in crop)], self.kernel,
                          self.bias, strides, self.padding, dilation, groups=self.groups)
-            if not _pool_too:
-                return out
-            pool_fn = ops.max_pool2d if self.rank == 2 else ops.max_pool1d
-            return pool_fn(out, pool.pool_size if self.rank == 2 else pool.pool_size[0],
-                           pool.strides if self.rank == 2 else pool.strides[0], pool.padding,
-                           relu=True)
+            # the pooling layer's own call (its __call__ skipped, see call_relu_pool)
+            return pool.call(out, _relu=True) if _pool_too else out
         if self.activation is _RELU:  # fused into the convolution node
             return fn(inputs, self.kernel, self.bias, strides, self.padding, dilation, relu=True,
                       groups=self.groups)
