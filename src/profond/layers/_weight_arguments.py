@@ -15,10 +15,10 @@ back in memory, and ``model.save`` refuses it with the way out.
 
 from __future__ import annotations
 
-from profond import constraints, initializers, regularizers
+from profond import activations, constraints, initializers, regularizers
 
-__all__ = ["add_configured_weight", "resolve_constraint", "store_weight_arguments",
-           "weight_arguments_config"]
+__all__ = ["add_configured_weight", "resolve_constraint", "store_affine_arguments",
+           "store_weight_arguments", "weight_arguments_config"]
 
 # The default of ``activity_regularizer`` below: the layer takes none (BatchNormalization), so
 # none is stored and its config has no such key. None means "takes one, none given".
@@ -35,6 +35,17 @@ def resolve_constraint(constraint, argument, owner):
         raise ValueError(f"The '{argument}' parameter of {owner} must be a constraint name, a "
                          "config dict, a Constraint or a callable (taking and returning the "
                          f"weight's array), or None. Got {constraint!r} instead.") from None
+
+
+def store_affine_arguments(layer, activation, use_bias, kernel, bias, activity_regularizer):
+    """The arguments of a layer computing ``activation(x (*) kernel + bias)`` (``Dense``, the
+    convolutions): ``activation`` and ``use_bias`` resolved and stored, then the kernel's and the
+    bias's ``(initializer, regularizer, constraint)`` and the activity regularizer as
+    :func:`store_weight_arguments` stores them."""
+    layer.activation = activations.get(activation)
+    layer.use_bias = bool(use_bias)
+    store_weight_arguments(layer, kernel=kernel, bias=bias,
+                           activity_regularizer=activity_regularizer)
 
 
 def store_weight_arguments(layer, activity_regularizer=_NOT_TAKEN, **weights):

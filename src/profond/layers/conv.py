@@ -7,7 +7,7 @@ from profond import activations, ops
 from profond._validation import check_choice, check_int
 from profond.layers._weight_arguments import (
     add_configured_weight,
-    store_weight_arguments,
+    store_affine_arguments,
     weight_arguments_config,
 )
 from profond.layers.base import Layer
@@ -98,10 +98,9 @@ class _Conv(_WindowLayer):
         if self.filters % self.groups:
             raise ValueError(f"The 'filters' parameter of {owner} must be a multiple of groups "
                              f"({self.groups}). Got {self.filters} instead.")
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        store_weight_arguments(
-            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+        store_affine_arguments(
+            self, activation, use_bias,
+            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
             bias=(bias_initializer, bias_regularizer, bias_constraint),
             activity_regularizer=activity_regularizer)
 

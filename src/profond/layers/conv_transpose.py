@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from profond import activations, ops
 from profond._validation import check_int
-from profond.layers._weight_arguments import (add_configured_weight, store_weight_arguments,
-                                              weight_arguments_config)
+from profond.layers._weight_arguments import (
+    add_configured_weight,
+    store_affine_arguments,
+    weight_arguments_config,
+)
 from profond.layers.conv import _WindowLayer
 from profond.ops.conv_nd import conv_transpose_output_length, normalize_output_padding
 
@@ -33,10 +36,9 @@ class _ConvTranspose(_WindowLayer):
         self._window_arguments(kernel_size, strides, padding, data_format, dilation_rate)
         self.output_padding = None if output_padding is None else normalize_output_padding(
             output_padding, self.rank, self.strides, owner)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        store_weight_arguments(
-            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+        store_affine_arguments(
+            self, activation, use_bias,
+            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
             bias=(bias_initializer, bias_regularizer, bias_constraint),
             activity_regularizer=activity_regularizer)
 

@@ -6,7 +6,7 @@ from profond import activations, ops
 from profond._validation import check_int
 from profond.layers._weight_arguments import (
     add_configured_weight,
-    store_weight_arguments,
+    store_affine_arguments,
     weight_arguments_config,
 )
 from profond.layers.base import Layer
@@ -53,10 +53,9 @@ class Dense(Layer):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.units = check_int(units, "units", "Dense", low=1)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        store_weight_arguments(
-            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+        store_affine_arguments(
+            self, activation, use_bias,
+            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
             bias=(bias_initializer, bias_regularizer, bias_constraint),
             activity_regularizer=activity_regularizer)
         self.supports_masking = True
