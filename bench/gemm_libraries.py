@@ -15,7 +15,15 @@ Shapes, as profond runs them:
   a column of ones, and conv2's columns padded to 296), one call per batch (profond splits conv2's
   into blocks of a few images; one GEMM is its floor).
 - LSTM(128) on 28 steps of 28 features: each step's ``W^T @ [h; x; 1]``, (512, 157) @ (157, B),
-  28 calls per batch.
+  28 calls per batch (predict and training).
+
+And the training steps' largest others (``.T``: the operand is a transposed view, as in the
+framework):
+
+- MLP: the first layer's kernel gradient ``x.T @ g``, (784, B) @ (B, 256), one call per batch.
+- LSTM: each step's ``dh = R @ dZ``, (128, 512) @ (512, B), 28 calls per batch; the weight
+  gradient of a chunk of ``c = 128 // B`` steps side by side, ``dZ @ XH.T``,
+  (512, c B) @ (c B, 157), 28 / c calls per batch.
 
 Run: python bench/gemm_libraries.py [--repeats 7] [--batch 32 64 256]
 """
@@ -33,15 +41,20 @@ from _common import SETTLE, setup_torch, threads
 
 
 def shapes(batch):
-    """``(label, (m, k, n), calls)``: the GEMMs of one batch size and their calls per epoch."""
+    """``(label, (m, k, n), calls, transposed)``: the GEMMs of one batch size, their calls per
+    epoch, and which operands are transposed views ("a", "b" or "")."""
     mlp, cnn, rnn = 60_000 // batch, 12_800 // batch, 19_200 // batch * 28
+    chunk = max(1, min(28, 128 // batch))  # profond.ops._recurrent_numba.chunk
     return [
-        (f"MLP b{batch} dense1", (batch, 784, 256), mlp),
-        (f"MLP b{batch} dense2", (batch, 256, 128), mlp),
-        (f"MLP b{batch} dense3", (batch, 128, 10), mlp),
-        (f"CNN b{batch} conv1", (batch * 26 * 26, 10, 32), cnn),
-        (f"CNN b{batch} conv2", (batch * 11 * 11, 296, 64), cnn),
-        (f"LSTM b{batch} step", (512, 157, batch), rnn),
+        (f"MLP b{batch} dense1", (batch, 784, 256), mlp, ""),
+        (f"MLP b{batch} dense2", (batch, 256, 128), mlp, ""),
+        (f"MLP b{batch} dense3", (batch, 128, 10), mlp, ""),
+        (f"MLP b{batch} dense1 dW", (784, batch, 256), mlp, "a"),
+        (f"CNN b{batch} conv1", (batch * 26 * 26, 10, 32), cnn, ""),
+        (f"CNN b{batch} conv2", (batch * 11 * 11, 296, 64), cnn, ""),
+        (f"LSTM b{batch} step", (512, 157, batch), rnn, ""),
+        (f"LSTM b{batch} step dh", (128, 512, batch), rnn, ""),
+        (f"LSTM b{batch} dW", (512, chunk * batch, 157), -(-rnn // chunk), "b"),
     ]
 
 
@@ -59,11 +72,13 @@ def per_call(fn, calls: int) -> float:
     return (time.perf_counter() - t0) / calls
 
 
-def both(torch, rng, m, k, n, repeats):
+def both(torch, rng, m, k, n, transposed, repeats):
     """Seconds per ``(m, k) @ (k, n)`` product in NumPy and in PyTorch: the best of ``repeats``
     alternating rounds of ~20 ms."""
-    a = rng.random((m, k), dtype=np.float32)
-    b = rng.random((k, n), dtype=np.float32)
+    a = rng.random((k, m), dtype=np.float32).T if "a" in transposed else \
+        rng.random((m, k), dtype=np.float32)
+    b = rng.random((n, k), dtype=np.float32).T if "b" in transposed else \
+        rng.random((k, n), dtype=np.float32)
     out_np, out_t = np.empty((m, n), np.float32), np.empty((m, n), np.float32)
     ta, tb, tout = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(out_t)
 
@@ -92,12 +107,12 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     print(f"GEMMs of the benchmarks, float32, {threads()} threads: NumPy {np.__version__} "
           f"(its BLAS) vs PyTorch {torch.__version__.split('+')[0]} (torch.mm)")
-    print(f"\n{'':<20}{'m, k, n':>18}{'NumPy us':>10}{'torch us':>10}{'ratio':>7}"
+    print(f"\n{'':<24}{'m, k, n':>18}{'NumPy us':>10}{'torch us':>10}{'ratio':>7}"
           f"{'calls':>8}{'epoch gap s':>13}")
     for batch in args.batch:
-        for label, (m, k, n), calls in shapes(batch):
-            t_np, t_torch = both(torch, rng, m, k, n, args.repeats)
-            print(f"{label:<20}{f'{m}, {k}, {n}':>18}{t_np * 1e6:>10.1f}{t_torch * 1e6:>10.1f}"
+        for label, (m, k, n), calls, transposed in shapes(batch):
+            t_np, t_torch = both(torch, rng, m, k, n, transposed, args.repeats)
+            print(f"{label:<24}{f'{m}, {k}, {n}':>18}{t_np * 1e6:>10.1f}{t_torch * 1e6:>10.1f}"
                   f"{t_np / t_torch:>7.2f}{calls:>8}{(t_np - t_torch) * calls:>13.3f}")
 
 
