@@ -306,38 +306,54 @@ def test_training_does_not_run_the_one_op(one_op_calls):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_few_input_channels_take_the_direct_convolution_and_others_the_gemm(dtype,
-                                                                              monkeypatch):
-    # ops._conv_numba: compiled where its unrolled body is small (numba path only); the NumPy
-    # path and wide inputs keep im2col and the GEMM. Same outputs either way.
+@pytest.mark.parametrize("channels, kernel, pool, strides, size, path", [
+    (1, 3, 2, 1, (12, 11), "direct"), (2, 3, 2, 1, (12, 11), "direct"),
+    (1, 2, 3, 1, (12, 11), "direct"), (1, 3, 2, 2, (15, 16), "direct"),
+    (1, 5, 2, 1, (12, 11), "gemm"), (3, 3, 2, 1, (12, 11), "gemm"),
+    (8, 3, 2, 1, (12, 11), "winograd"), (9, 3, 2, 1, (13, 10), "winograd"),
+    (8, 3, 2, 2, (13, 10), "gemm"), (8, 3, 3, 1, (13, 10), "gemm")])
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_compiled_convolutions_of_the_one_op_match_the_unfused_path(
+        dtype, channels, kernel, pool, strides, size, path, use_bias, monkeypatch):
+    # ops._conv_numba on the numba path: the direct convolution where its unrolled body is
+    # small, Winograd's F(2 x 2, 3 x 3) for wider 3 x 3 convolutions then 2 x 2 pooling; the
+    # NumPy path and the other shapes keep im2col and the GEMM. Same outputs every way.
     from profond.ops import _conv_numba, pooling
 
-    shapes = []
+    used = []
     original = _conv_numba.kernel
 
     def spy(name, xp):
         found = original(name, xp)
-        if found is None:
-            return None
-
-        def factory(*shape):
-            shapes.append(shape)
-            return found(*shape)
-
-        return factory
+        if found is not None:
+            used.append(name)
+        return found
 
     monkeypatch.setattr(_conv_numba, "kernel", spy)
     rng = np.random.default_rng(18)
-    for channels, kernel, pool in [(1, 3, 2), (2, 3, 2), (1, 2, 3), (3, 3, 2), (1, 5, 2)]:
-        x = profond.tensor(rng.normal(size=(5, 12, 11, channels)), dtype=dtype)
-        k = profond.tensor(rng.normal(size=(kernel, kernel, channels, 9)), dtype=dtype)
-        b = profond.tensor(rng.normal(size=9) - 0.5, dtype=dtype)
-        del shapes[:]
-        with profond.no_grad():
-            got = pooling.conv2d_relu_max_pool(x, k, b, (1, 1), (1, 1), (pool, pool))
-            want = ops.max_pool2d(ops.relu(ops.conv2d(x, k, b)), pool)
-        assert got.dtype == want.dtype == dtype
-        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
-        direct = kernels.ENABLED and pool * pool * kernel * kernel * channels <= 72
-        assert shapes == ([(kernel, kernel, channels, 9, pool, pool, 1, 1, 1, 1)] if direct
-                          else [])
+    x = profond.tensor(rng.normal(size=(5,) + size + (channels,)), dtype=dtype)
+    k = profond.tensor(rng.normal(size=(kernel, kernel, channels, 9)), dtype=dtype)
+    b = profond.tensor(rng.normal(size=9) - 0.5, dtype=dtype) if use_bias else None
+    with profond.no_grad():
+        got = pooling.conv2d_relu_max_pool(x, k, b, (strides,) * 2, (1, 1), (pool, pool))
+        want = ops.max_pool2d(ops.relu(ops.conv2d(x, k, b, strides)), pool)
+    assert got.dtype == want.dtype == dtype
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
+    assert (got.numpy() == 0).any() and (got.numpy() > 0).any()
+    expected = {"direct": ["conv_relu_max_pool"], "gemm": [],
+                "winograd": ["winograd_input", "winograd_output"]}[path]
+    assert used == (expected if kernels.ENABLED else [])
+
+
+def test_winograd_keeps_nan():
+    from profond.ops import pooling
+
+    x = np.ones((1, 6, 6, 8), "float32")
+    x[0, 5, 5, 2] = np.nan  # read by the pooled output (1, 1) only, and by its tile
+    k = profond.tensor(np.full((3, 3, 8, 2), -0.1, "float32"))
+    with profond.no_grad():
+        got = pooling.conv2d_relu_max_pool(profond.tensor(x), k, None, (1, 1), (1, 1),
+                                           (2, 2)).numpy()[0]
+    assert np.isnan(got[1, 1]).all()
+    got[1, 1] = 0
+    assert (got == 0).all()  # negative elsewhere: the ReLU's zero

@@ -44,6 +44,14 @@ __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
 # GEMM path: 3 x 3 x 1 -> 32 filters 1.2 -> 0.6 ms, 3 x 3 x 2 2.0 -> 1.4 ms; past it LLVM stops
 # unrolling and it loses (5 x 5 x 1: 2.0 -> 16 ms; 3 x 3 x 3 on 32 x 32: 3.3 -> 29 ms).
 _DIRECT_PRODUCTS = 72
+# From this many input channels, a 3 x 3 convolution then 2 x 2 pooling in predict takes
+# Winograd's F(2 x 2, 3 x 3) (ops._conv_numba). Batch 64, against the GEMM path: 8 -> 32
+# filters on 16 x 16 1.6 -> 1.1 ms, 32 -> 64 on 12 x 12 2.3 -> 1.75, 64 -> 128 on 16 x 16
+# 12.8 -> 8.2, 128 -> 128 on 8 x 8 4.6 -> 3.3; but 3 -> 32 on 30 x 30 3.0 -> 3.7.
+_WINOGRAD_CHANNELS = 8
+# Winograd's GEMMs take the tiles of a block of images, at least this many rows (128 to 512
+# measured: 256 is within 2% of the best on each shape above).
+_WINOGRAD_TILES = 256
 
 
 def _offsets(ph, pw, oh, ow, sh, sw):
@@ -222,6 +230,10 @@ def conv2d_relu_max_pool(x, kernel, bias, strides, dilation, pool) -> Tensor:
             xp.ascontiguousarray(xd, dtype=dtype), xp.ascontiguousarray(kd, dtype=dtype), b,
             dtype.type(0), out)
         return make(out)
+    if compiled is not None and (kh, kw, sh, sw, dh, dw, ph, pw) == (3, 3, 1, 1, 1, 1, 2, 2) \
+            and xd.shape[3] >= _WINOGRAD_CHANNELS:
+        _winograd_relu_max_pool(xp, xd, kd, bias, out)
+        return make(out)
     read_h, read_w = oh // ph * ph, ow // pw * pw  # the convolution outputs the pooling reads
 
     def sink(start, stop, block):
@@ -235,6 +247,35 @@ def conv2d_relu_max_pool(x, kernel, bias, strides, dilation, pool) -> Tensor:
     _conv_gemm(xp, xd, _kernel_matrix(xp, kd, bias), kh, kw, oh, ow, sh, sw, dh, dw,
                bias is not None, False, sink)
     return make(out)
+
+
+def _winograd_relu_max_pool(xp, xd, kd, bias, out):
+    """``out`` = ReLU(max pool 2 x 2 (3 x 3 convolution of ``xd`` by ``kd`` + ``bias``)) by
+    Winograd's F(2 x 2, 3 x 3), a few images at a time (see ops._conv_numba). bench/cnn.py's
+    second convolution alone, batch 64: 2.35 -> 1.75 ms."""
+    n, _, _, c = xd.shape
+    oph, opw, f = out.shape[1:]
+    dtype = out.dtype
+    g = xp.asarray(_conv_numba.WINOGRAD_G, dtype=dtype)
+    # the transformed kernel G k G^T of every (channel, filter) pair, as (16, c, f)
+    u = xp.matmul(xp.kron(g, g), kd.reshape(9, c * f).astype(dtype, copy=False)).reshape(16, c, f)
+    b = xp.zeros(f, dtype) if bias is None else xp.asarray(bias.data, dtype=dtype)
+    xd = xp.ascontiguousarray(xd, dtype=dtype)
+    tiles = oph * opw
+    block = min(n, -(-_WINOGRAD_TILES // tiles))
+    v_all = xp.empty(16 * block * tiles * c, dtype)
+    m_all = xp.empty(16 * block * tiles * f, dtype)
+    into, back = _conv_numba.kernel("winograd_input", xp), _conv_numba.kernel("winograd_output", xp)
+    zero = dtype.type(0)
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        rows = (stop - start) * tiles
+        # contiguous also for a shorter last block: numba's loops over strided arrays are slower
+        v = v_all[:16 * rows * c].reshape(16, rows, c)
+        m = m_all[:16 * rows * f].reshape(16, rows, f)
+        into(xd[start:stop], oph, opw, v)
+        xp.matmul(v, u, out=m)
+        back(m, b, zero, out[start:stop])
 
 
 def _pool2d(x, pool_size, strides, padding, kind, owner, relu=False):
