@@ -330,6 +330,10 @@ def test_compiled_convolutions_of_the_one_op_match_the_unfused_path(
         return found
 
     monkeypatch.setattr(_conv_numba, "kernel", spy)
+    gathered = []  # the GEMM path's inputs: only the rows and columns the pooling reads
+    gemm = pooling._conv_gemm
+    monkeypatch.setattr(pooling, "_conv_gemm",
+                        lambda *a, **kw: gathered.append(a[1].shape[1:3]) or gemm(*a, **kw))
     rng = np.random.default_rng(18)
     x = profond.tensor(rng.normal(size=(5,) + size + (channels,)), dtype=dtype)
     k = profond.tensor(rng.normal(size=(kernel, kernel, channels, 9)), dtype=dtype)
@@ -343,6 +347,8 @@ def test_compiled_convolutions_of_the_one_op_match_the_unfused_path(
     expected = {"direct": ["conv_relu_max_pool"], "gemm": [],
                 "winograd": ["winograd_input", "winograd_output"]}[path]
     assert used == (expected if kernels.ENABLED else [])
+    read = [((s - kernel) // strides + 1) // pool * pool for s in size]  # conv outputs
+    assert gathered == ([] if used else [tuple((r - 1) * strides + kernel for r in read)])
 
 
 def test_winograd_keeps_nan():
