@@ -61,9 +61,7 @@ def _build():
                                         for v in range(kw):
                                             for ch in range(c):
                                                 a += xb[r + u * dh, s + v * dw, ch] * k[u, v, ch, q]
-                                    if di == 0 and dj == 0:
-                                        m = a
-                                    elif a > m or a != a:
+                                    if (di == 0 and dj == 0) or a > m or a != a:
                                         m = a
                             o[q] = m if not m < zero else zero
 
