@@ -1,6 +1,6 @@
-"""Optional compiled kernel (numba) for :func:`profond.ops.pooling.conv2d_relu_max_pool`: a
-direct convolution of inputs with few channels, fused with its bias, the max pooling and the
-ReLU.
+"""Optional compiled kernels (numba) for :func:`profond.ops.pooling.conv2d_relu_max_pool`
+(predict's convolution, bias, max pooling and ReLU in one op): a direct convolution of inputs
+with few channels, and the transforms of Winograd's F(2 x 2, 3 x 3) for wider ones.
 
 A first convolution (one to a few input channels) through im2col is a GEMM with a handful of
 columns: the columns, and then a full-size output that the pooling reads back, cost more than
@@ -17,12 +17,12 @@ values to float rounding. NaN wins the maximum and the ReLU keeps it, as in the 
 Wider inputs under a 3 x 3 kernel, stride 1 and 2 x 2 pooling take Winograd's F(2 x 2, 3 x 3)
 (Lavin & Gray, 2015), whose 2 x 2 output tiles are exactly the pooling windows: each 4 x 4 input
 tile is transformed (``winograd_input``), the 16 transformed positions are 16 GEMMs of the
-tiles' channels by the transformed kernel (``ops.pooling``, in NumPy's BLAS), and each tile's
-four outputs are made back, pooled, biased and ReLU'd in one pass (``winograd_output``): 16
-products a tile and channel pair where the GEMM path makes 36. The bias is added after the
-maximum (the same value: rounding is monotonic). The values are the GEMM path's to float
-rounding; an infinite input may give NaN where the GEMM gives an infinity (the transforms
-subtract inputs from each other).
+tiles' channels by the transformed kernel (``ops.pooling``, in NumPy's BLAS), and the inverse
+transform gives each tile's four outputs, pooled, biased and ReLU'd in one pass
+(``winograd_output``): 16 products a tile and channel pair where the GEMM path makes 36. The
+bias is added after the maximum (the same value: rounding is monotonic). The values are the
+GEMM path's to float rounding; an infinite input may give NaN where the GEMM gives an infinity
+(the transforms subtract inputs from each other).
 """
 
 from __future__ import annotations

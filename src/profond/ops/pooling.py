@@ -241,8 +241,8 @@ def conv2d_relu_max_pool(x, kernel, bias, strides, dilation, pool) -> Tensor:
     # and the input rows and columns they read (the kernels above read only those, from the
     # whole contiguous input: no strided copy)
     need_h, need_w = (read_h - 1) * sh + (kh - 1) * dh + 1, (read_w - 1) * sw + (kw - 1) * dw + 1
-    if 0 < need_h < h or 0 < need_w < w:
-        xd, oh, ow = xd[:, :max(need_h, 0), :max(need_w, 0)], read_h, read_w
+    if need_h < h or need_w < w:
+        xd, oh, ow = xd[:, :need_h, :need_w], read_h, read_w
 
     def sink(start, stop, block):
         conv = block.reshape(stop - start, oh, ow, f)
