@@ -19,7 +19,9 @@ multiple of 8) --
   convolution's input-gradient products (one per kernel offset; the first convolution's input
   needs no gradient, in either framework), and for each Dense layer its forward,
   kernel-gradient and input-gradient products;
-- predict: the four forward products.
+- predict: the four forward products. (With numba, predict's convolutions run as a direct
+  convolution (the first) and Winograd's F(2 x 2, 3 x 3) (the second) instead, which make fewer
+  products than these: profond's predict can then come under this floor.)
 
 Everything else a step does (gathering the columns, col2im's additions, pooling, activations,
 the loss, the update, the framework itself) is above the floor, so ``profond / floor`` says how

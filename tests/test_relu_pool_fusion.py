@@ -157,8 +157,10 @@ def test_predict_of_a_fused_model_is_the_unfused_output(make, shape):
     model = profond.Sequential([layers.Input(shape)] + stack)
     _negative_bias(stack[0])
     x = _data((5,) + shape, 5)
-    np.testing.assert_array_equal(model.predict(x, verbose=0),
-                                  _one_by_one(stack)(profond.tensor(x)).numpy())
+    # to float rounding: the compiled direct convolution sums in another order than the GEMM
+    np.testing.assert_allclose(model.predict(x, verbose=0),
+                               _one_by_one(stack)(profond.tensor(x)).numpy(), rtol=1e-5,
+                               atol=1e-6)
 
 
 def test_functional_single_consumer_fuses(pool_relu_flags):
@@ -256,7 +258,8 @@ def one_op_calls(monkeypatch):
     (dict(filters=8, kernel_size=3), 1, 14),  # narrow columns (3 x 3 x 1)
     (dict(filters=6, kernel_size=3), 9, 11),  # wide columns (3 x 3 x 9), odd size: cropped
     (dict(filters=5, kernel_size=(2, 3), strides=(1, 2), use_bias=False), 2, 13),
-    (dict(filters=4, kernel_size=3, dilation_rate=2), 3, 15)])
+    (dict(filters=4, kernel_size=3, dilation_rate=2), 3, 15),
+    (dict(filters=3, kernel_size=3, strides=2, dilation_rate=(2, 1)), 1, 16)])
 def test_predict_runs_the_pair_as_one_op_with_the_same_output(batch, conv, channels, size,
                                                               one_op_calls, monkeypatch):
     from profond.ops import conv as conv_ops
@@ -300,3 +303,63 @@ def test_training_does_not_run_the_one_op(one_op_calls):
     model.compile(optimizer="sgd", loss="mse")
     model.fit(_data((4, 8, 8, 1), 16), _data((4, 2), 17), verbose=0)
     assert not one_op_calls
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("channels, kernel, pool, strides, size, path", [
+    (1, 3, 2, 1, (12, 11), "direct"), (2, 3, 2, 1, (12, 11), "direct"),
+    (1, 2, 3, 1, (12, 11), "direct"), (1, 3, 2, 2, (15, 16), "direct"),
+    (1, 5, 2, 1, (12, 11), "gemm"), (3, 3, 2, 1, (12, 11), "gemm"),
+    (8, 3, 2, 1, (12, 11), "winograd"), (9, 3, 2, 1, (13, 10), "winograd"),
+    (8, 3, 2, 2, (13, 10), "gemm"), (8, 3, 3, 1, (13, 10), "gemm")])
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_compiled_convolutions_of_the_one_op_match_the_unfused_path(
+        dtype, channels, kernel, pool, strides, size, path, use_bias, monkeypatch):
+    # ops._conv_numba on the numba path: the direct convolution where its unrolled body is
+    # small, Winograd's F(2 x 2, 3 x 3) for wider 3 x 3 convolutions then 2 x 2 pooling; the
+    # NumPy path and the other shapes keep im2col and the GEMM. Same outputs every way.
+    from profond.ops import _conv_numba, pooling
+
+    used = []
+    original = _conv_numba.kernel
+
+    def spy(name, xp):
+        found = original(name, xp)
+        if found is not None:
+            used.append(name)
+        return found
+
+    monkeypatch.setattr(_conv_numba, "kernel", spy)
+    gathered = []  # the GEMM path's inputs: only the rows and columns the pooling reads
+    gemm = pooling._conv_gemm
+    monkeypatch.setattr(pooling, "_conv_gemm",
+                        lambda *a, **kw: gathered.append(a[1].shape[1:3]) or gemm(*a, **kw))
+    rng = np.random.default_rng(18)
+    x = profond.tensor(rng.normal(size=(5,) + size + (channels,)), dtype=dtype)
+    k = profond.tensor(rng.normal(size=(kernel, kernel, channels, 9)), dtype=dtype)
+    b = profond.tensor(rng.normal(size=9) - 0.5, dtype=dtype) if use_bias else None
+    with profond.no_grad():
+        got = pooling.conv2d_relu_max_pool(x, k, b, (strides,) * 2, (1, 1), (pool, pool))
+        want = ops.max_pool2d(ops.relu(ops.conv2d(x, k, b, strides)), pool)
+    assert got.dtype == want.dtype == dtype
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
+    assert (got.numpy() == 0).any() and (got.numpy() > 0).any()
+    expected = {"direct": ["conv_relu_max_pool"], "gemm": [],
+                "winograd": ["winograd_input", "winograd_output"]}[path]
+    assert used == (expected if kernels.ENABLED else [])
+    read = [((s - kernel) // strides + 1) // pool * pool for s in size]  # conv outputs
+    assert gathered == ([] if used else [tuple((r - 1) * strides + kernel for r in read)])
+
+
+def test_winograd_keeps_nan():
+    from profond.ops import pooling
+
+    x = np.ones((1, 6, 6, 8), "float32")
+    x[0, 5, 5, 2] = np.nan  # read by the pooled output (1, 1) only, and by its tile
+    k = profond.tensor(np.full((3, 3, 8, 2), -0.1, "float32"))
+    with profond.no_grad():
+        got = pooling.conv2d_relu_max_pool(profond.tensor(x), k, None, (1, 1), (1, 1),
+                                           (2, 2)).numpy()[0]
+    assert np.isnan(got[1, 1]).all()
+    got[1, 1] = 0
+    assert (got == 0).all()  # negative elsewhere: the ReLU's zero

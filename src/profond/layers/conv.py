@@ -131,15 +131,15 @@ class _Conv(_WindowLayer):
         strides = self.strides if self.rank > 1 else self.strides[0]
         dilation = self.dilation_rate if self.rank > 1 else self.dilation_rate[0]
         if _relu_by_pool is not None:
-            pool, crop = _relu_by_pool, self._pool_crop(shape, _relu_by_pool)
+            pool = _relu_by_pool
             if _pool_too and self.rank == 2 and self.groups == 1 and \
                     self.padding == pool.padding == "valid" and pool.strides == pool.pool_size \
                     and inputs.data.dtype == self.kernel.data.dtype:
-                if crop is not None:  # (no gradient here: a view)
-                    inputs = inputs[:, :crop[0], :crop[1]]
+                # (the op leaves out the outputs the pooling does not read, as crop does)
                 return ops.pooling.conv2d_relu_max_pool(inputs, self.kernel, self.bias,
                                                         self.strides, self.dilation_rate,
                                                         pool.pool_size)
+            crop = self._pool_crop(shape, pool)
             if crop is None:
                 out = fn(inputs, self.kernel, self.bias, strides, self.padding, dilation,
                          groups=self.groups)

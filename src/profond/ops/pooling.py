@@ -33,10 +33,25 @@ from __future__ import annotations
 from profond.autograd.tensor import Tensor
 from profond.autograd.engine import is_grad_enabled
 from profond.autograd.function import as_tensor, make, relu_
-from profond.ops import kernels
+from profond.ops import _conv_numba, kernels
 from profond.ops.conv import SPARES, _conv_gemm, _kernel_matrix, normalize_tuple, same_padding
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
+
+# Up to this many products per pooled output (ph * pw * kh * kw * input channels), the fused
+# predict of a convolution and its pooling runs the compiled direct convolution
+# (ops._conv_numba), whose unrolled body holds them all. Batch 64, 2 x 2 pooling, against the
+# GEMM path: 3 x 3 x 1 -> 32 filters 1.2 -> 0.6 ms, 3 x 3 x 2 2.0 -> 1.4 ms; past it LLVM stops
+# unrolling and it loses (5 x 5 x 1: 2.0 -> 16 ms; 3 x 3 x 3 on 32 x 32: 3.3 -> 29 ms).
+_DIRECT_PRODUCTS = 72
+# From this many input channels, a 3 x 3 convolution then 2 x 2 pooling in predict takes
+# Winograd's F(2 x 2, 3 x 3) (ops._conv_numba). Batch 64, against the GEMM path: 8 -> 32
+# filters on 16 x 16 1.6 -> 1.1 ms, 32 -> 64 on 12 x 12 2.3 -> 1.75, 64 -> 128 on 16 x 16
+# 12.8 -> 8.2, 128 -> 128 on 8 x 8 4.6 -> 3.3; but 3 -> 32 on 30 x 30 3.0 -> 3.7.
+_WINOGRAD_CHANNELS = 8
+# Winograd's GEMMs take the tiles of a block of images, at least this many rows (128 to 512
+# measured: 256 is within 2% of the best on each shape above).
+_WINOGRAD_TILES = 256
 
 
 def _offsets(ph, pw, oh, ow, sh, sw):
@@ -194,7 +209,9 @@ def conv2d_relu_max_pool(x, kernel, bias, strides, dilation, pool) -> Tensor:
     for inference: no gradient, a "valid" convolution and non-overlapping, unpadded pooling
     (``strides == pool``), all tuples. The convolution runs a few images at a time and each
     block's output is pooled while it is in cache, instead of whole-batch outputs written out
-    and read back (bench/cnn.py's model, batch 64, predict: 4.68 -> 4.18 ms per batch). What
+    and read back (bench/cnn.py's model, batch 64, predict: 4.68 -> 4.18 ms per batch). With
+    numba, a compiled direct convolution for few input channels, Winograd's F(2 x 2, 3 x 3)
+    for wider 3 x 3 ones (ops._conv_numba). Only the outputs the pooling reads are computed. What
     ``Sequential`` and functional models run for ``Conv2D(..., activation="relu")`` then
     ``MaxPooling2D`` when no gradient is needed (see ``layers.pooling.call_relu_pool``).
     """
@@ -204,8 +221,28 @@ def conv2d_relu_max_pool(x, kernel, bias, strides, dilation, pool) -> Tensor:
     (sh, sw), (dh, dw), (ph, pw) = strides, dilation, pool
     oh, ow = (h - (kh - 1) * dh - 1) // sh + 1, (w - (kw - 1) * dw - 1) // sw + 1
     out = xp.empty((n, oh // ph, ow // pw, f), dtype=xp.result_type(xd.dtype, kd.dtype))
+    if not out.size:  # (no window: nothing to compute)
+        return make(out)
     compiled = kernels.get(xp) if out.dtype.char in "fd" else None
+    direct = _conv_numba.kernel("conv_relu_max_pool", xp) if compiled is not None and \
+        ph * pw * kh * kw * xd.shape[3] <= _DIRECT_PRODUCTS else None
+    if direct is not None:  # few input channels: a direct convolution (ops._conv_numba)
+        dtype = out.dtype
+        b = xp.zeros(f, dtype) if bias is None else xp.asarray(bias.data, dtype=dtype)
+        direct(kh, kw, xd.shape[3], f, ph, pw, sh, sw, dh, dw)(
+            xp.ascontiguousarray(xd, dtype=dtype), xp.ascontiguousarray(kd, dtype=dtype), b,
+            dtype.type(0), out)
+        return make(out)
+    if compiled is not None and (kh, kw, sh, sw, dh, dw, ph, pw) == (3, 3, 1, 1, 1, 1, 2, 2) \
+            and xd.shape[3] >= _WINOGRAD_CHANNELS:
+        _winograd_relu_max_pool(xp, xd, kd, bias, out)
+        return make(out)
     read_h, read_w = oh // ph * ph, ow // pw * pw  # the convolution outputs the pooling reads
+    # and the input rows and columns they read (the kernels above read only those, from the
+    # whole contiguous input: no strided copy)
+    need_h, need_w = (read_h - 1) * sh + (kh - 1) * dh + 1, (read_w - 1) * sw + (kw - 1) * dw + 1
+    if need_h < h or need_w < w:
+        xd, oh, ow = xd[:, :need_h, :need_w], read_h, read_w
 
     def sink(start, stop, block):
         conv = block.reshape(stop - start, oh, ow, f)
@@ -218,6 +255,37 @@ def conv2d_relu_max_pool(x, kernel, bias, strides, dilation, pool) -> Tensor:
     _conv_gemm(xp, xd, _kernel_matrix(xp, kd, bias), kh, kw, oh, ow, sh, sw, dh, dw,
                bias is not None, False, sink)
     return make(out)
+
+
+def _winograd_relu_max_pool(xp, xd, kd, bias, out):
+    """``out`` = ReLU(max pool 2 x 2 (3 x 3 convolution of ``xd`` by ``kd`` + ``bias``)) by
+    Winograd's F(2 x 2, 3 x 3), a few images at a time (see ops._conv_numba). bench/cnn.py's
+    second convolution alone, batch 64: 2.35 -> 1.75 ms."""
+    n, _, _, c = xd.shape
+    oph, opw, f = out.shape[1:]
+    dtype = out.dtype
+    g = xp.asarray(_conv_numba.WINOGRAD_G, dtype=dtype)
+    # the transformed kernel G k G^T of every (channel, filter) pair, as (16, c, f); G's
+    # Kronecker product by itself as a broadcast product (numpy.kron takes ~90 us)
+    gg = (g[:, None, :, None] * g[None, :, None, :]).reshape(16, 9)
+    u = xp.matmul(gg, kd.reshape(9, c * f).astype(dtype, copy=False)).reshape(16, c, f)
+    b = xp.zeros(f, dtype) if bias is None else xp.asarray(bias.data, dtype=dtype)
+    xd = xp.ascontiguousarray(xd, dtype=dtype)
+    tiles = oph * opw
+    block = min(n, -(-_WINOGRAD_TILES // tiles))
+    v_all = xp.empty(16 * block * tiles * c, dtype)
+    m_all = xp.empty(16 * block * tiles * f, dtype)
+    into, back = _conv_numba.kernel("winograd_input", xp), _conv_numba.kernel("winograd_output", xp)
+    zero = dtype.type(0)
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        rows = (stop - start) * tiles
+        # contiguous also for a shorter last block: numba's loops over strided arrays are slower
+        v = v_all[:16 * rows * c].reshape(16, rows, c)
+        m = m_all[:16 * rows * f].reshape(16, rows, f)
+        into(xd[start:stop], oph, opw, v)
+        xp.matmul(v, u, out=m)
+        back(m, b, zero, out[start:stop])
 
 
 def _pool2d(x, pool_size, strides, padding, kind, owner, relu=False):
