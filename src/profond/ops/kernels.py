@@ -4,12 +4,16 @@ Max pooling over non-overlapping windows makes, in NumPy, a pass per window offs
 several full-size passes backward (a comparison, a "first maximum" claim, a broadcast product);
 col2im makes a strided addition per kernel offset; an LSTM or GRU step, a dozen elementwise
 passes over small arrays; an optimizer's update, two to nine passes over each variable. A loop
-makes one pass each. The kernels (:mod:`profond.ops._numba_kernels`,
-:mod:`profond.ops._recurrent_numba`, :mod:`profond.optimizers._compiled`) serve when numba is
+makes one pass each. Predict's convolution and pooling also take a direct convolution and
+Winograd's transforms, which write only the pooled output. The kernels
+(:mod:`profond.ops._numba_kernels`, :mod:`profond.ops._recurrent_numba`,
+:mod:`profond.ops._depthwise_numba`, :mod:`profond.ops._conv_numba`,
+:mod:`profond.optimizers._compiled`) serve when numba is
 installed (the ``numba`` extra: ``pip install profond[numba]``), the arrays are NumPy's and
 :data:`ENABLED` is true; set ``profond.ops.kernels.ENABLED = False`` to force the NumPy paths
 (the tests run both). They give the NumPy paths' results, NaN and ties included (sums in
-another order: float rounding).
+another order: float rounding; Winograd's differences of inputs may turn an infinite input into
+NaN where the NumPy path gives an infinity).
 """
 
 from __future__ import annotations
