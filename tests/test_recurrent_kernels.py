@@ -173,3 +173,35 @@ def test_float32_tanh_of_the_lstm_kernel():
     out = np.empty_like(special)
     apply(special, out, np.float32(1))
     assert np.isnan(out[0]) and 1 - 4.2e-7 <= out[1] <= 1 and out[2] == -out[1]
+
+
+@needs_numba
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_lstm_inference_steps_of_the_compiled_path(go_backwards, rng, monkeypatch):
+    """Inference in float32 runs one kernel call a step, the first T - 1 writing the next step's
+    inputs too (read from the strided batch, reversed with go_backwards), and gives the NumPy
+    path's outputs."""
+    arrays, states = _inputs("lstm", rng, np.float32)
+    _recurrent_numba.kernel("lstm_gates_feed", np)  # compiled before the counting wrappers
+    calls = {"lstm_gates": 0, "lstm_gates_feed": 0}
+
+    def counting(key, fn):
+        def wrapper(*args):
+            calls[key] += 1
+            return fn(*args)
+        return wrapper
+
+    for key in calls:
+        monkeypatch.setitem(_recurrent_numba.kernel.table, key,
+                            counting(key, _recurrent_numba.kernel.table[key]))
+
+    def run():
+        with engine.no_grad():
+            out, final = ops.lstm(*arrays, initial_state=states, go_backwards=go_backwards)
+        return [out.numpy()] + [s.numpy() for s in final]
+
+    got = run()
+    assert calls == {"lstm_gates": 1, "lstm_gates_feed": T - 1}
+    monkeypatch.setattr(kernels, "ENABLED", False)
+    for a, b in zip(got, run()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

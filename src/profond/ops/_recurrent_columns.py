@@ -38,10 +38,10 @@ class _Columns:
         if ps.dropout_mask is not None:
             xt = xt * ps.dropout_mask.T
         XH = self.XH = xp.empty((T + 1 if full else 2, D, B), dtype=dtype)
+        self.xt, self._X = xt, None
         if full:
             XH[:T, U:U + F] = xt
         else:
-            self.X = xp.ascontiguousarray(xt)  # a step's copy from a strided view took 12 us
             XH[0, U:U + F] = xt[0]
         if self.has_bias:
             XH[:, D - 1] = 1
@@ -74,7 +74,9 @@ class _Columns:
             return
         U = ps.U
         if not self.full and t > 0:
-            self.XH[s, U:U + ps.F] = self.X[t]
+            if self._X is None:  # a step's copy from the strided view took 12 us
+                self._X = self.xp.ascontiguousarray(self.xt)
+            self.XH[s, U:U + ps.F] = self._X[t]
         if self.rec_mask is not None:
             self.xp.multiply(self.H[s], self.rec_mask, out=self.XH[s, :U])
 

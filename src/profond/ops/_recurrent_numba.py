@@ -159,8 +159,20 @@ def _build():
                 tc[u, j] = t
                 h[u, j] = o * t
 
+    @jit
+    def lstm_gates_feed(Z, c_prev, c, tc, h, x_next, xh_next, one):
+        # inference's two slots: lstm_gates, then the next step's inputs x_{t+1} (F, B), read
+        # from the strided batch, into the GEMM input whose rows h is written to (no Python
+        # between the steps' kernels but the GEMM)
+        lstm_gates(Z, c_prev, c, tc, h, one)
+        F, B = x_next.shape
+        for f in range(F):
+            for j in range(B):
+                xh_next[f, j] = x_next[f, j]
+
     return dict(lstm_step=lstm_step, gru_step=gru_step, lstm_cell=lstm_cell,
-                gru_gates=gru_gates, gru_state=gru_state, tanh32=tanh32, lstm_gates=lstm_gates)
+                gru_gates=gru_gates, gru_state=gru_state, tanh32=tanh32, lstm_gates=lstm_gates,
+                lstm_gates_feed=lstm_gates_feed)
 
 
 #: ``kernel(name, xp)``: the compiled kernel ``name`` when it can run on ``xp``'s arrays, else
