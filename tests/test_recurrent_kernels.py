@@ -97,15 +97,8 @@ def test_inference_equals_training_pass(name, kw, masked, rng):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-6)
 
 
-@needs_numba
-@pytest.mark.parametrize("name, dtype, names", [
-    ("lstm", np.float32, ("lstm_gates", "lstm_step")),
-    ("lstm", np.float64, ("lstm_cell", "lstm_step")),
-    ("gru", np.float32, ("gru_gates", "gru_state", "gru_step"))])
-def test_compiled_kernels_run_when_enabled(name, dtype, names, rng, monkeypatch):
-    """The compiled path is taken on the fast path (else the comparison above would compare the
-    NumPy path with itself), and not at all when disabled or under a mask."""
-    arrays, states = _inputs(name, rng, dtype)
+def _count_calls(names, monkeypatch):
+    """``{name: calls}`` of the compiled kernels ``names``, counted from now on."""
     _recurrent_numba.kernel("lstm_step", np)  # compiled once, before the counting wrappers
     calls = dict.fromkeys(names, 0)
 
@@ -118,6 +111,19 @@ def test_compiled_kernels_run_when_enabled(name, dtype, names, rng, monkeypatch)
     for key in names:
         monkeypatch.setitem(_recurrent_numba.kernel.table, key,
                             counting(key, _recurrent_numba.kernel.table[key]))
+    return calls
+
+
+@needs_numba
+@pytest.mark.parametrize("name, dtype, names", [
+    ("lstm", np.float32, ("lstm_gates", "lstm_step")),
+    ("lstm", np.float64, ("lstm_cell", "lstm_step")),
+    ("gru", np.float32, ("gru_gates", "gru_state", "gru_step"))])
+def test_compiled_kernels_run_when_enabled(name, dtype, names, rng, monkeypatch):
+    """The compiled path is taken on the fast path (else the comparison above would compare the
+    NumPy path with itself), and not at all when disabled or under a mask."""
+    arrays, states = _inputs(name, rng, dtype)
+    calls = _count_calls(names, monkeypatch)
     _run(name, arrays, states)
     assert all(n == T for n in calls.values()), calls   # one call per step, forward or backward
     monkeypatch.setattr(kernels, "ENABLED", False)
@@ -182,18 +188,7 @@ def test_lstm_inference_steps_of_the_compiled_path(go_backwards, rng, monkeypatc
     inputs too (read from the strided batch, reversed with go_backwards), and gives the NumPy
     path's outputs."""
     arrays, states = _inputs("lstm", rng, np.float32)
-    _recurrent_numba.kernel("lstm_gates_feed", np)  # compiled before the counting wrappers
-    calls = {"lstm_gates": 0, "lstm_gates_feed": 0}
-
-    def counting(key, fn):
-        def wrapper(*args):
-            calls[key] += 1
-            return fn(*args)
-        return wrapper
-
-    for key in calls:
-        monkeypatch.setitem(_recurrent_numba.kernel.table, key,
-                            counting(key, _recurrent_numba.kernel.table[key]))
+    calls = _count_calls(("lstm_gates", "lstm_gates_feed"), monkeypatch)
 
     def run():
         with engine.no_grad():
