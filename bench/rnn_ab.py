@@ -7,8 +7,9 @@ round (their order too), and the minimum of the rounds is printed. PyTorch runs 
 its threads spin for a while after a call and would slow whatever runs next.
 
 Run: python bench/rnn_ab.py KERNEL [--batch 64] [--samples 3200] [--rounds 5]
-KERNEL: a name of profond.ops._recurrent_numba's kernels (lstm_gates, lstm_cell, lstm_step),
-or "adam" (the compiled Adam update of profond.optimizers._compiled).
+KERNEL: a name of profond.ops._recurrent_numba's kernels (lstm_gates, lstm_gates_feed: the
+inference steps in one call each against the step-by-step loop, lstm_cell, lstm_step), or "adam"
+(the compiled Adam update of profond.optimizers._compiled).
 """
 
 from __future__ import annotations

@@ -144,13 +144,13 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=
 
 
 # --- LSTM --------------------------------------------------------------------------------------
-def _compiled_inference(xp, cols, WT, z, C, tc, gates, F, one):
+def _compiled_inference(xp, cols, WT, z, C, tc, gates, feed_gates, one):
     """The float32 inference steps of the compiled path: two slots used in turn, the kernel
-    writing the next step's inputs beside the state, no feed between steps and no contiguous
-    copy of the inputs (predict per batch, min of 15 in-process alternations: batch 32 1.69 ->
-    1.62 ms, 64 2.91 -> 2.78, 256 10.5 -> 10.2; /work/wt/prof7/ab_feed.py)."""
-    T, U = cols.ps.T, cols.ps.U
-    feed_gates = _compiled.kernel("lstm_gates_feed", xp)
+    ``feed_gates`` writing the next step's inputs beside the state, no feed between steps and
+    no contiguous copy of the inputs (predict per batch, min of 15 in-process alternations:
+    batch 32 1.69 -> 1.62 ms, 64 2.91 -> 2.78, 256 10.5 -> 10.2; against the step-by-step loop:
+    ``python bench/rnn_ab.py lstm_gates_feed``)."""
+    T, U, F = cols.ps.T, cols.ps.U, cols.ps.F
     XS, CS, HS = (cols.XH[0], cols.XH[1]), (C[0], C[1]), (cols.H[0], cols.H[1])
     XX, xt = (XS[0][U:U + F], XS[1][U:U + F]), cols.xt
     for t in range(T - 1):
@@ -239,9 +239,10 @@ recurrent_dropout_mask
     gates = _compiled.kernel("lstm_gates", xp) if cell is not None and \
         xp.dtype(dtype) == xp.float32 else None
     one = xp.dtype(dtype).type(1)
-    inference = gates is not None and not cols.full and cols.rec_mask is None
-    if inference:
-        _compiled_inference(xp, cols, WT, G[0], C, TC[0], gates, ps.F, one)
+    feed_gates = _compiled.kernel("lstm_gates_feed", xp) if gates is not None and \
+        not cols.full and cols.rec_mask is None else None
+    if feed_gates is not None:
+        _compiled_inference(xp, cols, WT, G[0], C, TC[0], gates, feed_gates, one)
     else:
         for t in range(T):
             k, a, b = (t if keep else 0), slot(t), slot(t + 1)
